@@ -1,0 +1,61 @@
+# Whole-COMM research companion. Two commands do everything on a fresh machine:
+#   make book   build the book (every notebook executed) into _build/html
+#   make test   build the book, then run the whole test suite
+# Both create .venv from requirements.lock first (needs only python3.11 with venv).
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SHELL  := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+
+.PHONY: book test data results bench lock linkcheck-external clean help
+
+help:
+	@echo "make book     build the book into _build/html (executes changed notebooks)"
+	@echo "make test     build the book and run every test"
+	@echo "make data     regenerate the synthetic twin in data/"
+	@echo "make results  accept the current build's results as the expected results"
+	@echo "make bench    measure build times, page weights and library speed"
+	@echo "make lock     re-resolve requirements.in into requirements.lock and environment.yml"
+	@echo "make clean    remove _build (keeps .venv)"
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 (or run make PYTHON=/path/to/python3.11)"; exit 1; }
+	@echo "Setting up $(VENV) from requirements.lock (first run only; log in $(VENV)/install.log) ..."
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -r requirements.lock > $(VENV)/install.log 2>&1 \
+	  || { grep -v "^WARNING: Location" $(VENV)/install.log | tail -30; echo "pip install failed (see $(VENV)/install.log)"; exit 1; }
+	@$(BIN)/python -m pip install --no-deps --no-build-isolation -e . >> $(VENV)/install.log 2>&1 \
+	  || { tail -30 $(VENV)/install.log; echo "installing the wholecomm package failed"; exit 1; }
+	@touch $@
+
+book: $(STAMP)
+	$(BIN)/python tools/build_book.py
+
+test: $(STAMP)
+	$(BIN)/python tools/build_book.py
+	$(BIN)/python tools/browser_setup.py
+	$(BIN)/python -m pytest
+
+data: $(STAMP)
+	$(BIN)/python -m wholecomm.twin
+
+results: $(STAMP)
+	$(BIN)/python tools/results.py accept
+
+bench: $(STAMP)
+	$(BIN)/python tools/bench.py
+
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv >/dev/null 2>&1
+	$(BIN)/uv pip compile requirements.in --python-version 3.11 --no-header --annotation-style line -o requirements.lock
+	$(BIN)/python tools/sync_environment.py
+
+linkcheck-external: $(STAMP)
+	-$(BIN)/python tools/check_links.py --external
+
+clean:
+	rm -rf _build

@@ -1,0 +1,175 @@
+"""Helpers for the book's notebook pages.
+
+A notebook starts with ``page = Page("survey", resources=[...])``, which
+
+* shows the provenance notice of the data the page uses (built from the package
+  metadata: synthetic twin with its seed, user data, or published data with source);
+* sets the plotting defaults (seaborn, colour-blind-safe palette, white figure
+  background so figures stay readable in the theme's dark mode);
+* records every glued value and published table in ``_build/results/<page>.json``
+  so that builds can be compared (``tools/results.py``).
+
+``page.glue(key, value, fmt)`` glues the formatted value for ``{glue:md}`key``` in the
+prose and records the raw value; ``page.table(key, frame, caption)`` shows a table with a
+"Download CSV" link (the CSV is embedded in the page, so it works offline and in Binder).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import data, paths
+
+#: Categorical palette: seaborn's colour-blind-safe palette (Okabe-Ito-like hues).
+PALETTE = "colorblind"
+#: Sequential colour map for heatmaps (perceptually uniform, colour-blind safe).
+SEQUENTIAL = "cividis"
+#: Diverging colour map for Likert bars (colour-blind safe).
+DIVERGING = "PuOr"
+
+
+def setup_plotting() -> None:
+    import matplotlib as mpl
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE)
+    mpl.rcParams.update({
+        "figure.figsize": (7.5, 4.2),
+        "figure.dpi": 96,
+        "savefig.dpi": 96,
+        "figure.facecolor": "white",
+        "savefig.facecolor": "white",
+        "savefig.bbox": "tight",
+        "axes.titleweight": "bold",
+    })
+
+
+def _md_to_html(text: str) -> str:
+    out = html.escape(text)
+    out = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", out)
+    return re.sub(r"`(.+?)`", r"<code>\1</code>", out)
+
+
+def notice_html(resources: Iterable[str] | None = None) -> str:
+    text = data.provenance_notice(resources)
+    return ('<div class="admonition warning wholecomm-provenance" role="note">'
+            '<p class="admonition-title">About the data on this page</p>'
+            f"<p>{_md_to_html(text)}</p></div>")
+
+
+def _jsonable(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return None if math.isnan(value) else value
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def table_records(frame: pd.DataFrame) -> list[dict]:
+    flat = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame
+    records = []
+    for row in flat.to_dict(orient="records"):
+        records.append({str(k): (None if (not isinstance(v, str) and pd.isna(v)) else _jsonable(v))
+                        for k, v in row.items()})
+    return records
+
+
+def csv_download_link(frame: pd.DataFrame, filename: str, label: str = "Download this table (CSV)") -> str:
+    payload = base64.b64encode(frame.to_csv(index=False).encode("utf-8")).decode("ascii")
+    return (f'<a class="wholecomm-download" href="data:text/csv;charset=utf-8;base64,{payload}" '
+            f'download="{html.escape(filename)}">{html.escape(label)}</a>')
+
+
+class Page:
+    """One notebook page: provenance notice, glued values, downloadable tables, recorded results."""
+
+    def __init__(self, name: str, resources: Iterable[str] | None = None, show_notice: bool = True):
+        if not re.fullmatch(r"[a-z0-9\-]+", name):
+            raise ValueError(f"Page name must be lower-case letters, digits and hyphens, got {name!r}.")
+        self.name = name
+        self.resources = list(resources) if resources is not None else None
+        self.values: dict[str, dict] = {}
+        self.tables: dict[str, list[dict]] = {}
+        setup_plotting()
+        if show_notice:
+            self._display_html(notice_html(self.resources))
+        self._write()
+
+    # -- output -----------------------------------------------------------------
+    @staticmethod
+    def _display_html(markup: str) -> None:
+        from IPython.display import HTML, display
+
+        display(HTML(markup))
+
+    @property
+    def results_file(self) -> Path:
+        return paths.results_dir() / f"{self.name}.json"
+
+    def _write(self) -> None:
+        target = self.results_file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"page": self.name, "values": self.values, "tables": self.tables}
+        target.write_text(json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+                          encoding="utf-8")
+
+    # -- glue -------------------------------------------------------------------
+    def glue(self, key: str, value, fmt: str = "{}") -> None:
+        """Glue ``fmt.format(value)`` under ``key`` (for ``{glue:md}`` in the prose) and record ``value``."""
+        from IPython.display import Markdown
+        from myst_nb import glue
+
+        if key in self.values:
+            raise KeyError(f"{key!r} is glued twice on page {self.name!r}.")
+        text = fmt.format(value)
+        glue(key, Markdown(text), display=False)
+        self.values[key] = {"value": _jsonable(value), "text": text}
+        self._write()
+
+    # -- tables -----------------------------------------------------------------
+    def table(self, key: str, frame: pd.DataFrame, caption: str, float_format: str = "{:.1f}",
+              index: bool = False) -> None:
+        """Show ``frame`` with a caption and a CSV download link, and record it."""
+        if key in self.tables:
+            raise KeyError(f"Table {key!r} is recorded twice on page {self.name!r}.")
+        shown = frame.reset_index() if index else frame
+        body = shown.to_html(index=False, border=0, classes="table wholecomm-table", na_rep="–",
+                             float_format=lambda v: float_format.format(v), escape=True)
+        body = body.replace("<table ", f'<table id="tbl-{html.escape(key)}" ', 1)
+        caption_html = f'<p class="caption wholecomm-caption"><strong>Table.</strong> {_md_to_html(caption)}</p>'
+        link = csv_download_link(shown, f"{self.name}-{key}.csv")
+        self._display_html(f'<div class="wholecomm-table-block">{caption_html}{body}<p>{link}</p></div>')
+        self.tables[key] = table_records(shown)
+        self._write()
+
+
+def versions_table(packages: Iterable[str] = ("python", "jupyter-book", "sphinx", "myst-nb", "jupytext", "numpy",
+                                              "pandas", "scipy", "statsmodels", "matplotlib", "seaborn",
+                                              "frictionless", "wholecomm")) -> pd.DataFrame:
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    rows = []
+    for name in packages:
+        if name == "python":
+            rows.append({"package": "python", "version": platform.python_version()})
+            continue
+        try:
+            rows.append({"package": name, "version": version(name)})
+        except PackageNotFoundError:
+            rows.append({"package": name, "version": "not installed"})
+    return pd.DataFrame(rows)

@@ -1,0 +1,43 @@
+"""Shared fixtures. `make test` builds the book before running pytest, so the tests of
+the built HTML find it; run `make book` first when calling pytest by hand."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.md"))
+
+
+@pytest.fixture(scope="session")
+def built_html() -> Path:
+    """The built book, which must be current: built from the library, data and lock as they are now."""
+    import sys
+
+    if not (HTML / "index.html").is_file():
+        pytest.fail("The book is not built: run `make test` (it builds the book first) or `make book`.")
+    sys.path.insert(0, str(ROOT / "tools"))
+    from build_book import fingerprint
+
+    stamp = ROOT / "_build" / ".wholecomm-fingerprint"
+    if not stamp.is_file() or stamp.read_text().strip() != fingerprint(ROOT):
+        pytest.fail("The built book is older than the library or data: run `make test` (or `make book`).")
+    return HTML
+
+
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch):
+    """A copy of the book's study CSV files in a user data directory (no datapackage.json, no
+    published reference files), selected through WHOLECOMM_DATA: the book's schema applies,
+    checksums do not, and published reference data come from the book's package."""
+    target = tmp_path / "userdata"
+    target.mkdir()
+    for csv in (ROOT / "data").glob("*.csv"):
+        if csv.name != "mipex2020_national.csv":
+            shutil.copy(csv, target / csv.name)
+    monkeypatch.setenv("WHOLECOMM_DATA", str(target))
+    return target

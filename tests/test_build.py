@@ -1,0 +1,69 @@
+"""The build fails loudly on a failing cell, and a rebuild with nothing changed executes nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = [sys.executable, str(ROOT / "tools" / "build_book.py")]
+SKIP = {".venv", "_build", ".git", ".pytest_cache"}
+
+
+def _copy_book(target: Path) -> None:
+    for item in ROOT.iterdir():
+        if item.name in SKIP:
+            continue
+        (shutil.copytree if item.is_dir() else shutil.copy2)(item, target / item.name)
+    # Reuse the execution cache so only the changed notebook runs.
+    cache = ROOT / "_build" / ".jupyter_cache"
+    if cache.exists():
+        shutil.copytree(cache, target / "_build" / ".jupyter_cache")
+        shutil.copy2(ROOT / "_build" / ".wholecomm-fingerprint", target / "_build" / ".wholecomm-fingerprint")
+
+
+@pytest.mark.slow
+def test_a_failing_cell_fails_the_build_and_names_the_notebook(tmp_path, built_html):
+    book = tmp_path / "book"
+    book.mkdir()
+    _copy_book(book)
+    victim = book / "notebooks" / "data-overview.md"
+    victim.write_text(victim.read_text() + "\n```{code-cell} ipython3\nraise ZeroDivisionError('planted failure')\n```\n")
+    proc = subprocess.run([*BUILD, "--root", str(book)], capture_output=True, text=True, timeout=900)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out[-3000:]
+    assert "BUILD FAILED" in out
+    assert "problem in: notebooks/data-overview.md" in out
+    assert "planted failure" in out  # the traceback reaches the console
+    summary = json.loads((book / "_build" / "build-summary.json").read_text())
+    assert [Path(p).name for p in summary["executed"]] == ["data-overview.md"]
+
+
+@pytest.mark.slow
+def test_a_rebuild_with_nothing_changed_executes_no_notebook(built_html):
+    proc = subprocess.run(BUILD, capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    summary = json.loads((ROOT / "_build" / "build-summary.json").read_text())
+    assert summary["exit_code"] == 0 and summary["n_executed"] == 0, summary
+
+
+def test_cache_fingerprint_changes_with_library_and_data(tmp_path):
+    sys.path.insert(0, str(ROOT / "tools"))
+    from build_book import fingerprint
+
+    book = tmp_path / "fp"
+    for part in ("src", "data"):
+        shutil.copytree(ROOT / part, book / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(ROOT / "requirements.lock", book / "requirements.lock")
+    before = fingerprint(book)
+    assert fingerprint(book) == before
+    (book / "src" / "wholecomm" / "overview.py").write_text("# changed\n", encoding="utf-8")
+    after_code = fingerprint(book)
+    assert after_code != before
+    (book / "data" / "localities.csv").write_text("changed\n", encoding="utf-8")
+    assert fingerprint(book) != after_code

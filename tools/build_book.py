@@ -1,0 +1,126 @@
+"""Build the book into _build/html: `make book` runs this.
+
+* Notebooks are executed through jupyter-cache (`execute_notebooks: cache`), so a
+  notebook whose code did not change is not run again. That cache keys on a notebook's
+  code only, so this script clears it whenever something else the notebooks depend on
+  changed: the wholecomm library, the data directory (or ``$WHOLECOMM_DATA``), or the lock.
+* The build runs with ``-n -W --keep-going``: any warning or failing cell fails it.
+  A failing cell's traceback is printed (execute.show_tb) and the failing notebooks
+  are named at the end.
+* The log is kept in ``_build/build.log``; a summary with the number of executed
+  notebooks and the wall time is printed and written to ``_build/build-summary.json``.
+
+Usage: python tools/build_book.py [--root DIR] [--force]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXECUTED = re.compile(r"^(\S+): Executing notebook using (?:local|temporary) CWD \[mystnb\]")
+CACHED = re.compile(r"^(\S+): Using cached notebook: ID=\d+ \[mystnb\]")
+FAILED = re.compile(r"(?:Executing notebook failed|Execution Failed)[^\n]*", re.IGNORECASE)
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+WARN_LOC = re.compile(r"^(/[^\s:]+\.(?:md|ipynb)):(?:\d+:)? (?:WARNING|ERROR)", re.MULTILINE)
+
+
+def fingerprint(root: Path) -> str:
+    """Hash of everything besides notebook code that notebook outputs depend on."""
+    digest = hashlib.sha256()
+    data_override = os.environ.get("WHOLECOMM_DATA", "")
+    data_dir = Path(data_override).resolve() if data_override else root / "data"
+    digest.update(f"WHOLECOMM_DATA={data_override}\n".encode())
+    files = sorted((root / "src" / "wholecomm").rglob("*"))
+    files += sorted(p for p in data_dir.glob("*") if p.is_file())
+    files += [root / "requirements.lock"]
+    for path in files:
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root) if path.is_relative_to(root) else path).encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def guard_cache(root: Path, force: bool) -> str:
+    build = root / "_build"
+    cache = build / ".jupyter_cache"
+    stamp = build / ".wholecomm-fingerprint"
+    current = fingerprint(root)
+    previous = stamp.read_text().strip() if stamp.exists() else None
+    if force or (cache.exists() and previous != current):
+        reason = "--force" if force else "library, data or lock changed since the last build"
+        print(f"Clearing the notebook cache ({reason}): every notebook will be executed.")
+        shutil.rmtree(cache, ignore_errors=True)
+        # Sphinx must re-read every page too, or pages would keep outputs of the old run.
+        shutil.rmtree(build / ".doctrees", ignore_errors=True)
+        shutil.rmtree(build / "jupyter_execute", ignore_errors=True)
+    build.mkdir(exist_ok=True)
+    # From here on the cache holds only outputs computed against the current inputs.
+    stamp.write_text(current + "\n")
+    return current
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=ROOT, help="book root (default: this checkout)")
+    parser.add_argument("--force", action="store_true", help="clear the notebook cache and execute everything")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    guard_cache(root, args.force)
+    build = root / "_build"
+    log_path = build / "build.log"
+    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--builder", "html",
+           "-n", "-W", "--keep-going"]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    print("$", " ".join(cmd), flush=True)
+    start = time.perf_counter()
+    executed, cached, failed_lines = [], 0, []
+    with log_path.open("w", encoding="utf-8") as log, subprocess.Popen(
+        cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            line = ANSI.sub("", line)
+            log.write(line)
+            if m := EXECUTED.search(line):
+                executed.append(m.group(1))
+            elif CACHED.search(line):
+                cached += 1
+            if FAILED.search(line):
+                failed_lines.append(line.strip())
+        code = proc.wait()
+    wall = time.perf_counter() - start
+    text = log_path.read_text(encoding="utf-8")
+    warned = sorted({Path(p).relative_to(root).as_posix() for p in WARN_LOC.findall(text)
+                     if Path(p).is_relative_to(root)})
+    summary = {"exit_code": code, "wall_seconds": round(wall, 1), "executed": executed,
+               "n_executed": len(executed), "n_cached": cached, "pages_with_warnings": warned}
+    (build / "build-summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"\nNotebooks executed: {len(executed)}, taken from the cache: {cached}; wall time {wall:.1f} s.")
+    if code != 0:
+        shutil.copy2(log_path, build / "build-failed.log")
+        print("\nBUILD FAILED (exit code %d). Log: %s" % (code, build / "build-failed.log"))
+        for path in warned:
+            print(f"  problem in: {path}")
+        for line in failed_lines:
+            print(f"  {line}")
+        reports = build / "html" / "reports"
+        for report in sorted(reports.glob("**/*.err.log")) if reports.exists() else []:
+            print(f"\n--- {report.relative_to(root)} ---\n{report.read_text(encoding='utf-8')[-4000:]}")
+        return code
+    print(f"Book built: {build / 'html' / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

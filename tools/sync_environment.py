@@ -1,0 +1,44 @@
+"""Write environment.yml (Binder / conda) from requirements.lock, so both install the same versions.
+
+tests/test_environment.py fails when the two disagree; `make lock` runs this script.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PIN = re.compile(r"^([A-Za-z0-9_.\-\[\]]+)==([^\s;#]+)")
+
+
+def locked_pins(lock: Path = ROOT / "requirements.lock") -> list[str]:
+    pins = []
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        m = PIN.match(line.strip())
+        if m:
+            pins.append(f"{m.group(1)}=={m.group(2)}")
+    return pins
+
+
+def render(pins: list[str]) -> str:
+    lines = [
+        "# Binder / conda environment of the Whole-COMM research companion.",
+        "# Generated from requirements.lock by tools/sync_environment.py (`make lock`): do not edit by hand.",
+        "# The pip section pins exactly the versions of requirements.lock, so Binder, pip users and CI",
+        "# run the same packages; postBuild then installs the wholecomm package itself.",
+        "name: wholecomm",
+        "channels:",
+        "  - conda-forge",
+        "dependencies:",
+        "  - python=3.11",
+        "  - pip",
+        "  - pip:",
+        *[f"    - {p}" for p in pins],
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    (ROOT / "environment.yml").write_text(render(locked_pins()), encoding="utf-8")
+    print(f"environment.yml written with {len(locked_pins())} pinned packages.")
