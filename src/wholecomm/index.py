@@ -1,0 +1,1116 @@
+"""MIPEX-L: the local integration policy index (scoring, ranking, robustness, associations).
+
+Scoring rule (MIPEX convention, with MIPEX-R's policy-cycle stages)
+-------------------------------------------------------------------
+1. **Indicator score** = the score of the answer option chosen (0, 50 or 100 in the
+   catalogue; any value in 0-100 is accepted). An empty ``answer_code`` means the item was
+   not answered: the indicator score is missing (NaN), never 0.
+2. **Area score** = mean of the area's *answered* indicators, but only when at least
+   ``min_answered_share`` (default two thirds) of the area's indicators are answered.
+   Otherwise the area score is missing (NaN) and the area is *flagged*.
+3. **Overall score** = unweighted mean of the area scores, only when *every* area has a
+   score. If any area is flagged, the overall score is missing and flagged as well.
+4. **Stage scores** (formulation, output, implementation, evaluation) use the same rule
+   on the indicators of each stage, across areas.
+
+Missing data are therefore never scored as 0 and never silently imputed: an area built
+on too few answers is reported as missing. The robustness analysis
+(:func:`monte_carlo`) imputes missing answers explicitly, as one of its perturbations.
+
+Localities whose overall score is missing are not ranked (:func:`rank`), and the
+Monte Carlo rank intervals are computed among the ranked localities only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: Policy areas in catalogue order.
+AREAS = ["governance_capacity", "labour_market", "education", "health", "housing", "language_orientation",
+         "political_participation", "anti_discrimination", "intercultural_relations"]
+#: Policy-cycle stages in order.
+STAGES = ["formulation", "output", "implementation", "evaluation"]
+AREA_LABELS = {
+    "governance_capacity": "Governance and capacity",
+    "labour_market": "Labour market",
+    "education": "Education",
+    "health": "Health",
+    "housing": "Housing",
+    "language_orientation": "Language and orientation",
+    "political_participation": "Political participation",
+    "anti_discrimination": "Anti-discrimination",
+    "intercultural_relations": "Intercultural relations",
+}
+STAGE_LABELS = {"formulation": "Policy formulation", "output": "Policy output",
+                "implementation": "Implementation", "evaluation": "Evaluation"}
+#: The final policy brief's claim: these areas lead ...
+LEAD_AREAS = ("language_orientation", "labour_market")
+#: ... and these lag.
+LAG_AREAS = ("political_participation", "anti_discrimination", "intercultural_relations")
+
+MIN_ANSWERED_SHARE = 2 / 3
+#: Seed of every random procedure of this module unless another is given.
+DEFAULT_SEED = 1004714
+#: Aggregation rules (see :func:`aggregate`).
+RULES = ("area", "indicator", "geometric")
+#: Scores closer than this (points) count as tied when ranking.
+TIE_DECIMALS = 9
+_EPS = 1e-9
+
+
+# ------------------------------------------------------------------ validation
+def _require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}.")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} lacks the required column(s) {missing}; it has {list(frame.columns)}.")
+
+
+def _rows_text(frame: pd.DataFrame, mask: np.ndarray, columns: Sequence[str], limit: int = 10) -> str:
+    bad = frame.loc[np.asarray(mask, dtype=bool), list(columns)]
+    shown = "; ".join(
+        f"row {idx!r}: " + ", ".join(f"{c}={row[c]!r}" for c in columns)
+        for idx, row in bad.head(limit).iterrows()
+    )
+    more = f" and {len(bad) - limit} more" if len(bad) > limit else ""
+    return f"{shown}{more} ({len(bad)} row{'s' if len(bad) != 1 else ''} in all)"
+
+
+def _blank(series: pd.Series) -> np.ndarray:
+    """True where a text cell is missing (NA) or empty."""
+    values = series.astype(object)
+    return (values.isna() | (values.astype(str).str.strip() == "")).to_numpy() if len(values) else np.zeros(0, bool)
+
+
+def _ordered(values: Iterable[str], known: Sequence[str], categories=None) -> list[str]:
+    """A deterministic order: the categorical order, else the known order, else sorted."""
+    present = list(dict.fromkeys(str(v) for v in values))
+    if categories is not None:
+        return [str(c) for c in categories if str(c) in present]
+    if set(present) <= set(known):
+        return [k for k in known if k in present]
+    return sorted(present)
+
+
+def _factor(series: pd.Series, sort: bool = False) -> tuple[np.ndarray, list[str]]:
+    """Integer codes (-1 = missing) and the distinct values as text, fast for large columns.
+
+    Categorical columns use their codes (unused categories are dropped); other columns
+    are hashed as Python objects. With ``sort`` the values are in sorted order."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy().astype(np.intp)
+        cats = [str(c) for c in series.cat.categories]
+        used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(cats)) > 0)
+        remap = np.full(len(cats) + 1, -1, dtype=np.intp)
+        remap[used] = np.arange(used.size)
+        codes = remap[codes]  # -1 stays -1 (last entry)
+        uniques = [cats[i] for i in used]
+    else:
+        codes, raw = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
+        codes = codes.astype(np.intp)
+        uniques = [str(u) for u in raw]
+    if len(set(uniques)) != len(uniques):  # distinct objects with the same text, e.g. 1 and "1"
+        merged = {u: k for k, u in enumerate(sorted(set(uniques)))}
+        remap = np.array([merged[u] for u in uniques] + [-1], dtype=np.intp)
+        codes, uniques = remap[codes], sorted(set(uniques))
+    if sort and uniques:
+        order = np.argsort(np.asarray(uniques, dtype=object), kind="stable")
+        rank_of = np.empty(len(order) + 1, dtype=np.intp)
+        rank_of[order] = np.arange(len(order))
+        rank_of[-1] = -1
+        codes, uniques = rank_of[codes], [uniques[i] for i in order]
+    return codes, uniques
+
+
+def _categories(series: pd.Series):
+    return series.cat.categories if isinstance(series.dtype, pd.CategoricalDtype) else None
+
+
+# ---------------------------------------------------------------------- result
+@dataclass
+class IndexResult:
+    """Scores of one MIPEX-L assessment (rows = locality_id, sorted).
+
+    ``indicator_scores`` is the locality x indicator matrix (NaN = unanswered);
+    ``area_scores`` and ``stage_scores`` follow the missing-data rule of the module
+    docstring, with ``area_flags``/``stage_flags`` True where a score is missing by that
+    rule; ``overall`` (named "overall") is missing, and ``overall_flag`` True, when any
+    area is flagged.
+    """
+
+    indicator_scores: pd.DataFrame
+    area_scores: pd.DataFrame
+    area_flags: pd.DataFrame
+    stage_scores: pd.DataFrame
+    stage_flags: pd.DataFrame
+    overall: pd.Series
+    overall_flag: pd.Series
+    indicators: pd.DataFrame  # index indicator_id; columns area, stage
+    area_answered: pd.DataFrame  # number of answered indicators per locality and area
+    min_answered_share: float = MIN_ANSWERED_SHARE
+
+    @property
+    def areas(self) -> list[str]:
+        return list(self.area_scores.columns)
+
+    @property
+    def stages(self) -> list[str]:
+        return list(self.stage_scores.columns)
+
+    @property
+    def localities(self) -> list[str]:
+        return list(self.overall.index)
+
+    def tidy(self) -> pd.DataFrame:
+        """Long format: locality_id, level (indicator/area/stage/overall), unit, score,
+        flagged (True = missing: unanswered indicator, or area/stage/overall missing by the rule)."""
+        parts = []
+        for level, scores, flags in (
+            ("indicator", self.indicator_scores, self.indicator_scores.isna()),
+            ("area", self.area_scores, self.area_flags),
+            ("stage", self.stage_scores, self.stage_flags),
+        ):
+            long = scores.rename_axis(index="locality_id", columns="unit").stack(future_stack=True)
+            flag = flags.rename_axis(index="locality_id", columns="unit").stack(future_stack=True)
+            parts.append(pd.DataFrame({"level": level, "score": long, "flagged": flag.astype(bool)}).reset_index())
+        parts.append(pd.DataFrame({"locality_id": self.overall.index, "level": "overall", "unit": "overall",
+                                   "score": self.overall.to_numpy(), "flagged": self.overall_flag.to_numpy()}))
+        out = pd.concat(parts, ignore_index=True)
+        return out[["locality_id", "level", "unit", "score", "flagged"]]
+
+
+# --------------------------------------------------------------------- scoring
+def _membership(groups: np.ndarray, order: list[str]) -> np.ndarray:
+    return (groups[:, None] == np.asarray(order, dtype=object)[None, :]).astype(float)
+
+
+def _aggregate_rule(matrix: np.ndarray, member: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean of answered items per group if at least ``share`` of the group's items are answered."""
+    answered = ~np.isnan(matrix)
+    sums = np.where(answered, matrix, 0.0) @ member
+    counts = answered.astype(float) @ member
+    totals = member.sum(axis=0)
+    ok = (counts > 0) & (counts >= share * totals[None, :] - _EPS)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scores = np.where(ok, sums / np.where(counts > 0, counts, 1.0), np.nan)
+    return scores, ~ok, counts
+
+
+def score(answers: pd.DataFrame, indicators: pd.DataFrame, options: pd.DataFrame,
+          min_answered_share: float = MIN_ANSWERED_SHARE) -> IndexResult:
+    """Score MIPEX-L answers (see the module docstring for the rule).
+
+    Parameters
+    ----------
+    answers
+        Long format, one row per locality and indicator: ``locality_id``,
+        ``indicator_id``, ``answer_code`` (empty or NA = not answered).
+    indicators
+        The catalogue: ``indicator_id``, ``area``, ``stage``.
+    options
+        ``indicator_id``, ``answer_code``, ``score`` (0-100).
+    min_answered_share
+        Smallest share of an area's (or stage's) indicators that must be answered for
+        the area (stage) to get a score; otherwise the score is NaN and flagged. The
+        overall score is the mean of the area scores and is NaN (flagged) unless every
+        area has a score.
+
+    Raises
+    ------
+    ValueError
+        Naming the rows: an answer code that is not among its indicator's options, an
+        unknown indicator, a duplicate (locality, indicator) row, a locality lacking rows
+        for some indicators (an unanswered item must be a row with an empty answer_code),
+        and malformed catalogues (duplicate indicators or options, scores outside 0-100).
+
+    The result does not depend on the order of rows or columns of the inputs: localities
+    are sorted, indicators sorted by id, areas and stages in catalogue order.
+    """
+    if not (0 < float(min_answered_share) <= 1):
+        raise ValueError(f"min_answered_share must be in (0, 1], got {min_answered_share!r}.")
+    _require_columns(answers, ["locality_id", "indicator_id", "answer_code"], "answers")
+    _require_columns(indicators, ["indicator_id", "area", "stage"], "indicators")
+    _require_columns(options, ["indicator_id", "answer_code", "score"], "options")
+
+    # -- the catalogue
+    for col in ("indicator_id", "area", "stage"):
+        blank = _blank(indicators[col])
+        if blank.any():
+            raise ValueError(f"indicators: column {col!r} must not be empty: {_rows_text(indicators, blank, [col])}.")
+    ind_ids_in = indicators["indicator_id"].astype(str)
+    dup = ind_ids_in.duplicated(keep=False).to_numpy()
+    if dup.any():
+        raise ValueError("indicators: indicator_id must be unique: "
+                         f"{_rows_text(indicators, dup, ['indicator_id'])}.")
+    ind_ids = sorted(ind_ids_in)
+    meta = pd.DataFrame({"area": indicators["area"].astype(str).to_numpy(),
+                         "stage": indicators["stage"].astype(str).to_numpy()},
+                        index=pd.Index(ind_ids_in.to_numpy(), name="indicator_id")).loc[ind_ids]
+    areas = _ordered(meta["area"], AREAS, _categories(indicators["area"]))
+    stages = _ordered(meta["stage"], STAGES, _categories(indicators["stage"]))
+    n_ind = len(ind_ids)
+    ind_pos = pd.Index(ind_ids)
+
+    for col in ("indicator_id", "answer_code"):
+        blank = _blank(options[col])
+        if blank.any():
+            raise ValueError(f"options: column {col!r} must not be empty: {_rows_text(options, blank, [col])}.")
+    opt_scores = pd.to_numeric(options["score"], errors="coerce").astype(float).to_numpy()
+    bad = ~np.isfinite(opt_scores) | (opt_scores < 0) | (opt_scores > 100)
+    if bad.any():
+        raise ValueError("options: score must be a number from 0 to 100: "
+                         f"{_rows_text(options, bad, ['indicator_id', 'answer_code', 'score'])}.")
+    opt_ind = ind_pos.get_indexer(options["indicator_id"].astype(str))
+    if (opt_ind < 0).any():
+        raise ValueError("options: indicator_id must be in the indicator catalogue: "
+                         f"{_rows_text(options, opt_ind < 0, ['indicator_id', 'answer_code'])}.")
+    opt_code = options["answer_code"].astype(str).to_numpy()
+    dup = pd.DataFrame({"i": opt_ind, "c": opt_code}).duplicated(keep=False).to_numpy()
+    if dup.any():
+        raise ValueError("options: each (indicator_id, answer_code) must appear once: "
+                         f"{_rows_text(options, dup, ['indicator_id', 'answer_code'])}.")
+
+    # -- the answers
+    loc_codes, localities = _factor(answers["locality_id"], sort=True)
+    ans_ind_codes, ind_uniques = _factor(answers["indicator_id"])
+    for col, codes in (("locality_id", loc_codes), ("indicator_id", ans_ind_codes)):
+        if (codes < 0).any():
+            raise ValueError(f"answers: column {col!r} must not be empty: {_rows_text(answers, codes < 0, [col])}.")
+    uniq_pos = ind_pos.get_indexer(ind_uniques) if ind_uniques else np.zeros(0, dtype=np.intp)
+    row_ind = uniq_pos[ans_ind_codes] if len(answers) else np.zeros(0, dtype=np.intp)
+    if (row_ind < 0).any():
+        raise ValueError("answers: unknown indicator (not in the indicator catalogue): "
+                         f"{_rows_text(answers, row_ind < 0, ['locality_id', 'indicator_id'])}.")
+    n_loc = len(localities)
+    key = loc_codes.astype(np.int64) * n_ind + row_ind
+    cell_counts = np.bincount(key, minlength=n_loc * n_ind)
+    dup = cell_counts[key] > 1
+    if dup.any():
+        raise ValueError("answers: each (locality_id, indicator_id) must appear once; duplicates: "
+                         f"{_rows_text(answers, dup, ['locality_id', 'indicator_id', 'answer_code'])}.")
+    counts = np.bincount(loc_codes, minlength=n_loc)
+    short = np.flatnonzero(counts < n_ind)
+    if short.size:
+        shown = ", ".join(f"{localities[i]!r} ({n_ind - counts[i]} missing)" for i in short[:10])
+        raise ValueError(f"answers: every locality must have one row for each of the {n_ind} indicators "
+                         f"(an unanswered item is a row with an empty answer_code); incomplete: {shown}"
+                         f"{' and more' if short.size > 10 else ''} ({short.size} localities in all).")
+
+    code_codes, code_text = _factor(answers["answer_code"])
+    empty_code = np.array([t.strip() == "" for t in code_text] + [True])  # last entry: the NA sentinel
+    missing = empty_code[code_codes] if len(answers) else np.zeros(0, bool)
+    lookup = np.full((n_ind, len(code_text) + 1), np.nan)
+    code_index = {t: k for k, t in enumerate(code_text)}
+    for i, c, s in zip(opt_ind, opt_code, opt_scores):
+        k = code_index.get(c)
+        if k is not None:
+            lookup[i, k] = s
+    values = lookup[row_ind, code_codes]
+    invalid = ~missing & np.isnan(values)
+    if invalid.any():
+        valid = options.assign(_c=opt_code).groupby(options["indicator_id"].astype(str))["_c"].agg(
+            lambda s: "/".join(sorted(s)))
+        first = answers.loc[invalid, "indicator_id"].astype(str).iloc[0]
+        raise ValueError("answers: answer_code must be one of the indicator's options (or empty = not answered): "
+                         f"{_rows_text(answers, invalid, ['locality_id', 'indicator_id', 'answer_code'])}. "
+                         f"Valid codes for {first}: {valid.get(first, 'none')}.")
+
+    matrix = np.full((n_loc, n_ind), np.nan)
+    ok = ~missing
+    matrix[loc_codes[ok], row_ind[ok]] = values[ok]
+
+    share = float(min_answered_share)
+    a_member = _membership(meta["area"].to_numpy(dtype=object), areas)
+    s_member = _membership(meta["stage"].to_numpy(dtype=object), stages)
+    a_scores, a_flags, a_counts = _aggregate_rule(matrix, a_member, share)
+    s_scores, s_flags, _ = _aggregate_rule(matrix, s_member, share)
+    o_flag = a_flags.any(axis=1)
+    overall = np.where(o_flag, np.nan, a_scores.mean(axis=1) if a_scores.shape[1] else np.nan)
+
+    idx = pd.Index(localities, name="locality_id")
+    area_cols = pd.Index(areas, name="area")
+    stage_cols = pd.Index(stages, name="stage")
+    return IndexResult(
+        indicator_scores=pd.DataFrame(matrix, index=idx, columns=pd.Index(ind_ids, name="indicator_id")),
+        area_scores=pd.DataFrame(a_scores, index=idx, columns=area_cols),
+        area_flags=pd.DataFrame(a_flags, index=idx, columns=area_cols),
+        stage_scores=pd.DataFrame(s_scores, index=idx, columns=stage_cols),
+        stage_flags=pd.DataFrame(s_flags, index=idx, columns=stage_cols),
+        overall=pd.Series(overall, index=idx, name="overall"),
+        overall_flag=pd.Series(o_flag, index=idx, name="overall_flag"),
+        indicators=meta,
+        area_answered=pd.DataFrame(a_counts.astype(int), index=idx, columns=area_cols),
+        min_answered_share=share,
+    )
+
+
+def from_package(min_answered_share: float = MIN_ANSWERED_SHARE) -> IndexResult:
+    """Score the MIPEX-L answers of the data package in use."""
+    from . import data
+
+    return score(data.load("mipex_l_answers"), data.load("mipex_l_indicators"), data.load("mipex_l_options"),
+                 min_answered_share=min_answered_share)
+
+
+def overall_scores() -> pd.Series:
+    """Overall MIPEX-L score of every locality of the package (index locality_id, all
+    localities; NaN for localities not assessed or whose overall score is missing by the rule)."""
+    from . import data
+
+    loc = data.load("localities")
+    overall = from_package().overall
+    out = overall.reindex(pd.Index(loc["locality_id"].astype(str), name="locality_id"))
+    return out.rename("overall")
+
+
+def missing_summary(result: IndexResult) -> dict:
+    """Counts describing missing answers and what the rule did with them."""
+    ind = result.indicator_scores
+    return {
+        "n_assessed": len(result.localities),
+        "n_indicators": ind.shape[1],
+        "n_areas": len(result.areas),
+        "n_stages": len(result.stages),
+        "indicators_per_area_min": int(result.indicators["area"].value_counts().min()),
+        "indicators_per_area_max": int(result.indicators["area"].value_counts().max()),
+        "n_answers": int(ind.size),
+        "n_unanswered": int(ind.isna().to_numpy().sum()),
+        "pct_unanswered": 100 * float(ind.isna().to_numpy().mean()) if ind.size else float("nan"),
+        "n_flagged_areas": int(result.area_flags.to_numpy().sum()),
+        "n_flagged_stages": int(result.stage_flags.to_numpy().sum()),
+        "n_without_overall": int(result.overall_flag.sum()),
+        "without_overall": list(result.overall.index[result.overall_flag.to_numpy()]),
+        "n_ranked": int(result.overall.notna().sum()),
+        "min_answered_share": result.min_answered_share,
+        "min_answered_share_text": str(Fraction(result.min_answered_share).limit_denominator(12)),
+        "min_answered_per_area": int(np.ceil(result.min_answered_share * result.indicators["area"].value_counts().min()
+                                             - _EPS)),
+    }
+
+
+def overall_summary(result: IndexResult) -> dict:
+    """Range and mean (95% t-interval) of the overall scores of the ranked localities."""
+    s = result.overall.dropna()
+    if s.empty:
+        raise ValueError("No locality has an overall score.")
+    mean, lo, hi = _t_ci(s.to_numpy())
+    return {"n": len(s), "min": float(s.min()), "max": float(s.max()), "min_id": str(s.idxmin()),
+            "max_id": str(s.idxmax()), "mean": mean, "ci_lo": lo, "ci_hi": hi, "sd": float(s.std(ddof=1))}
+
+
+# --------------------------------------------------------------------- ranking
+def rank(scores: pd.Series) -> pd.DataFrame:
+    """Rank localities: 1 = highest score; ties share the best rank ("min" method);
+    missing (NaN) scores are not ranked (rank NA). Scores equal to ``TIE_DECIMALS``
+    decimals are ties. Returns columns score, rank (Int64), tied (bool), sorted by rank."""
+    if not isinstance(scores, pd.Series):
+        raise TypeError(f"scores must be a pandas Series indexed by locality, got {type(scores).__name__}.")
+    if scores.index.has_duplicates:
+        dups = list(scores.index[scores.index.duplicated()].unique()[:10])
+        raise ValueError(f"scores: the index must be unique; duplicated: {dups}.")
+    values = pd.to_numeric(scores, errors="raise").astype(float)
+    if np.isinf(values).any():
+        raise ValueError("scores must be finite or NaN; infinite values at "
+                         f"{list(values.index[np.isinf(values)][:10])}.")
+    rounded = values.round(TIE_DECIMALS)
+    ranks = rounded.rank(method="min", ascending=False, na_option="keep")
+    tied = rounded.notna() & rounded.duplicated(keep=False)
+    out = pd.DataFrame({"score": values, "rank": ranks.astype("Int64"), "tied": tied.astype(bool)})
+    out.index.name = scores.index.name or "locality_id"
+    order = np.lexsort((np.asarray(out.index, dtype=str), ranks.fillna(np.inf).to_numpy()))
+    return out.iloc[order]
+
+
+# ---------------------------------------------------------------- aggregations
+def _geometric(area: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted geometric mean of area scores, shifted by one point: exp(sum w log(s + 1)) - 1.
+
+    The shift keeps a 0 area score finite (log 1 = 0): an area at 0 pulls the overall
+    score down strongly but not to 0, which a plain geometric mean would do."""
+    return np.exp(np.sum(weights * np.log1p(area), axis=-1)) - 1.0
+
+
+def aggregate(result: IndexResult, rule: str = "area", weights: Sequence[float] | None = None) -> pd.Series:
+    """Overall score under an aggregation rule.
+
+    * ``"area"`` (the default of the index): weighted mean of area scores (equal weights
+      unless ``weights`` are given, one per area, in ``result.areas`` order);
+    * ``"indicator"``: mean of all answered indicators (each indicator weighs the same);
+    * ``"geometric"``: weighted geometric mean of the area scores, each shifted by one
+      point (see :func:`_geometric`; zero area scores stay finite).
+
+    Every rule is computed for the same localities: those whose areas all meet the
+    missing-data rule; the others are NaN.
+    """
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, got {rule!r}.")
+    n_area = len(result.areas)
+    w = np.full(n_area, 1.0 / n_area) if weights is None else np.asarray(weights, dtype=float)
+    if w.shape != (n_area,) or not np.all(np.isfinite(w)) or (w < 0).any() or not np.isclose(w.sum(), 1.0):
+        raise ValueError(f"weights must be {n_area} non-negative numbers summing to 1 (one per area in "
+                         f"{result.areas}); got {weights!r}.")
+    area = result.area_scores.to_numpy()
+    if rule == "area":
+        values = area @ w
+    elif rule == "geometric":
+        values = _geometric(area, w)
+    else:
+        ind = result.indicator_scores.to_numpy()
+        answered = ~np.isnan(ind)
+        counts = answered.sum(axis=1)
+        values = np.where(counts > 0, np.where(answered, ind, 0.0).sum(axis=1) / np.maximum(counts, 1), np.nan)
+    values = np.where(result.overall_flag.to_numpy(), np.nan, values)
+    return pd.Series(values, index=result.overall.index, name=rule)
+
+
+def alternative_aggregations(result: IndexResult) -> pd.DataFrame:
+    """Overall scores under each rule of :data:`RULES` (columns), one row per locality."""
+    return pd.concat([aggregate(result, rule) for rule in RULES], axis=1)
+
+
+def aggregation_agreement(result: IndexResult) -> pd.DataFrame:
+    """How far each alternative rule moves the ranking: Spearman rank correlation with the
+    default ("area") scores and the largest change of rank, over the ranked localities."""
+    alt = alternative_aggregations(result).dropna()
+    base = rank(alt["area"])["rank"].reindex(alt.index).astype(float)
+    rows = []
+    for rule in RULES:
+        r = rank(alt[rule])["rank"].reindex(alt.index).astype(float)
+        rho = stats.spearmanr(alt["area"], alt[rule]).statistic if len(alt) > 2 else np.nan
+        rows.append({"rule": rule, "spearman_rho": float(rho), "max_rank_shift": int(np.abs(r - base).max()),
+                     "mean_rank_shift": float(np.abs(r - base).mean()), "n": len(alt)})
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------- Monte Carlo
+@dataclass
+class MonteCarloResult:
+    """Rank distribution of each locality over random perturbations of the index.
+
+    ``ranks`` and ``scores``: draws x localities; ``rules``: the aggregation rule of each
+    draw; ``weights``: the area weights of each draw; ``point``: the default scores."""
+
+    ranks: pd.DataFrame
+    scores: pd.DataFrame
+    rules: pd.Series
+    weights: pd.DataFrame
+    point: pd.Series
+    seed: int
+    n_imputed: int = 0
+    settings: dict = field(default_factory=dict)
+
+
+def _as_result(result_or_inputs) -> IndexResult:
+    if isinstance(result_or_inputs, IndexResult):
+        return result_or_inputs
+    if isinstance(result_or_inputs, dict):
+        return score(result_or_inputs["answers"], result_or_inputs["indicators"], result_or_inputs["options"])
+    if isinstance(result_or_inputs, (tuple, list)) and len(result_or_inputs) == 3:
+        return score(*result_or_inputs)
+    raise TypeError("Pass an IndexResult, or (answers, indicators, options) as a tuple or a dict with those keys.")
+
+
+def monte_carlo(result_or_inputs, n_draws: int = 500, seed: int = DEFAULT_SEED, vary_weights: bool = True,
+                impute: bool = True, rules: Sequence[str] = RULES) -> MonteCarloResult:
+    """Uncertainty analysis of the ranking (OECD/JRC handbook practice).
+
+    Each draw combines three perturbations:
+
+    (a) area weights drawn from a flat Dirichlet(1, ..., 1) (``vary_weights``);
+    (b) every unanswered item imputed by a draw from that indicator's observed answers
+        in the other assessed localities (``impute``);
+    (c) an aggregation rule drawn with equal probability from ``rules`` ("area":
+        weighted arithmetic mean of areas; "geometric": weighted geometric mean of
+        areas, shifted by one point; "indicator": mean of all indicators, which ignores
+        the area weights).
+
+    Ranks (1 = best, ties "min") are computed among the localities that have a default
+    overall score; localities missing by the rule are not ranked here either.
+    Deterministic for a given ``seed``.
+    """
+    result = _as_result(result_or_inputs)
+    if int(n_draws) < 1:
+        raise ValueError(f"n_draws must be at least 1, got {n_draws!r}.")
+    rules = list(rules)
+    unknown = [r for r in rules if r not in RULES]
+    if not rules or unknown:
+        raise ValueError(f"rules must be a non-empty subset of {RULES}; unknown: {unknown}.")
+    n_draws = int(n_draws)
+    keep = result.overall.notna().to_numpy()
+    if keep.sum() < 2:
+        raise ValueError("Monte Carlo ranking needs at least two localities with an overall score.")
+    full = result.indicator_scores.to_numpy()
+    matrix = full[keep]
+    n_loc, n_ind = matrix.shape
+    areas = result.areas
+    member = _membership(result.indicators["area"].to_numpy(dtype=object), areas)
+    rng = np.random.default_rng(seed)
+    weights = rng.dirichlet(np.ones(len(areas)), size=n_draws) if vary_weights else \
+        np.full((n_draws, len(areas)), 1.0 / len(areas))
+    rule_draw = np.asarray(rules, dtype=object)[rng.integers(0, len(rules), size=n_draws)]
+    holes = np.argwhere(np.isnan(matrix))
+    if impute and len(holes):
+        pools = {j: full[~np.isnan(full[:, j]), j] for j in np.unique(holes[:, 1])}
+        empty = [result.indicator_scores.columns[j] for j, pool in pools.items() if pool.size == 0]
+        if empty:
+            raise ValueError(f"Cannot impute indicators nobody answered: {empty}.")
+        fills = np.empty((n_draws, len(holes)))
+        for k, (_, j) in enumerate(holes):
+            fills[:, k] = pools[j][rng.integers(0, pools[j].size, size=n_draws)]
+    scores = np.empty((n_draws, n_loc))
+    block = max(1, int(4e6 // max(1, n_loc * n_ind)))
+    for start in range(0, n_draws, block):
+        stop = min(n_draws, start + block)
+        x = np.broadcast_to(matrix, (stop - start, n_loc, n_ind)).copy()
+        if impute and len(holes):
+            x[:, holes[:, 0], holes[:, 1]] = fills[start:stop]
+        answered = ~np.isnan(x)
+        sums = np.where(answered, x, 0.0) @ member
+        counts = answered.astype(float) @ member
+        area = sums / np.where(counts > 0, counts, 1.0)  # every kept area meets the rule
+        w = weights[start:stop][:, None, :]
+        arith = np.sum(area * w, axis=-1)
+        geo = _geometric(area, w)
+        ind = sums.sum(axis=-1) / counts.sum(axis=-1)
+        r = rule_draw[start:stop][:, None]
+        scores[start:stop] = np.where(r == "area", arith, np.where(r == "geometric", geo, ind))
+    ranks = stats.rankdata(-np.round(scores, TIE_DECIMALS), method="min", axis=1)
+    ids = pd.Index(np.asarray(result.overall.index)[keep], name="locality_id")
+    draws = pd.RangeIndex(n_draws, name="draw")
+    return MonteCarloResult(
+        ranks=pd.DataFrame(ranks.astype(int), index=draws, columns=ids),
+        scores=pd.DataFrame(scores, index=draws, columns=ids),
+        rules=pd.Series(rule_draw, index=draws, name="rule"),
+        weights=pd.DataFrame(weights, index=draws, columns=pd.Index(areas, name="area")),
+        point=result.overall[keep],
+        seed=int(seed),
+        n_imputed=int(len(holes)) if impute else 0,
+        settings={"n_draws": n_draws, "vary_weights": vary_weights, "impute": impute, "rules": rules},
+    )
+
+
+def rank_intervals(mc: MonteCarloResult, level: float = 0.90) -> pd.DataFrame:
+    """Per locality: point rank (default rule), median Monte Carlo rank and the central
+    ``level`` interval of the Monte Carlo ranks (default 5th to 95th percentile; the
+    lower bound rounds down and the upper bound up to whole ranks). ``point_inside``
+    says whether the point rank lies in the interval. Sorted by point rank."""
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1, got {level!r}.")
+    ranks = mc.ranks.to_numpy()
+    tail = (1 - level) / 2
+    point = rank(mc.point)
+    out = pd.DataFrame({
+        "score": mc.point,
+        "rank": point["rank"].reindex(mc.point.index),
+        "tied": point["tied"].reindex(mc.point.index),
+        "rank_median": np.median(ranks, axis=0),
+        "rank_lo": np.quantile(ranks, tail, axis=0, method="lower").astype(int),
+        "rank_hi": np.quantile(ranks, 1 - tail, axis=0, method="higher").astype(int),
+    }, index=mc.point.index)
+    out["point_inside"] = (out["rank"] >= out["rank_lo"]) & (out["rank"] <= out["rank_hi"])
+    out["point_inside"] = out["point_inside"].astype(bool)
+    return out.sort_values(["rank", "score"], ascending=[True, False], kind="stable")
+
+
+def rank_interval_summary(intervals: pd.DataFrame) -> dict:
+    """Widths of the Monte Carlo rank intervals (``rank_hi - rank_lo + 1`` ranks)."""
+    width = (intervals["rank_hi"] - intervals["rank_lo"] + 1).astype(int)
+    return {"n": len(intervals), "median_width": float(width.median()), "max_width": int(width.max()),
+            "min_width": int(width.min()), "all_point_inside": bool(intervals["point_inside"].all()),
+            "widest_id": str(width.idxmax())}
+
+
+# ------------------------------------------------------------------ reliability
+def cronbach_alpha(items: pd.DataFrame) -> float:
+    """Cronbach's alpha of ``items`` (rows = localities, columns = indicators of one area).
+
+    alpha = k / (k - 1) * (1 - sum of item variances / variance of the total), with
+    sample variances (ddof = 1). Rule for missing values: complete cases only (rows with
+    any missing item are left out of the computation). Returns NaN when the total score
+    does not vary. Raises ValueError for fewer than 2 items or 2 complete rows, or
+    non-numeric items.
+    """
+    if not isinstance(items, pd.DataFrame):
+        raise TypeError(f"items must be a DataFrame (rows = localities, columns = items), got {type(items).__name__}.")
+    if items.shape[1] < 2:
+        raise ValueError(f"Cronbach's alpha needs at least 2 items (columns); got {items.shape[1]}.")
+    nonnum = [c for c in items.columns if not pd.api.types.is_numeric_dtype(items[c])]
+    if nonnum:
+        raise ValueError(f"items must be numeric; non-numeric columns: {nonnum}.")
+    x = items.astype(float).dropna().to_numpy()
+    if x.shape[0] < 2:
+        raise ValueError(f"Cronbach's alpha needs at least 2 complete rows; got {x.shape[0]}.")
+    k = x.shape[1]
+    total_var = x.sum(axis=1).var(ddof=1)
+    if total_var <= 0:
+        return float("nan")
+    return float(k / (k - 1) * (1 - x.var(axis=0, ddof=1).sum() / total_var))
+
+
+def alpha_by_area(result: IndexResult) -> pd.DataFrame:
+    """Cronbach's alpha of each area's indicators across localities (complete cases)."""
+    rows = []
+    for area in result.areas:
+        cols = result.indicators.index[result.indicators["area"] == area]
+        items = result.indicator_scores[cols]
+        complete = int(items.notna().all(axis=1).sum())
+        alpha = cronbach_alpha(items) if complete >= 2 and len(cols) >= 2 else float("nan")
+        rows.append({"area": area, "label": AREA_LABELS.get(area, area), "indicators": len(cols),
+                     "complete_localities": complete, "alpha": alpha})
+    return pd.DataFrame(rows)
+
+
+def area_correlations(result: IndexResult, method: str = "pearson", labels: bool = False) -> pd.DataFrame:
+    """Correlations between area scores across localities (pairwise complete)."""
+    corr = result.area_scores.corr(method=method)
+    return corr.rename(index=AREA_LABELS, columns=AREA_LABELS) if labels else corr
+
+
+def correlation_summary(corr: pd.DataFrame) -> dict:
+    """Smallest, median and largest correlation between two different areas."""
+    values = corr.to_numpy()[np.triu_indices(len(corr), k=1)]
+    return {"min": float(np.nanmin(values)), "median": float(np.nanmedian(values)), "max": float(np.nanmax(values))}
+
+
+# ------------------------------------------------------------- town summaries
+def _t_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    values = np.asarray(values, dtype=float)
+    n = values.size
+    mean = float(values.mean()) if n else float("nan")
+    if n < 2:
+        return mean, float("nan"), float("nan")
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)
+    return mean, float(mean - half), float(mean + half)
+
+
+def town_table(result: IndexResult, localities: pd.DataFrame | None = None,
+               mc: MonteCarloResult | None = None, level: float = 0.90) -> pd.DataFrame:
+    """One row per assessed locality: country, size class, locality type, overall score,
+    rank (ties shared, NaN = not ranked), Monte Carlo rank interval (when ``mc`` is given)
+    and area scores; sorted by rank."""
+    from . import data
+
+    loc = data.load("localities") if localities is None else localities
+    _require_columns(loc, ["locality_id", "country", "size_class", "locality_type"], "localities")
+    info = loc.set_index(loc["locality_id"].astype(str))[["country", "size_class", "locality_type"]]
+    unknown = [i for i in result.localities if i not in info.index]
+    if unknown:
+        raise ValueError(f"Localities scored but not in the localities table: {unknown[:10]}.")
+    ranked = rank(result.overall)
+    out = info.loc[result.localities].copy()
+    out.index.name = "locality_id"
+    out["overall"] = result.overall
+    out["rank"] = ranked["rank"]
+    out["tied"] = ranked["tied"]
+    if mc is not None:
+        ri = rank_intervals(mc, level)
+        out["rank_median"] = ri["rank_median"]
+        out["rank_lo"] = ri["rank_lo"].astype("Int64")
+        out["rank_hi"] = ri["rank_hi"].astype("Int64")
+    out = out.join(result.area_scores)
+    order = np.lexsort((np.asarray(out.index, dtype=str), out["rank"].astype(float).fillna(np.inf).to_numpy()))
+    return out.iloc[order].reset_index()
+
+
+def area_matrix(result: IndexResult, labels: bool = True) -> pd.DataFrame:
+    """Locality x area score matrix for a heatmap, rows ordered by overall score
+    (best first; localities without an overall score last)."""
+    order = rank(result.overall).index
+    out = result.area_scores.loc[order]
+    return out.rename(columns=AREA_LABELS) if labels else out
+
+
+GROUPINGS = {"country": "Country", "size_class": "Size class", "locality_type": "Locality type"}
+
+
+def compare_groups(result: IndexResult, localities: pd.DataFrame | None = None,
+                   by: Sequence[str] = tuple(GROUPINGS)) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Overall scores by country, size class and locality type.
+
+    Returns ``(summary, points)``: ``summary`` has one row per grouping and group with
+    n, mean, 95% t-interval (NaN with one town) and a one-way ANOVA p-value of the
+    grouping; ``points`` has one row per town and grouping (for strip plots). Towns
+    without an overall score are left out (they have none to compare)."""
+    towns = town_table(result, localities).dropna(subset=["overall"])
+    rows, points = [], []
+    for col in by:
+        groups = towns[col]
+        order = [str(c) for c in groups.cat.categories] if isinstance(groups.dtype, pd.CategoricalDtype) \
+            else sorted(groups.astype(str).unique())
+        samples = [towns.loc[groups.astype(str) == g, "overall"].to_numpy() for g in order]
+        usable = [s for s in samples if s.size > 0]
+        p = float(stats.f_oneway(*usable).pvalue) if len(usable) > 1 and all(s.size > 1 for s in usable) \
+            else float("nan")
+        for g, s in zip(order, samples):
+            if s.size == 0:
+                continue
+            mean, lo, hi = _t_ci(s)
+            rows.append({"grouping": col, "group": g, "n": int(s.size), "mean": mean, "ci_lo": lo, "ci_hi": hi,
+                         "anova_p": p})
+        points.append(pd.DataFrame({"grouping": col, "group": groups.astype(str).to_numpy(),
+                                    "locality_id": towns["locality_id"].to_numpy(),
+                                    "overall": towns["overall"].to_numpy()}))
+    return pd.DataFrame(rows), pd.concat(points, ignore_index=True)
+
+
+def level_summary(result: IndexResult, level: str = "area") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean area (or stage) score across localities with 95% t-interval, ranked from
+    highest to lowest mean, and the long per-town scores for strip plots. Each mean uses
+    the localities that have that score (count in ``n``)."""
+    if level not in ("area", "stage"):
+        raise ValueError(f"level must be 'area' or 'stage', got {level!r}.")
+    frame = result.area_scores if level == "area" else result.stage_scores
+    labels = AREA_LABELS if level == "area" else STAGE_LABELS
+    rows = []
+    for col in frame.columns:
+        s = frame[col].dropna().to_numpy()
+        mean, lo, hi = _t_ci(s)
+        claim = ("lead" if col in LEAD_AREAS else "lag" if col in LAG_AREAS else "other") if level == "area" else ""
+        rows.append({level: col, "label": labels.get(col, col), "n": int(s.size), "mean": mean,
+                     "ci_lo": lo, "ci_hi": hi, "claim": claim})
+    summary = pd.DataFrame(rows)
+    if level == "area":
+        summary = summary.sort_values("mean", ascending=False, kind="stable").reset_index(drop=True)
+        summary.insert(1, "position", np.arange(1, len(summary) + 1))
+    long = frame.rename_axis(columns=level).stack().rename("score").reset_index()
+    long["label"] = long[level].map(lambda v: labels.get(v, v))
+    if level == "area":
+        long["claim"] = long["area"].map(summary.set_index("area")["claim"])
+    return summary, long
+
+
+# ---------------------------------------------------------------- paired gaps
+@dataclass
+class PairedGap:
+    """Mean of group A minus mean of group B within each locality, tested across localities."""
+
+    a: tuple[str, ...]
+    b: tuple[str, ...]
+    n: int
+    mean_a: float
+    mean_b: float
+    diff: float
+    ci_lo: float
+    ci_hi: float
+    t: float
+    p: float
+    wilcoxon_p: float
+    share_positive: float
+    per_locality: pd.DataFrame
+    order_holds: bool = False
+    excluded: list = field(default_factory=list)
+
+
+def _paired_gap(frame: pd.DataFrame, a: Sequence[str], b: Sequence[str]) -> PairedGap:
+    missing = [c for c in [*a, *b] if c not in frame.columns]
+    if missing:
+        raise ValueError(f"Unknown column(s) {missing}; available: {list(frame.columns)}.")
+    sub = frame[[*a, *b]]
+    complete = sub.notna().all(axis=1)
+    sub = sub[complete]
+    if len(sub) < 2:
+        raise ValueError("A paired comparison needs at least two localities with all the scores compared.")
+    ma, mb = sub[list(a)].mean(axis=1), sub[list(b)].mean(axis=1)
+    d = (ma - mb).to_numpy()
+    mean, lo, hi = _t_ci(d)
+    test = stats.ttest_1samp(d, 0.0)
+    w = stats.wilcoxon(d).pvalue if np.any(d != 0) else 1.0
+    per = pd.DataFrame({"mean_a": ma, "mean_b": mb, "difference": ma - mb})
+    return PairedGap(a=tuple(a), b=tuple(b), n=len(d), mean_a=float(ma.mean()), mean_b=float(mb.mean()),
+                     diff=mean, ci_lo=lo, ci_hi=hi, t=float(test.statistic), p=float(test.pvalue),
+                     wilcoxon_p=float(w), share_positive=float((d > 0).mean()), per_locality=per,
+                     excluded=list(frame.index[~complete.to_numpy()]))
+
+
+def lead_lag(result: IndexResult, lead: Sequence[str] = LEAD_AREAS, lag: Sequence[str] = LAG_AREAS) -> PairedGap:
+    """Test the claim that the ``lead`` areas score higher than the ``lag`` areas.
+
+    Per locality: mean of its lead-area scores minus mean of its lag-area scores (towns
+    with all these areas scored); paired t-test (one-sample t on the differences) with
+    a 95% CI, and the Wilcoxon signed-rank test as a check. ``order_holds`` is True when
+    the lead areas have the highest mean scores across towns and the lag areas the lowest."""
+    gap = _paired_gap(result.area_scores, lead, lag)
+    means = result.area_scores.mean().sort_values(ascending=False)
+    top, bottom = set(means.index[:len(lead)]), set(means.index[len(means) - len(lag):])
+    gap.order_holds = top == set(lead) and bottom == set(lag)
+    return gap
+
+
+def lead_lag_verdict(gap: PairedGap) -> str:
+    """One sentence saying whether the data support the lead/lag claim."""
+    significant = gap.ci_lo > 0
+    if significant and gap.order_holds:
+        return ("The data support the claim: the lead areas score higher than the lagging areas, the "
+                "interval excludes zero, and the lead areas are also the highest-scoring areas and the "
+                "lagging areas the lowest-scoring ones.")
+    if significant:
+        return ("The data support the claim in part: the lead areas score higher than the lagging areas "
+                "on average (the interval excludes zero), but the ordering of individual areas does not "
+                "match the claim exactly.")
+    return ("The data do not support the claim: the difference between lead and lagging areas is not "
+            "clearly above zero.")
+
+
+def stage_gap(result: IndexResult, high: str = "formulation", low: str = "evaluation") -> PairedGap:
+    """Paired difference between two stage scores (default: formulation minus evaluation)."""
+    return _paired_gap(result.stage_scores, [high], [low])
+
+
+# ----------------------------------------------------------- local vs national
+def local_vs_national(overall: pd.Series | None = None, localities: pd.DataFrame | None = None,
+                      national: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each assessed locality's overall MIPEX-L score beside its country's national
+    MIPEX 2020 overall score (with the source URL of that score).
+
+    Rows: localities with ``mipex_l_assessed`` true (all localities in ``overall`` if the
+    column is absent). ``difference`` = local minus national, in points; the two indices
+    have different indicators, so a level difference is indicative only."""
+    from . import data
+
+    loc = data.load("localities") if localities is None else localities
+    nat = data.load("national_mipex") if national is None else national
+    ovr = overall_scores() if overall is None else overall
+    _require_columns(loc, ["locality_id", "country"], "localities")
+    _require_columns(nat, ["iso2", "mipex2020_overall", "source_url"], "national")
+    if nat["iso2"].astype(str).duplicated().any():
+        raise ValueError("national: iso2 must be unique.")
+    sel = loc[loc["mipex_l_assessed"].astype(bool)] if "mipex_l_assessed" in loc.columns else loc
+    sel = sel[sel["locality_id"].astype(str).isin(ovr.index.astype(str))]
+    natx = nat.assign(iso2=nat["iso2"].astype(str)).set_index("iso2")
+    countries = sel["country"].astype(str)
+    absent = sorted(set(countries) - set(natx.index))
+    if absent:
+        raise ValueError(f"national: no MIPEX 2020 score for countries {absent}.")
+    out = pd.DataFrame({
+        "locality_id": sel["locality_id"].astype(str).to_numpy(),
+        "country": countries.to_numpy(),
+        "local_overall": ovr.reindex(sel["locality_id"].astype(str)).to_numpy(dtype=float),
+        "national_overall": countries.map(natx["mipex2020_overall"]).to_numpy(dtype=float),
+        "source_url": countries.map(natx["source_url"].astype(str)).to_numpy(),
+    })
+    if "mipex2020_approach" in natx.columns:
+        out.insert(4, "national_approach", countries.map(natx["mipex2020_approach"].astype(object)).to_numpy())
+    out.insert(4, "difference", out["local_overall"] - out["national_overall"])
+    return out.sort_values(["country", "locality_id"]).reset_index(drop=True)
+
+
+def national_source() -> str:
+    """Web address of the published national MIPEX scores, from the data package."""
+    from . import data
+
+    return str(data.provenance("national_mipex").get("source", ""))
+
+
+def local_vs_national_long(table: pd.DataFrame) -> pd.DataFrame:
+    """Long version of :func:`local_vs_national` for a dot plot (one row per town and measure)."""
+    long = table.melt(id_vars=["locality_id", "country"], value_vars=["local_overall", "national_overall"],
+                      var_name="measure", value_name="score")
+    long["measure"] = long["measure"].map({"local_overall": "MIPEX-L (town)",
+                                           "national_overall": "MIPEX 2020 (country)"})
+    return long
+
+
+def local_vs_national_summary(table: pd.DataFrame) -> dict:
+    """Towns above their national score, and the country-level correlation between the
+    mean town score and the national score (Pearson r, 95% CI via Fisher z; n = countries,
+    because all towns of a country share one national score)."""
+    t = table.dropna(subset=["local_overall"])
+    by_country = t.groupby("country", observed=True)[["local_overall", "national_overall"]].mean()
+    r, lo, hi, p = _pearson_ci(by_country["local_overall"].to_numpy(), by_country["national_overall"].to_numpy())
+    return {"n_towns": len(t), "n_above": int((t["difference"] > 0).sum()),
+            "mean_difference": float(t["difference"].mean()), "n_countries": len(by_country),
+            "country_r": r, "country_r_lo": lo, "country_r_hi": hi, "country_r_p": p}
+
+
+# ---------------------------------------------------------- social cohesion
+def _pearson_ci(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
+    n = len(x)
+    if n < 4:
+        raise ValueError(f"A correlation with a Fisher-z interval needs at least 4 pairs; got {n}.")
+    res = stats.pearsonr(x, y)
+    r = float(res.statistic)
+    z, se = np.arctanh(np.clip(r, -0.999999, 0.999999)), 1 / np.sqrt(n - 3)
+    q = stats.norm.ppf(0.5 + level / 2)
+    return r, float(np.tanh(z - q * se)), float(np.tanh(z + q * se)), float(res.pvalue)
+
+
+@dataclass
+class Association:
+    """Town-level association between the index and one cohesion outcome."""
+
+    outcome: str
+    n: int
+    slope: float          # outcome units per 10 index points
+    slope_lo: float
+    slope_hi: float
+    slope_p: float
+    intercept: float      # predicted outcome at an index of 50
+    r: float
+    r_lo: float
+    r_hi: float
+    r_p: float
+    points: pd.DataFrame  # locality_id, index, outcome (+ its interval if given)
+    line: pd.DataFrame    # index, fit, ci_lo, ci_hi (95% confidence band of the mean)
+    excluded: pd.DataFrame
+
+
+def cohesion_association(index_scores: pd.Series, outcomes: pd.DataFrame, outcome: str = "attitude_index",
+                         centre: float = 50.0, per: float = 10.0) -> Association:
+    """OLS of a town-level cohesion outcome on the town's index score, and Pearson r.
+
+    ``index_scores``: Series indexed by locality_id (e.g. :func:`overall_scores`);
+    ``outcomes``: frame indexed by locality_id with the ``outcome`` column (e.g.
+    ``survey.locality_outcomes()``). Rule: a town enters when it has both an index score
+    and a (not suppressed) outcome; the others are listed in ``excluded`` with the
+    reason. The slope is per ``per`` index points (centred at ``centre``) with a 95% t
+    interval; r has a 95% interval via Fisher's z. Towns weigh equally (unweighted OLS).
+    """
+    import statsmodels.api as sm
+
+    if not isinstance(index_scores, pd.Series):
+        raise TypeError("index_scores must be a Series indexed by locality_id.")
+    if not isinstance(outcomes, pd.DataFrame):
+        raise TypeError("outcomes must be a DataFrame indexed by locality_id.")
+    if outcome not in outcomes.columns:
+        raise ValueError(f"outcomes lacks the column {outcome!r}; it has {list(outcomes.columns)}.")
+    for name, idx in (("index_scores", index_scores.index), ("outcomes", outcomes.index)):
+        if idx.has_duplicates:
+            raise ValueError(f"{name}: locality_id must be unique; duplicated: {list(idx[idx.duplicated()][:10])}.")
+    x_all = pd.to_numeric(index_scores, errors="raise").astype(float)
+    x_all.index = x_all.index.astype(str)
+    y_all = pd.to_numeric(outcomes[outcome], errors="raise").astype("Float64").astype(float)
+    y_all.index = outcomes.index.astype(str)
+    ids = sorted(set(x_all.index) | set(y_all.index))
+    x, y = x_all.reindex(ids), y_all.reindex(ids)
+    reason = np.where(x.isna() & y.isna(), "no index score and no outcome",
+                      np.where(x.isna(), "no index score", np.where(y.isna(), "no outcome (or suppressed)", "")))
+    excluded = pd.DataFrame({"locality_id": ids, "reason": reason})
+    excluded = excluded[excluded["reason"] != ""].reset_index(drop=True)
+    use = (reason == "")
+    xs, ys = x[use], y[use]
+    n = int(use.sum())
+    if n < 4:
+        raise ValueError(f"Need at least 4 towns with both an index score and an outcome; got {n}.")
+    xc = (xs.to_numpy() - centre) / per
+    fit = sm.OLS(ys.to_numpy(), sm.add_constant(xc, has_constant="add")).fit()
+    ci = fit.conf_int(0.05)
+    r, r_lo, r_hi, r_p = _pearson_ci(xs.to_numpy(), ys.to_numpy())
+    points = pd.DataFrame({"locality_id": xs.index, "index": xs.to_numpy(), outcome: ys.to_numpy()})
+    for suffix in ("_lo", "_hi"):
+        if outcome + suffix in outcomes.columns:
+            extra = pd.to_numeric(outcomes[outcome + suffix], errors="raise").astype("Float64").astype(float)
+            extra.index = outcomes.index.astype(str)
+            points[outcome + suffix] = extra.reindex(xs.index).to_numpy()
+    grid = np.linspace(xs.min(), xs.max(), 60)
+    pred = fit.get_prediction(sm.add_constant((grid - centre) / per, has_constant="add")).summary_frame(alpha=0.05)
+    line = pd.DataFrame({"index": grid, "fit": pred["mean"].to_numpy(), "ci_lo": pred["mean_ci_lower"].to_numpy(),
+                         "ci_hi": pred["mean_ci_upper"].to_numpy()})
+    return Association(outcome=outcome, n=n, slope=float(fit.params[1]), slope_lo=float(ci[1, 0]),
+                       slope_hi=float(ci[1, 1]), slope_p=float(fit.pvalues[1]), intercept=float(fit.params[0]),
+                       r=r, r_lo=r_lo, r_hi=r_hi, r_p=r_p, points=points, line=line, excluded=excluded)
+
+
+MULTILEVEL_CONTROLS = ("contact_any", "age_group", "gender", "education", "born_abroad")
+TERM_LABELS = {"index_per_10": "MIPEX-L overall (per 10 points above 50)", "contact_any": "Any contact with newcomers",
+               "born_abroad": "Born abroad", "Intercept": "Intercept"}
+
+
+def _levels(series: pd.Series) -> list[str]:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        present = set(series.astype(str))
+        return [str(c) for c in series.cat.categories if str(c) in present]
+    return sorted(series.astype(str).unique())
+
+
+def multilevel_attitudes(individual_frame: pd.DataFrame, index_scores: pd.Series,
+                         centre: float = 50.0, per: float = 10.0) -> pd.DataFrame:
+    """Mixed model of the individual attitude index on the locality's MIPEX-L score.
+
+    attitude_index ~ index (per ``per`` points, centred at ``centre``) + contact_any +
+    age_group + gender + education + born_abroad, with a random intercept per
+    locality (statsmodels MixedLM, REML). Categorical controls use their first level
+    as reference. Rules: respondents whose attitude index is missing, and respondents
+    of localities without an index score, are left out (counts in ``attrs``); a
+    missing control is an error. Design weights are not used (the model conditions on
+    the variables the weights correct for: age group, gender, education).
+
+    Returns a tidy table: term, label, estimate, ci_lo, ci_hi (95%), p_value, with
+    ``attrs`` n_respondents, n_localities, excluded_missing_attitude, excluded_no_index,
+    locality_sd, residual_sd, icc, converged.
+    """
+    import warnings
+
+    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    need = ["locality_id", "attitude_index", *MULTILEVEL_CONTROLS]
+    _require_columns(individual_frame, need, "individual_frame")
+    if not isinstance(index_scores, pd.Series):
+        raise TypeError("index_scores must be a Series indexed by locality_id.")
+    if index_scores.index.has_duplicates:
+        raise ValueError("index_scores: locality_id must be unique.")
+    df = individual_frame[need].copy()
+    df["locality_id"] = df["locality_id"].astype(str)
+    for col in MULTILEVEL_CONTROLS:
+        bad = df[col].isna().to_numpy()
+        if bad.any():
+            raise ValueError(f"individual_frame: control {col!r} must not be missing: "
+                             f"{_rows_text(df, bad, ['locality_id', col])}.")
+    idx = pd.to_numeric(index_scores, errors="raise").astype(float)
+    idx.index = idx.index.astype(str)
+    df["index"] = df["locality_id"].map(idx)
+    att = pd.to_numeric(df["attitude_index"], errors="raise").astype("Float64").astype(float)
+    miss_att = att.isna()
+    no_index = ~miss_att & df["index"].isna()
+    keep = ~miss_att & ~no_index
+    d = df[keep]
+    y = att[keep].to_numpy()
+    cols = {"Intercept": np.ones(len(d)), "index_per_10": ((d["index"] - centre) / per).to_numpy(float)}
+    for col in ("contact_any", "born_abroad"):
+        values = d[col]
+        if not (pd.api.types.is_bool_dtype(values) or set(pd.unique(values.astype(object))) <= {0, 1, True, False}):
+            raise ValueError(f"individual_frame: {col!r} must be boolean (true/false).")
+        cols[col] = values.astype(bool).to_numpy(float)
+    labels = dict(TERM_LABELS)
+    for col in ("age_group", "gender", "education"):
+        levels = _levels(d[col])
+        for lev in levels[1:]:
+            term = f"{col}[{lev}]"
+            cols[term] = (d[col].astype(str) == lev).to_numpy(float)
+            labels[term] = f"{col.replace('_', ' ').capitalize()}: {lev} (vs {levels[0]})"
+    exog = pd.DataFrame(cols)
+    groups = d["locality_id"].to_numpy()
+    if len(np.unique(groups)) < 3:
+        raise ValueError("The multilevel model needs respondents in at least 3 localities with an index score.")
+    model = MixedLM(y, exog, groups=groups)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = model.fit(reml=True, method=["bfgs", "powell"])
+    if not np.isfinite(fit.llf) or not fit.converged:
+        raise RuntimeError("The multilevel model did not converge to a finite likelihood; "
+                           f"messages: {[str(w.message) for w in caught]}.")
+    ci = fit.conf_int(0.05)
+    fe = list(exog.columns)
+    table = pd.DataFrame({
+        "term": fe,
+        "label": [labels.get(t, t) for t in fe],
+        "estimate": fit.fe_params.reindex(fe).to_numpy(),
+        "ci_lo": ci.loc[fe, 0].to_numpy(),
+        "ci_hi": ci.loc[fe, 1].to_numpy(),
+        "p_value": fit.pvalues.reindex(fe).to_numpy(),
+    })
+    loc_var = float(np.asarray(fit.cov_re)[0, 0])
+    table.attrs.update({
+        "n_respondents": int(len(d)), "n_localities": int(len(np.unique(groups))),
+        "excluded_missing_attitude": int(miss_att.sum()), "excluded_no_index": int(no_index.sum()),
+        "locality_sd": float(np.sqrt(loc_var)), "residual_sd": float(np.sqrt(fit.scale)),
+        "icc": float(loc_var / (loc_var + fit.scale)), "converged": bool(fit.converged),
+        "warnings": [str(w.message) for w in caught],
+    })
+    return table
