@@ -1,0 +1,552 @@
+"""Migrants' access to housing and employment (the housing-employment page).
+
+The project's public reports make six claims about access to housing and employment in
+small and medium-sized towns and rural areas. This module restates each as a hypothesis
+with one estimate, a 95% interval, a test where one fits, and a verdict computed by the
+rule in :func:`wholecomm.policy.verdict`:
+
+* H1 housing is hard to access while employment is relatively easy;
+* H2 a good local economy makes housing harder and jobs easier;
+* H3 bigger localities have more capacity to act;
+* H4 progressive local governments are more active on housing;
+* H5 discrimination is more common in housing than in employment;
+* H6 registration barriers push people towards larger cities.
+
+Data: resource ``interviews`` (coded interviews) joined with ``localities``; H3 and H4 use
+``local_policies`` through :mod:`wholecomm.policy`.
+
+Clustering. Interviews are clustered in localities (10-20 per locality), and several
+claims concern locality characteristics, so every interview-level interval is
+cluster-robust by locality: CR1 sandwich variances with a t reference on G - 1 degrees
+of freedom (G = number of localities) for means, differences and regression
+coefficients, and Wilson intervals with a design-effect-adjusted sample size for shares
+(:func:`wholecomm.policy.clustered_proportion`). Paired comparisons within interviews
+are tested with the clustered McNemar test of Durkalski et al. (2003).
+
+Missing values. ``housing_access`` and ``employment_access`` are empty when the
+interview did not discuss the topic. Such interviews are excluded from the estimate
+that needs the assessment (and only from that one) and counted by
+:func:`discussion_counts`; a paired comparison uses the interviews that discussed both.
+The theme columns are required (True/False) and may not be empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import data, policy
+from .policy import (check_columns, clustered_difference, clustered_mean, clustered_proportion, cochran_armitage,
+                     newcombe_difference, verdict, wilson_interval)
+
+LEVELS = ["easy", "mixed", "hard"]
+ROLES = ["official", "ngo", "employer", "migrant", "resident"]
+THEMES = ["theme_housing_shortage", "theme_housing_discrimination", "theme_registration_barriers",
+          "theme_labour_shortage", "theme_employment_discrimination", "theme_language_barriers", "theme_transport",
+          "theme_onward_migration"]
+THEME_LABELS = {
+    "theme_housing_shortage": "Housing shortage", "theme_housing_discrimination": "Discrimination in housing",
+    "theme_registration_barriers": "Registration barriers", "theme_labour_shortage": "Labour shortage",
+    "theme_employment_discrimination": "Discrimination in employment",
+    "theme_language_barriers": "Language barriers", "theme_transport": "Lack of public transport",
+    "theme_onward_migration": "Onward migration to larger cities",
+}
+ROLE_LABELS = {"official": "Official", "ngo": "NGO", "employer": "Employer", "migrant": "Migrant",
+               "resident": "Resident"}
+DOMAINS = {"housing": "housing_access", "employment": "employment_access"}
+DOMAIN_LABELS = {"housing": "Housing", "employment": "Employment"}
+
+INTERVIEW_COLUMNS = {"interview_id": None, "locality_id": None, "role": ROLES, "housing_access": LEVELS,
+                     "employment_access": LEVELS, **{t: "bool" for t in THEMES}}
+LOCALITY_COLUMNS = {"locality_id": None, "country": None, "size_class": policy.SIZE_CLASSES,
+                    "economic_trend": policy.TRENDS, "political_orientation": policy.ORIENTATIONS,
+                    "locality_type": ["thriving_experienced", "thriving_new", "struggling_experienced",
+                                      "struggling_new"]}
+
+
+class AccessInputError(ValueError):
+    """Bad input to an access analysis: names the table, the column and the broken rule."""
+
+
+# ------------------------------------------------------------------------ input
+def prepare(interviews: pd.DataFrame | None = None, localities: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Validated join of the coded interviews with their locality's characteristics.
+
+    Raises :class:`AccessInputError` for missing columns, values outside the schema,
+    empty theme values, duplicated interview codes and interviews from unknown
+    localities. ``housing_access`` and ``employment_access`` may be empty (not discussed).
+    """
+    iv = data.load("interviews") if interviews is None else interviews
+    loc = data.load("localities") if localities is None else localities
+    iv = check_columns(iv, INTERVIEW_COLUMNS, "interviews", optional=tuple(DOMAINS.values()), error=AccessInputError)
+    loc = check_columns(loc, LOCALITY_COLUMNS, "localities", error=AccessInputError)[list(LOCALITY_COLUMNS)]
+    for col in DOMAINS.values():
+        iv[col] = iv[col].cat.as_ordered()
+    if iv["interview_id"].duplicated().any():
+        dup = sorted(iv.loc[iv["interview_id"].duplicated(), "interview_id"].unique())[:10]
+        raise AccessInputError(f"interviews: interview_id must be unique; duplicated: {dup}.")
+    if loc["locality_id"].duplicated().any():
+        raise AccessInputError("localities: locality_id must be unique.")
+    unknown = sorted(set(iv["locality_id"]) - set(loc["locality_id"]))
+    if unknown:
+        raise AccessInputError(f"interviews: locality_id value(s) {unknown} are not in localities.")
+    return iv.merge(loc, on="locality_id", how="left", validate="many_to_one")
+
+
+def _prepared(df: pd.DataFrame | None) -> pd.DataFrame:
+    if df is None:
+        return prepare()
+    missing = sorted((set(INTERVIEW_COLUMNS) | set(LOCALITY_COLUMNS)) - set(df.columns))
+    if missing:
+        raise AccessInputError(f"expected the output of access.prepare(); missing column(s) {missing}.")
+    return df
+
+
+def discussion_counts(df: pd.DataFrame | None = None) -> dict:
+    """How many interviews discussed housing, employment, both or neither (the
+    missing-value rule: an interview enters an estimate only if it discussed the topic)."""
+    df = _prepared(df)
+    h, e = df["housing_access"].notna(), df["employment_access"].notna()
+    return {"interviews": len(df), "localities": int(df["locality_id"].nunique()),
+            "housing_discussed": int(h.sum()), "housing_not_discussed": int((~h).sum()),
+            "employment_discussed": int(e.sum()), "employment_not_discussed": int((~e).sum()),
+            "both_discussed": int((h & e).sum()), "neither_discussed": int((~h & ~e).sum())}
+
+
+# ----------------------------------------------------------------- estimators
+def clustered_mcnemar(x, y, clusters) -> dict:
+    """McNemar test for paired binary outcomes with clustered pairs (Durkalski et al. 2003).
+
+    With ``b_k`` pairs (x True, y False) and ``c_k`` pairs (x False, y True) in cluster k:
+    ``X2 = (sum_k (b_k - c_k))^2 / sum_k (b_k - c_k)^2``, chi-square with 1 degree of
+    freedom. Also returns the discordant counts and the ordinary (unclustered) McNemar
+    statistic ``(b - c)^2 / (b + c)`` for comparison.
+    """
+    x = policy._as_bool_array(x, "clustered_mcnemar x")
+    y = policy._as_bool_array(y, "clustered_mcnemar y")
+    if len(x) != len(y):
+        raise ValueError("clustered_mcnemar: x and y must have the same length (one pair per observation).")
+    g = policy._as_clusters(clusters, len(x))
+    b_k = np.bincount(g, weights=(x & ~y).astype(float))
+    c_k = np.bincount(g, weights=(~x & y).astype(float))
+    b, c = int(b_k.sum()), int(c_k.sum())
+    if b + c == 0:
+        raise ValueError("clustered_mcnemar: no discordant pairs; the test is undefined.")
+    d = b_k - c_k
+    denom = np.sum(d**2)
+    stat = float(d.sum() ** 2 / denom) if denom > 0 else float("nan")
+    return {"statistic": stat, "p_value": float(stats.chi2.sf(stat, 1)), "b": b, "c": c,
+            "ordinary_statistic": float((b - c) ** 2 / (b + c)),
+            "ordinary_p_value": float(stats.chi2.sf((b - c) ** 2 / (b + c), 1))}
+
+
+def paired_difference(x, y, clusters, level: float = 0.95) -> dict:
+    """Difference between the shares of ``x`` and ``y`` measured on the same interviews
+    (share x - share y), with a CR1 cluster-robust interval (the mean of the per-interview
+    differences x_i - y_i, t on G - 1 degrees of freedom) and the clustered McNemar test."""
+    x = policy._as_bool_array(x, "paired_difference x")
+    y = policy._as_bool_array(y, "paired_difference y")
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError("paired_difference: x and y need the same, positive number of observations.")
+    m = clustered_mean(x.astype(float) - y.astype(float), clusters, level)
+    test = clustered_mcnemar(x, y, clusters)
+    return {"share_x": float(x.mean()), "share_y": float(y.mean()), "difference": m["mean"],
+            "ci_low": m["ci_low"], "ci_high": m["ci_high"], "n": m["n"], "clusters": m["clusters"],
+            "statistic": test["statistic"], "p_value": test["p_value"], "discordant_x_only": test["b"],
+            "discordant_y_only": test["c"]}
+
+
+def odds_ratio_2x2(a: int, b: int, c: int, d: int, level: float = 0.95) -> dict:
+    """Odds ratio ``(a d) / (b c)`` of a 2x2 table (a = exposed with outcome, b = exposed
+    without, c = unexposed with, d = unexposed without) with Woolf's log interval.
+    Independent observations are assumed; a zero cell raises an error (no correction is
+    applied silently)."""
+    cells = np.array([a, b, c, d], dtype=float)
+    if np.any(cells < 0):
+        raise ValueError("odds_ratio_2x2: counts must not be negative.")
+    if np.any(cells == 0):
+        raise ValueError(f"odds_ratio_2x2: a zero cell ({dict(zip('abcd', cells.astype(int)))}) makes the odds "
+                         "ratio or its interval infinite; report the counts instead.")
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    log_or = np.log(a * d / (b * c))
+    se = np.sqrt(np.sum(1 / cells))
+    return {"odds_ratio": float(np.exp(log_or)), "ci_low": float(np.exp(log_or - z * se)),
+            "ci_high": float(np.exp(log_or + z * se)), "se_log": float(se)}
+
+
+def _logit_cluster(y: pd.Series, X: pd.DataFrame, groups, level: float = 0.95):
+    import statsmodels.api as sm
+
+    g = policy._as_clusters(groups, len(y))
+    fit = sm.GLM(y.astype(float), sm.add_constant(X.astype(float), has_constant="add"),
+                 family=sm.families.Binomial()).fit(cov_type="cluster", cov_kwds={"groups": g}, use_t=True)
+    return fit, fit.conf_int(alpha=1 - level), int(g.max() + 1)
+
+
+# ------------------------------------------------------------ descriptive tables
+def access_distribution(df: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Assessments of access by domain and economic trend: counts and shares (percent of
+    the interviews that discussed the domain); tidy."""
+    df = _prepared(df)
+    parts = []
+    for dom, col in DOMAINS.items():
+        sub = df[df[col].notna()]
+        t = sub.groupby(["economic_trend", col], observed=False).size().rename("interviews").reset_index()
+        t = t.rename(columns={col: "assessment"})
+        t["share_pct"] = 100 * t["interviews"] / t.groupby("economic_trend", observed=True)["interviews"].transform(
+            "sum")
+        t.insert(0, "domain", dom)
+        parts.append(t)
+    out = pd.concat(parts, ignore_index=True)
+    out["economic_trend"] = out["economic_trend"].astype(str)
+    out["assessment"] = out["assessment"].astype(str)
+    return out
+
+
+def hard_by_trend(df: pd.DataFrame | None = None, level: float = 0.95) -> pd.DataFrame:
+    """Share of interviews assessing access as hard, by domain and economic trend, with
+    clustered Wilson intervals (interviews that discussed the domain)."""
+    df = _prepared(df)
+    rows = []
+    for dom, col in DOMAINS.items():
+        sub = df[df[col].notna()]
+        for trend in policy.TRENDS:
+            grp = sub[sub["economic_trend"].astype(str) == trend]
+            if grp.empty:
+                continue
+            r = clustered_proportion(grp[col].astype(str) == "hard", grp["locality_id"], level)
+            rows.append({"domain": dom, "domain_label": DOMAIN_LABELS[dom], "economic_trend": trend,
+                         "trend_label": policy.TREND_LABELS[trend], "interviews": r["n"], "localities": r["clusters"],
+                         "hard": r["successes"], "share_pct": 100 * r["share"], "ci_low_pct": 100 * r["ci_low"],
+                         "ci_high_pct": 100 * r["ci_high"]})
+    return pd.DataFrame(rows)
+
+
+def theme_prevalence(df: pd.DataFrame | None = None, by: str | None = "role", level: float = 0.95) -> pd.DataFrame:
+    """Share of interviews raising each theme, overall (``by=None``) or by ``by`` (e.g.
+    role, locality_type), with clustered Wilson intervals; tidy."""
+    df = _prepared(df)
+    if by is not None and by not in df.columns:
+        raise AccessInputError(f"theme_prevalence: unknown grouping column {by!r}.")
+    groups = [("all", df)] if by is None else list(df.groupby(by, observed=True, sort=True))
+    rows = []
+    for lvl, grp in groups:
+        for th in THEMES:
+            r = clustered_proportion(grp[th], grp["locality_id"], level)
+            rows.append({"group": str(lvl), "theme": th, "theme_label": THEME_LABELS[th], "interviews": r["n"],
+                         "localities": r["clusters"], "with_theme": r["successes"], "share_pct": 100 * r["share"],
+                         "ci_low_pct": 100 * r["ci_low"], "ci_high_pct": 100 * r["ci_high"]})
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------- hypotheses
+@dataclass
+class HypothesisResult:
+    """One tested hypothesis: estimate, interval, test and the computed verdict."""
+
+    id: str
+    claim: str
+    estimand: str
+    estimate: float
+    ci_low: float
+    ci_high: float
+    null: float
+    direction: str
+    unit: str
+    test: str
+    p_value: float
+    n: str
+    details: dict = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.ci_low, self.ci_high, self.null, self.direction)
+
+    def row(self) -> dict:
+        return {"hypothesis": self.id, "claim": self.claim, "estimand": self.estimand, "estimate": self.estimate,
+                "ci_low": self.ci_low, "ci_high": self.ci_high, "unit": self.unit,
+                "null": self.null, "expected": "above" if self.direction == "greater" else "below",
+                "test": self.test, "p_value": self.p_value, "based_on": self.n, "verdict": self.verdict}
+
+
+def h1_housing_vs_employment(df: pd.DataFrame | None = None, level: float = 0.95) -> HypothesisResult:
+    """H1: among interviews that discussed both, the share assessing housing as hard minus
+    the share assessing employment as hard (percentage points; expected above 0)."""
+    df = _prepared(df)
+    both = df[df["housing_access"].notna() & df["employment_access"].notna()]
+    if both.empty:
+        raise AccessInputError("H1: no interview discussed both housing and employment.")
+    hh, eh = both["housing_access"].astype(str) == "hard", both["employment_access"].astype(str) == "hard"
+    he, ee = both["housing_access"].astype(str) == "easy", both["employment_access"].astype(str) == "easy"
+    r = paired_difference(hh, eh, both["locality_id"], level)
+    easy = paired_difference(ee, he, both["locality_id"], level)
+    return HypothesisResult(
+        id="H1", claim="Housing is hard to access while employment is relatively easy",
+        estimand="Share assessing access as hard: housing minus employment (same interviews)",
+        estimate=100 * r["difference"], ci_low=100 * r["ci_low"], ci_high=100 * r["ci_high"], null=0.0,
+        direction="greater", unit="percentage points", test="Clustered McNemar (Durkalski)", p_value=r["p_value"],
+        n=f"{r['n']} interviews in {r['clusters']} localities",
+        details={"housing_hard_pct": 100 * r["share_x"], "employment_hard_pct": 100 * r["share_y"],
+                 "employment_easy_pct": 100 * easy["share_x"], "housing_easy_pct": 100 * easy["share_y"],
+                 "easy_difference_pp": 100 * easy["difference"], "easy_ci_low_pp": 100 * easy["ci_low"],
+                 "easy_ci_high_pp": 100 * easy["ci_high"], "statistic": r["statistic"], "interviews": r["n"],
+                 "localities": r["clusters"]})
+
+
+def ordinal_trend_model(df: pd.DataFrame | None = None, domain: str = "housing", level: float = 0.95) -> pd.DataFrame:
+    """Proportional-odds (ordered logit) model of the assessment (easy < mixed < hard) of
+    ``domain`` on the economic trend (reference: declining), fitted to the interviews that
+    discussed the domain, with cluster-robust (CR1, by locality) intervals, t on G - 1
+    degrees of freedom. Returns odds ratios of a harder assessment for stable and
+    improving economies; ``attrs`` holds the numbers of interviews and localities."""
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    df = _prepared(df)
+    if domain not in DOMAINS:
+        raise AccessInputError(f"domain must be one of {list(DOMAINS)}, got {domain!r}.")
+    sub = df[df[DOMAINS[domain]].notna()]
+    trends = sub["economic_trend"].astype(str)
+    for lvl in policy.TRENDS:
+        if not (trends == lvl).any():
+            raise AccessInputError(f"{domain}: no interview from a locality with economic_trend {lvl!r} discussed "
+                                   "the domain; the model needs every trend.")
+    X = pd.DataFrame({f"economic_trend={t}": (trends == t).astype(float) for t in ("stable", "improving")},
+                     index=sub.index)
+    y = sub[DOMAINS[domain]].astype(pd.CategoricalDtype(LEVELS, ordered=True))
+    g = policy._as_clusters(sub["locality_id"], len(sub))
+    fit = OrderedModel(y, X, distr="logit").fit(method="bfgs", disp=0, maxiter=500, cov_type="cluster",
+                                                 cov_kwds={"groups": g}, use_t=True)
+    if not fit.mle_retvals.get("converged", True):
+        raise RuntimeError(f"The ordered logit model for {domain} did not converge.")
+    ci = fit.conf_int(alpha=1 - level)
+    rows = [{"domain": domain, "term": t, "odds_ratio": float(np.exp(fit.params[t])),
+             "ci_low": float(np.exp(ci.loc[t, 0])), "ci_high": float(np.exp(ci.loc[t, 1])),
+             "p_value": float(fit.pvalues[t])} for t in X.columns]
+    out = pd.DataFrame(rows)
+    out.attrs.update({"interviews": int(len(sub)), "localities": int(g.max() + 1)})
+    return out
+
+
+def trend_models(df: pd.DataFrame | None = None, level: float = 0.95) -> pd.DataFrame:
+    """:func:`ordinal_trend_model` for housing and for employment, in one table."""
+    df = _prepared(df)
+    return pd.concat([ordinal_trend_model(df, dom, level) for dom in DOMAINS], ignore_index=True)
+
+
+def h2_economy(df: pd.DataFrame | None = None, level: float = 0.95) -> list[HypothesisResult]:
+    """H2: odds ratio of a harder assessment in improving versus declining local
+    economies, from the ordered logit model: above 1 expected for housing, below 1 for
+    employment. Two results (housing, employment)."""
+    df = _prepared(df)
+    shares = hard_by_trend(df, level)
+    out = []
+    for dom, direction, claim in (("housing", "greater", "A good local economy makes housing harder to access"),
+                                  ("employment", "less", "A good local economy makes jobs easier to find")):
+        model = ordinal_trend_model(df, dom, level)
+        row = model.set_index("term").loc["economic_trend=improving"]
+        sh = shares[shares["domain"] == dom].set_index("economic_trend")["share_pct"]
+        out.append(HypothesisResult(
+            id=f"H2 ({dom})", claim=claim,
+            estimand=f"Odds ratio of a harder {dom} assessment, improving vs declining economy (ordered logit)",
+            estimate=row["odds_ratio"], ci_low=row["ci_low"], ci_high=row["ci_high"], null=1.0, direction=direction,
+            unit="odds ratio", test="Ordered logit, cluster-robust Wald t", p_value=row["p_value"],
+            n=f"{model.attrs['interviews']} interviews in {model.attrs['localities']} localities",
+            details={"hard_pct_declining": sh.get("declining", np.nan), "hard_pct_stable": sh.get("stable", np.nan),
+                     "hard_pct_improving": sh.get("improving", np.nan), "model": model}))
+    return out
+
+
+def h3_capacity(policy_df: pd.DataFrame | None = None, level: float = 0.95) -> list[HypothesisResult]:
+    """H3: capacity by size class (rural area < small town < medium-sized town, scored 0, 1, 2).
+
+    * H3 (staff): odds ratio per size step of having dedicated staff (logistic regression,
+      localities are the unit), with the Cochran-Armitage trend test;
+    * H3 (proactive): odds ratio per size step of a measure being proactive (logistic
+      regression, cluster-robust by locality, Wald t test).
+    """
+    import statsmodels.api as sm
+
+    pdf = policy._prepared(policy_df)
+    loc = policy.locality_summary(pdf)
+    score = loc["size_class"].astype(str).map({s: i for i, s in enumerate(policy.SIZE_CLASSES)}).astype(float)
+    staff = policy.staff_by(pdf, "size_class")
+    present = staff["size_class"].tolist()
+    scores = [policy.SIZE_CLASSES.index(s) for s in present]
+    ca = cochran_armitage(staff["with_staff"], staff["localities"], scores)
+    fit = sm.GLM(loc["dedicated_staff_any"].astype(float), sm.add_constant(score.rename("size_step")),
+                 family=sm.families.Binomial()).fit()
+    ci = fit.conf_int(alpha=1 - level).loc["size_step"]
+    by_size = staff.set_index("size_class")["share_pct"]
+    r_staff = HypothesisResult(
+        id="H3 (staff)", claim="Bigger localities have more capacity: dedicated integration staff",
+        estimand="Odds ratio of dedicated staff per size-class step (rural, small, medium)",
+        estimate=float(np.exp(fit.params["size_step"])), ci_low=float(np.exp(ci[0])), ci_high=float(np.exp(ci[1])),
+        null=1.0, direction="greater", unit="odds ratio", test="Cochran-Armitage trend test", p_value=ca["p_value"],
+        n=f"{len(loc)} localities",
+        details={f"staff_pct_{k}": v for k, v in by_size.items()} | {"z": ca["z"], "table": staff})
+
+    m = policy._measures(pdf)
+    ms = m["size_class"].astype(str).map({s: i for i, s in enumerate(policy.SIZE_CLASSES)}).rename("size_step")
+    fit2, ci2, n_g = _logit_cluster(m["proactive"], ms.to_frame(), m["locality_id"], level)
+    pro = policy.proactive_by(pdf, ["size_class"], level)
+    r_pro = HypothesisResult(
+        id="H3 (proactive)", claim="Bigger localities have more capacity: proactive measures",
+        estimand="Odds ratio of a measure being proactive per size-class step",
+        estimate=float(np.exp(fit2.params["size_step"])), ci_low=float(np.exp(ci2.loc["size_step", 0])),
+        ci_high=float(np.exp(ci2.loc["size_step", 1])), null=1.0, direction="greater", unit="odds ratio",
+        test="Logistic regression, cluster-robust Wald t", p_value=float(fit2.pvalues["size_step"]),
+        n=f"{len(m)} measures in {n_g} localities",
+        details={f"proactive_pct_{k}": v for k, v in pro.set_index("level")["share_pct"].items()} | {"table": pro})
+    return [r_staff, r_pro]
+
+
+def h4_progressive_housing(policy_df: pd.DataFrame | None = None, level: float = 0.95) -> HypothesisResult:
+    """H4: share of localities with a proactive housing measure, progressive minus other
+    local governments (percentage points; Newcombe interval, Fisher's exact test;
+    localities are the unit). Details give the same comparison among localities with a
+    housing measure."""
+    pdf = policy._prepared(policy_df)
+    h = pdf[pdf["policy_area"].astype(str) == "housing"]
+    if h.empty:
+        raise AccessInputError("H4: the policy data have no housing rows.")
+    prog = h["political_orientation"].astype(str) == "progressive"
+    pro = h["proactive"]
+    x1, n1, x2, n2 = int(pro[prog].sum()), int(prog.sum()), int(pro[~prog].sum()), int((~prog).sum())
+    if n1 == 0 or n2 == 0:
+        raise AccessInputError("H4: needs localities with progressive and with other governments.")
+    r = newcombe_difference(x1, n1, x2, n2, level)
+    fisher = stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]])
+    with_measure = h["measure_present"]
+    details = {"progressive_pct": 100 * r["share_1"], "other_pct": 100 * r["share_2"],
+               "progressive_n": n1, "other_n": n2, "progressive_proactive": x1, "other_proactive": x2,
+               "by_orientation": housing_by_orientation(pdf, level)}
+    k1, m1 = int(pro[prog & with_measure].sum()), int((prog & with_measure).sum())
+    k2, m2 = int(pro[~prog & with_measure].sum()), int((~prog & with_measure).sum())
+    if m1 and m2:
+        c = newcombe_difference(k1, m1, k2, m2, level)
+        details.update({"given_measure_progressive_pct": 100 * c["share_1"], "given_measure_other_pct": 100 * c["share_2"],
+                        "given_measure_difference_pp": 100 * c["difference"],
+                        "given_measure_ci_low_pp": 100 * c["ci_low"], "given_measure_ci_high_pp": 100 * c["ci_high"],
+                        "given_measure_n": m1 + m2})
+    return HypothesisResult(
+        id="H4", claim="Progressive local governments are more active on housing",
+        estimand="Share of localities with a proactive housing measure: progressive minus other governments",
+        estimate=100 * r["difference"], ci_low=100 * r["ci_low"], ci_high=100 * r["ci_high"], null=0.0,
+        direction="greater", unit="percentage points", test="Fisher's exact test", p_value=float(fisher.pvalue),
+        n=f"{n1 + n2} localities", details=details)
+
+
+def housing_by_orientation(policy_df: pd.DataFrame | None = None, level: float = 0.95) -> pd.DataFrame:
+    """Housing approach by political orientation: localities with a housing measure and
+    with a proactive one (Wilson intervals; localities are the unit)."""
+    pdf = policy._prepared(policy_df)
+    h = pdf[pdf["policy_area"].astype(str) == "housing"]
+    rows = []
+    for lvl, grp in h.groupby("political_orientation", observed=True, sort=True):
+        n, k = len(grp), int(grp["proactive"].sum())
+        lo, hi = wilson_interval(k, n, level)
+        rows.append({"political_orientation": str(lvl), "localities": n,
+                     "with_measure": int(grp["measure_present"].sum()), "proactive": k,
+                     "proactive_pct": 100 * k / n, "ci_low_pct": 100 * lo, "ci_high_pct": 100 * hi})
+    return pd.DataFrame(rows)
+
+
+def h5_discrimination(df: pd.DataFrame | None = None, level: float = 0.95) -> HypothesisResult:
+    """H5: share of interviews raising discrimination in housing minus the share raising
+    discrimination in employment (same interviews; percentage points; all interviews,
+    since the themes are coded for every interview)."""
+    df = _prepared(df)
+    r = paired_difference(df["theme_housing_discrimination"], df["theme_employment_discrimination"],
+                          df["locality_id"], level)
+    return HypothesisResult(
+        id="H5", claim="Discrimination is more common in housing than in employment",
+        estimand="Share of interviews raising discrimination: housing minus employment",
+        estimate=100 * r["difference"], ci_low=100 * r["ci_low"], ci_high=100 * r["ci_high"], null=0.0,
+        direction="greater", unit="percentage points", test="Clustered McNemar (Durkalski)", p_value=r["p_value"],
+        n=f"{r['n']} interviews in {r['clusters']} localities",
+        details={"housing_pct": 100 * r["share_x"], "employment_pct": 100 * r["share_y"],
+                 "statistic": r["statistic"], "housing_only": r["discordant_x_only"],
+                 "employment_only": r["discordant_y_only"]})
+
+
+def h6_registration(df: pd.DataFrame | None = None, level: float = 0.95,
+                    country: str = "ES") -> list[HypothesisResult]:
+    """H6: registration barriers and onward migration to larger cities.
+
+    * H6 (onward): odds ratio of the onward-migration theme in interviews that raise
+      registration barriers versus those that do not (logistic regression, cluster-robust
+      by locality); details add the country-adjusted odds ratio (country fixed effects)
+      and the plain 2x2 odds ratio with Woolf's interval;
+    * H6 (Spain): share of interviews raising registration barriers in ``country`` minus
+      the share elsewhere (percentage points, cluster-robust).
+    """
+    df = _prepared(df)
+    reg, onward = df["theme_registration_barriers"], df["theme_onward_migration"]
+    if reg.all() or not reg.any():
+        raise AccessInputError("H6: the registration-barriers theme must vary across interviews.")
+    fit, ci, n_g = _logit_cluster(onward, reg.astype(float).rename("registration").to_frame(), df["locality_id"],
+                                  level)
+    a, b = int((reg & onward).sum()), int((reg & ~onward).sum())
+    c, d = int((~reg & onward).sum()), int((~reg & ~onward).sum())
+    details = {"onward_pct_with_barriers": 100 * a / (a + b), "onward_pct_without_barriers": 100 * c / (c + d),
+               "table": {"registration_and_onward": a, "registration_only": b, "onward_only": c, "neither": d}}
+    if min(a, b, c, d) > 0:
+        details["woolf"] = odds_ratio_2x2(a, b, c, d, level)
+    countries = df["country"].astype(str)
+    fe = pd.get_dummies(countries, prefix="country", drop_first=True, dtype=float)
+    fe = fe.loc[:, fe.sum() > 0]
+    try:
+        fit_adj, ci_adj, _ = _logit_cluster(onward, pd.concat([reg.astype(float).rename("registration"), fe], axis=1),
+                                            df["locality_id"], level)
+        details.update({"adjusted_odds_ratio": float(np.exp(fit_adj.params["registration"])),
+                        "adjusted_ci_low": float(np.exp(ci_adj.loc["registration", 0])),
+                        "adjusted_ci_high": float(np.exp(ci_adj.loc["registration", 1]))})
+    except Exception as exc:  # separation within a country: report why the adjusted model is absent
+        details["adjusted_error"] = f"country-adjusted model not estimable: {exc}"
+    onward_res = HypothesisResult(
+        id="H6 (onward)", claim="Registration barriers push people towards larger cities",
+        estimand="Odds ratio of the onward-migration theme, interviews with vs without registration barriers",
+        estimate=float(np.exp(fit.params["registration"])), ci_low=float(np.exp(ci.loc["registration", 0])),
+        ci_high=float(np.exp(ci.loc["registration", 1])), null=1.0, direction="greater", unit="odds ratio",
+        test="Logistic regression, cluster-robust Wald t", p_value=float(fit.pvalues["registration"]),
+        n=f"{len(df)} interviews in {n_g} localities", details=details)
+
+    in_c = countries == country
+    if not in_c.any() or in_c.all():
+        raise AccessInputError(f"H6: needs interviews from {country} and from other countries.")
+    diff = clustered_difference(reg, in_c, df["locality_id"], level)
+    p_c = clustered_proportion(reg[in_c], df.loc[in_c, "locality_id"], level)
+    p_o = clustered_proportion(reg[~in_c], df.loc[~in_c, "locality_id"], level)
+    spain = HypothesisResult(
+        id=f"H6 ({country})", claim=f"Registration barriers are reported more often in {country} than elsewhere",
+        estimand=f"Share of interviews raising registration barriers: {country} minus other countries",
+        estimate=100 * diff["difference"], ci_low=100 * diff["ci_low"], ci_high=100 * diff["ci_high"], null=0.0,
+        direction="greater", unit="percentage points", test="Cluster-robust t (linear probability)",
+        p_value=diff["p_value"], n=f"{len(df)} interviews in {diff['clusters']} localities",
+        details={"country_pct": 100 * p_c["share"], "country_ci_low": 100 * p_c["ci_low"],
+                 "country_ci_high": 100 * p_c["ci_high"], "other_pct": 100 * p_o["share"],
+                 "other_ci_low": 100 * p_o["ci_low"], "other_ci_high": 100 * p_o["ci_high"],
+                 "country_interviews": p_c["n"], "country_localities": p_c["clusters"]})
+    return [onward_res, spain]
+
+
+def evaluate(df: pd.DataFrame | None = None, policy_df: pd.DataFrame | None = None,
+             level: float = 0.95) -> dict[str, HypothesisResult]:
+    """Test every hypothesis; returns results keyed by hypothesis id, in order."""
+    df = _prepared(df)
+    pdf = policy._prepared(policy_df)
+    results = [h1_housing_vs_employment(df, level), *h2_economy(df, level), *h3_capacity(pdf, level),
+               h4_progressive_housing(pdf, level), h5_discrimination(df, level), *h6_registration(df, level)]
+    return {r.id: r for r in results}
+
+
+def summary_table(results: dict[str, HypothesisResult] | list[HypothesisResult]) -> pd.DataFrame:
+    """One row per hypothesis: claim, estimand, estimate, 95% interval, unit, test,
+    p-value, sample and the verdict computed by :func:`wholecomm.policy.verdict`."""
+    items = list(results.values()) if isinstance(results, dict) else list(results)
+    if not items:
+        raise ValueError("summary_table: no results.")
+    return pd.DataFrame([r.row() for r in items])

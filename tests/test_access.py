@@ -1,0 +1,285 @@
+"""Tests of wholecomm.access: paired differences, clustered McNemar and odds ratios worked
+by hand, the missing-value rule, bad input, computed verdicts, and recovery of the
+synthetic twin's planted interview relationships."""
+
+from __future__ import annotations
+
+import copy
+import io
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from scipy.special import expit
+
+from wholecomm import access, data, policy
+from wholecomm.twin import generate, load_parameters
+from wholecomm.twin.generate import to_csv_bytes
+
+
+def typed_frame(frames: dict, name: str) -> pd.DataFrame:
+    """A generated (CSV-ready) frame typed exactly as data.load would type the file."""
+    raw = pd.read_csv(io.BytesIO(to_csv_bytes(frames[name])), dtype=str, keep_default_na=False, na_values=[])
+    return data._typed(raw, data.resource_descriptor(name))
+
+
+LOCALITIES = pd.DataFrame({
+    "locality_id": ["ES-01", "ES-02", "SE-01"], "country": ["ES", "ES", "SE"],
+    "size_class": ["small_town", "rural_area", "medium_town"],
+    "economic_trend": ["improving", "declining", "stable"],
+    "political_orientation": ["progressive", "centrist", "conservative"],
+    "locality_type": ["thriving_new", "struggling_new", "thriving_experienced"],
+})
+
+
+def interviews(rows):
+    """rows: (locality_id, housing_access, employment_access, housing_disc, employment_disc,
+    registration, onward); other themes False."""
+    out = []
+    for i, (lid, h, e, hd, ed, reg, onw) in enumerate(rows, start=1):
+        rec = {"interview_id": f"I{i:04d}", "locality_id": lid, "role": "migrant", "housing_access": h,
+               "employment_access": e}
+        rec.update({t: False for t in access.THEMES})
+        rec.update({"theme_housing_discrimination": hd, "theme_employment_discrimination": ed,
+                    "theme_registration_barriers": reg, "theme_onward_migration": onw})
+        out.append(rec)
+    return pd.DataFrame(out)
+
+
+@pytest.fixture()
+def small():
+    iv = interviews([
+        ("ES-01", "hard", "easy", True, False, True, True),
+        ("ES-01", "hard", None, True, False, True, False),
+        ("ES-01", "mixed", "hard", False, True, False, False),
+        ("ES-02", "hard", "hard", True, True, False, True),
+        ("ES-02", None, None, False, False, True, True),
+        ("ES-02", "easy", "easy", True, False, False, False),
+        ("SE-01", "hard", "easy", False, False, False, False),
+        ("SE-01", "easy", "mixed", False, True, False, False),
+        ("SE-01", None, "easy", True, False, False, True),
+    ])
+    return access.prepare(iv, LOCALITIES)
+
+
+# ------------------------------------------------------------ estimators
+def test_clustered_mcnemar_by_hand():
+    # Cluster 1: (1,0) (1,0) (0,1) -> b 2, c 1; cluster 2: (1,0) (1,1) (0,0) -> b 1, c 0;
+    # cluster 3: (0,1) (1,0) -> b 1, c 1. Differences 1, 1, 0: X2 = 2^2 / 2 = 2.
+    x = [1, 1, 0, 1, 1, 0, 0, 1]
+    y = [0, 0, 1, 0, 1, 0, 1, 0]
+    g = [1, 1, 1, 2, 2, 2, 3, 3]
+    r = access.clustered_mcnemar(x, y, g)
+    assert (r["b"], r["c"]) == (4, 2)
+    assert r["statistic"] == pytest.approx(2.0)
+    assert r["p_value"] == pytest.approx(stats.chi2.sf(2.0, 1))
+    assert r["ordinary_statistic"] == pytest.approx(4 / 6)
+    with pytest.raises(ValueError, match="no discordant pairs"):
+        access.clustered_mcnemar([1, 0], [1, 0], [1, 2])
+
+
+def test_paired_difference_by_hand():
+    # Same pairs: shares 5/8 and 3/8, difference 0.25. Per-pair differences
+    # 1,1,-1 | 1,0,0 | -1,1: cluster residual sums 0.25, 0.25, -0.5; CR1 variance
+    # 3/2 * 0.375 / 64 -> se 0.09375; t(2) quantile 4.3027.
+    x = [1, 1, 0, 1, 1, 0, 0, 1]
+    y = [0, 0, 1, 0, 1, 0, 1, 0]
+    g = [1, 1, 1, 2, 2, 2, 3, 3]
+    r = access.paired_difference(x, y, g)
+    assert r["difference"] == pytest.approx(0.25)
+    assert (r["share_x"], r["share_y"]) == (0.625, 0.375)
+    assert r["ci_high"] - 0.25 == pytest.approx(4.302653 * 0.09375, rel=1e-5)
+    assert r["statistic"] == pytest.approx(2.0)
+
+
+def test_odds_ratio_by_hand():
+    # a 10, b 20, c 5, d 40: OR = 400 / 100 = 4; se(log OR) = sqrt(1/10 + 1/20 + 1/5 + 1/40).
+    r = access.odds_ratio_2x2(10, 20, 5, 40)
+    se = math.sqrt(0.375)
+    assert r["odds_ratio"] == pytest.approx(4.0)
+    assert r["se_log"] == pytest.approx(se)
+    assert r["ci_low"] == pytest.approx(math.exp(math.log(4) - 1.959964 * se), rel=1e-5)
+    assert r["ci_high"] == pytest.approx(math.exp(math.log(4) + 1.959964 * se), rel=1e-5)
+    with pytest.raises(ValueError, match="zero cell"):
+        access.odds_ratio_2x2(0, 5, 3, 4)
+
+
+# --------------------------------------------------- analyses on small data
+def test_missing_assessments_are_counted_not_filled(small):
+    c = access.discussion_counts(small)
+    assert c == {"interviews": 9, "localities": 3, "housing_discussed": 7, "housing_not_discussed": 2,
+                 "employment_discussed": 7, "employment_not_discussed": 2, "both_discussed": 6,
+                 "neither_discussed": 1}
+
+
+def test_h1_uses_interviews_discussing_both(small):
+    # Both discussed: rows 1, 3, 4, 6, 7, 8. Housing hard: 1, 4, 7 (3 of 6); employment
+    # hard: 3, 4 (2 of 6); difference 1/6.
+    r = access.h1_housing_vs_employment(small)
+    assert r.details["housing_hard_pct"] == pytest.approx(50.0)
+    assert r.details["employment_hard_pct"] == pytest.approx(100 / 3)
+    assert r.estimate == pytest.approx(100 / 6)
+    assert r.details["interviews"] == 6
+
+
+def test_h5_paired_discrimination(small):
+    # Housing discrimination in 5 of 9 interviews, employment in 3 of 9.
+    r = access.h5_discrimination(small)
+    assert r.details["housing_pct"] == pytest.approx(500 / 9)
+    assert r.details["employment_pct"] == pytest.approx(300 / 9)
+    assert r.estimate == pytest.approx(200 / 9)
+
+
+def test_hard_by_trend_shares(small):
+    t = access.hard_by_trend(small).set_index(["domain", "economic_trend"])
+    # Improving (ES-01): housing hard 2 of 3; declining (ES-02): housing discussed 2, hard 1.
+    assert t.loc[("housing", "improving"), "share_pct"] == pytest.approx(200 / 3)
+    assert t.loc[("housing", "declining"), "interviews"] == 2
+    assert t.loc[("housing", "declining"), "share_pct"] == pytest.approx(50.0)
+
+
+def test_h4_newcombe_on_localities():
+    # Progressive: 2 of 3 localities with a proactive housing measure; others: 1 of 4.
+    rows = []
+    spec = {"AT-01": ("progressive", "proactive"), "AT-02": ("progressive", "proactive"),
+            "AT-03": ("progressive", "none"), "AT-04": ("centrist", "proactive"),
+            "AT-05": ("centrist", "reactive"), "BE-01": ("conservative", "none"), "BE-02": ("conservative", "none")}
+    for lid, (_, approach) in spec.items():
+        present = approach != "none"
+        rows.append({"locality_id": lid, "policy_area": "housing", "measure_present": present,
+                     "approach": approach, "lead_actor": "municipality" if present else None,
+                     "relation_higher_level": "decoupled", "dedicated_staff": False,
+                     "main_funding": "eu" if present else None})
+    loc = pd.DataFrame({"locality_id": list(spec), "country": [k[:2] for k in spec],
+                        "size_class": "small_town", "economic_trend": "stable",
+                        "political_orientation": [v[0] for v in spec.values()]})
+    pdf = policy.prepare(pd.DataFrame(rows), loc)
+    r = access.h4_progressive_housing(pdf)
+    ref = policy.newcombe_difference(2, 3, 1, 4)
+    assert r.estimate == pytest.approx(100 * (2 / 3 - 1 / 4))
+    assert (r.ci_low, r.ci_high) == pytest.approx((100 * ref["ci_low"], 100 * ref["ci_high"]))
+    assert r.p_value == pytest.approx(stats.fisher_exact([[2, 1], [1, 3]]).pvalue)
+    assert r.verdict == "inconclusive"  # 7 localities cannot decide it
+
+
+def test_verdicts_are_computed():
+    base = dict(id="X", claim="c", estimand="e", estimate=2.0, null=0.0, direction="greater", unit="pp",
+                test="t", p_value=0.01, n="n")
+    assert access.HypothesisResult(ci_low=1.0, ci_high=3.0, **base).verdict == "supported"
+    assert access.HypothesisResult(ci_low=-3.0, ci_high=-1.0, **base).verdict == "not supported"
+    assert access.HypothesisResult(ci_low=-1.0, ci_high=3.0, **base).verdict == "inconclusive"
+    table = access.summary_table([access.HypothesisResult(ci_low=1.0, ci_high=3.0, **base),
+                                  access.HypothesisResult(ci_low=-1.0, ci_high=3.0, **base)])
+    assert list(table["verdict"]) == ["supported", "inconclusive"]
+
+
+# -------------------------------------------------------------- bad input
+def test_prepare_rejects_bad_input(small):
+    iv = interviews([("ES-01", "hard", "easy", True, False, False, False),
+                     ("ES-02", "easy", "mixed", False, False, False, False)])
+    with pytest.raises(access.AccessInputError, match="missing column.*theme_transport"):
+        access.prepare(iv.drop(columns="theme_transport"), LOCALITIES)
+    with pytest.raises(access.AccessInputError, match="'role' has value.*'mayor'"):
+        access.prepare(iv.assign(role="mayor"), LOCALITIES)
+    with pytest.raises(access.AccessInputError, match="'housing_access' has value.*'impossible'"):
+        access.prepare(iv.assign(housing_access=["impossible", "easy"]), LOCALITIES)
+    with pytest.raises(access.AccessInputError, match="'theme_transport' must not be empty"):
+        access.prepare(iv.assign(theme_transport=pd.array([True, None], dtype="boolean")), LOCALITIES)
+    with pytest.raises(access.AccessInputError, match="interview_id must be unique"):
+        access.prepare(iv.assign(interview_id="I0001"), LOCALITIES)
+    with pytest.raises(access.AccessInputError, match="not in localities"):
+        access.prepare(iv.assign(locality_id="PL-09"), LOCALITIES)
+    with pytest.raises(access.AccessInputError, match="missing column"):
+        access.h5_discrimination(small.drop(columns="theme_housing_discrimination"))
+    with pytest.raises(access.AccessInputError, match="domain must be one of"):
+        access.ordinal_trend_model(small, "health")
+
+
+def test_constants_match_the_data_package():
+    fields = {f["name"]: f for f in data.resource_descriptor("interviews")["schema"]["fields"]}
+    assert access.ROLES == fields["role"]["constraints"]["enum"]
+    assert access.LEVELS == fields["housing_access"]["constraints"]["enum"]
+    assert access.THEMES == [n for n in fields if n.startswith("theme_")]
+
+
+def test_book_data_runs_end_to_end():
+    results = access.evaluate()
+    table = access.summary_table(results)
+    assert set(table["verdict"]) <= {"supported", "not supported", "inconclusive"}
+    assert (table["ci_low"] <= table["estimate"]).all() and (table["estimate"] <= table["ci_high"]).all()
+    counts = access.discussion_counts()
+    iv = data.load("interviews")
+    assert counts["housing_not_discussed"] == int(iv["housing_access"].isna().sum())
+
+
+# ------------------------------------------------ recovery from the twin
+@pytest.fixture(scope="module")
+def big_twin():
+    """A larger twin (25 localities per country, 200 localities, about 3,300 interviews)
+    from the book's parameters and seed; the survey is shrunk (it is not used here)."""
+    params = copy.deepcopy(load_parameters())
+    params["localities"]["per_country"] = 25
+    params["survey"]["respondents_per_locality"] = [3, 4]
+    twin = generate(params)
+    loc = typed_frame(twin.frames, "localities")
+    df = access.prepare(typed_frame(twin.frames, "interviews"), loc)
+    pdf = policy.prepare(typed_frame(twin.frames, "local_policies"), loc)
+    return twin.params, df, access.evaluate(df, pdf)
+
+
+def _p_hard(params: dict, kind: str, trend: str) -> float:
+    dp, cut = params["interviews"][f"{kind}_difficulty"], params["interviews"]["difficulty_cut_points"]
+    return float(expit(dp["intercept"] + dp[trend] - cut["mixed_to_hard"]))
+
+
+def test_twin_h1_housing_harder_than_employment(big_twin):
+    params, df, results = big_twin
+    both = df[df["housing_access"].notna() & df["employment_access"].notna()]
+    trends = both["economic_trend"].astype(str)
+    planted = np.mean([_p_hard(params, "housing", t) - _p_hard(params, "employment", t) for t in trends])
+    r = results["H1"]
+    assert r.verdict == "supported"
+    assert r.estimate / 100 == pytest.approx(planted, abs=0.05)
+
+
+def test_twin_h2_economy_effects(big_twin):
+    params, _, results = big_twin
+    for dom in ("housing", "employment"):
+        dp = params["interviews"][f"{dom}_difficulty"]
+        planted = dp["improving"] - dp["declining"]  # log odds ratio, improving vs declining
+        r = results[f"H2 ({dom})"]
+        assert r.verdict == "supported", dom
+        assert math.log(r.estimate) == pytest.approx(planted, abs=0.4), dom
+
+
+def test_twin_h5_discrimination_gap_near_planted(big_twin):
+    params, _, results = big_twin
+    th = params["interviews"]["themes"]
+    planted = th["housing_discrimination"] - th["employment_discrimination"]  # 0.35 - 0.15 = 0.20
+    r = results["H5"]
+    assert r.verdict == "supported"
+    assert r.estimate / 100 == pytest.approx(planted, abs=0.04)
+
+
+def test_twin_h6_registration_barriers(big_twin):
+    params, _, results = big_twin
+    ip = params["interviews"]
+    base, after = ip["themes"]["onward_migration"], ip["onward_given_registration"]
+    p_with = base + (1 - base) * after
+    planted_log_or = math.log(p_with / (1 - p_with)) - math.log(base / (1 - base))
+    r = results["H6 (onward)"]
+    assert r.verdict == "supported"
+    assert math.log(r.estimate) == pytest.approx(planted_log_or, abs=0.5)
+    es = results["H6 (ES)"]
+    assert es.verdict == "supported"
+    assert es.details["country_pct"] / 100 == pytest.approx(ip["registration_barriers_country"]["ES"], abs=0.07)
+    assert es.details["other_pct"] / 100 == pytest.approx(ip["themes"]["registration_barriers"], abs=0.02)
+
+
+def test_twin_h3_h4_direction(big_twin):
+    _, _, results = big_twin
+    assert results["H3 (staff)"].verdict == "supported"
+    assert results["H3 (proactive)"].verdict == "supported"
+    assert results["H4"].estimate > 0

@@ -1,0 +1,399 @@
+"""Tests of wholecomm.policy: estimators against hand-worked answers, QCA on tiny truth
+tables worked by hand, bad input, and recovery of the synthetic twin's planted policy
+relationships."""
+
+from __future__ import annotations
+
+import copy
+import io
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+
+from wholecomm import data, policy
+from wholecomm.twin import generate, load_parameters
+from wholecomm.twin.generate import to_csv_bytes
+
+
+# ---------------------------------------------------------------- helpers
+def typed_frame(frames: dict, name: str) -> pd.DataFrame:
+    """A generated (CSV-ready) frame typed exactly as data.load would type the file."""
+    raw = pd.read_csv(io.BytesIO(to_csv_bytes(frames[name])), dtype=str, keep_default_na=False, na_values=[])
+    return data._typed(raw, data.resource_descriptor(name))
+
+
+def make_localities(rows):
+    """rows: (locality_id, size_class, economic_trend, political_orientation)."""
+    return pd.DataFrame([{"locality_id": lid, "country": lid[:2], "size_class": s, "economic_trend": e,
+                          "political_orientation": o} for lid, s, e, o in rows])
+
+
+def make_policies(spec):
+    """spec: locality_id -> (dedicated_staff, {area: approach}); areas missing from the
+    dict get 'none'. Uses two areas (housing, health) to keep tables small."""
+    rows = []
+    for lid, (staff, approaches) in spec.items():
+        for area in ("health", "housing"):
+            approach = approaches.get(area, "none")
+            present = approach != "none"
+            rows.append({"locality_id": lid, "policy_area": area, "measure_present": present, "approach": approach,
+                         "lead_actor": "municipality" if present else None, "relation_higher_level": "cooperative",
+                         "dedicated_staff": staff, "main_funding": "local" if present else None})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture()
+def small():
+    loc = make_localities([("AT-01", "rural_area", "declining", "progressive"),
+                           ("AT-02", "small_town", "stable", "centrist"),
+                           ("BE-01", "medium_town", "improving", "conservative"),
+                           ("BE-02", "medium_town", "improving", "progressive")])
+    lp = make_policies({"AT-01": (False, {"housing": "reactive"}),
+                        "AT-02": (False, {"health": "reactive", "housing": "proactive"}),
+                        "BE-01": (True, {"health": "proactive", "housing": "proactive"}),
+                        "BE-02": (True, {"health": "proactive"})})
+    return lp, loc
+
+
+# ------------------------------------------------------------- estimators
+def test_wilson_known_values():
+    # 8 of 20: the textbook Wilson interval (0.2188, 0.6134).
+    lo, hi = policy.wilson_interval(8, 20)
+    assert lo == pytest.approx(0.21880, abs=1e-4)
+    assert hi == pytest.approx(0.61342, abs=1e-4)
+    # 0 of 10: lower bound 0, upper bound z^2/n / (1 + z^2/n) = 0.2775.
+    lo, hi = policy.wilson_interval(0, 10)
+    assert lo == 0
+    assert hi == pytest.approx(0.27753, abs=1e-4)
+
+
+def test_wilson_bad_input():
+    with pytest.raises(ValueError, match="n must be positive"):
+        policy.wilson_interval(0, 0)
+    with pytest.raises(ValueError, match="between 0 and n"):
+        policy.wilson_interval(5, 4)
+
+
+def test_newcombe_published_example():
+    # Newcombe (1998), method 10: 56/70 vs 48/80 -> 0.2000 (0.0524, 0.3339).
+    r = policy.newcombe_difference(56, 70, 48, 80)
+    assert r["difference"] == pytest.approx(0.2)
+    assert r["ci_low"] == pytest.approx(0.0524, abs=5e-4)
+    assert r["ci_high"] == pytest.approx(0.3339, abs=5e-4)
+
+
+def test_clustered_proportion_design_effect_by_hand():
+    # y = 1,1 | 0,0 | 1,0 in clusters A, B, C: p = 0.5, cluster sums of residuals 1, -1, 0,
+    # CR1 variance = 3/2 * 2 / 36 = 1/12; independent variance 0.25/6 = 1/24; deff = 2.
+    r = policy.clustered_proportion([True, True, False, False, True, False], list("AABBCC"))
+    assert r["share"] == 0.5
+    assert r["deff"] == pytest.approx(2.0)
+    lo, hi = policy.wilson_interval(1.5, 3)  # effective n = 6 / 2
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((lo, hi))
+    # Clusters 1,0 | 1,0 | 1,0 have residual sums 0 (variance 0): the design effect is
+    # floored at 1, so the interval is never narrower than for independent observations.
+    balanced = policy.clustered_proportion([True, False] * 3, list("AABBCC"))
+    assert balanced["deff"] == 1.0
+    assert (balanced["ci_low"], balanced["ci_high"]) == pytest.approx(policy.wilson_interval(3, 6))
+
+
+def test_clustered_mean_by_hand():
+    # d = 1,0 | 1,1: mean 0.75; cluster residual sums -0.5, 0.5; CR1 variance
+    # 2/1 * 0.5 / 16 = 0.0625 -> se 0.25; t(1) quantile 12.706.
+    r = policy.clustered_mean([1, 0, 1, 1], ["a", "a", "b", "b"])
+    assert r["mean"] == 0.75
+    assert r["se"] == pytest.approx(0.25)
+    assert r["ci_high"] - r["mean"] == pytest.approx(12.7062 * 0.25, rel=1e-4)
+
+
+def test_clustered_difference_estimate():
+    y = [1, 1, 0, 0, 0, 1, 0]
+    g = [True, True, True, False, False, False, False]
+    r = policy.clustered_difference(y, g, ["a", "b", "c", "d", "e", "f", "g"])
+    assert r["difference"] == pytest.approx(2 / 3 - 1 / 4)
+    assert r["ci_low"] < r["difference"] < r["ci_high"]
+    with pytest.raises(ValueError, match="both groups"):
+        policy.clustered_difference(y, [True] * 7, list("abcdefg"))
+
+
+def test_cochran_armitage_by_hand():
+    # x = 1, 2, 3 of 5 each, scores 0, 1, 2: pbar = 0.4, T = 2,
+    # Var = 0.24 * (25 - 225/15) = 2.4, z = 2 / sqrt(2.4).
+    r = policy.cochran_armitage([1, 2, 3], [5, 5, 5])
+    assert r["z"] == pytest.approx(2 / math.sqrt(2.4))
+    with pytest.raises(ValueError, match="no variation"):
+        policy.cochran_armitage([0, 0], [3, 4])
+
+
+def test_verdict_rule():
+    assert policy.verdict(0.1, 0.5, 0, "greater") == "supported"
+    assert policy.verdict(-0.5, -0.1, 0, "greater") == "not supported"
+    assert policy.verdict(-0.1, 0.5, 0, "greater") == "inconclusive"
+    assert policy.verdict(0.2, 0.8, 1, "less") == "supported"
+    assert policy.verdict(1.2, 3.0, 1, "less") == "not supported"
+    with pytest.raises(ValueError, match="direction"):
+        policy.verdict(0, 1, 0, "bigger")
+    with pytest.raises(ValueError, match="finite interval"):
+        policy.verdict(float("nan"), 1, 0, "greater")
+
+
+def test_interval_long_puts_estimate_in_the_middle():
+    t = pd.DataFrame({"g": ["a"], "est": [2.0], "lo": [1.0], "hi": [5.0]})
+    long = policy.as_interval_long(t, "est", "lo", "hi")
+    assert sorted(long["value"]) == [1.0, 2.0, 5.0]
+    assert long["value"].median() == 2.0
+    with pytest.raises(ValueError, match="outside the interval"):
+        policy.as_interval_long(t.assign(est=6.0), "est", "lo", "hi")
+
+
+# --------------------------------------------------- analyses on small data
+def test_shares_on_small_data(small):
+    df = policy.prepare(*small)
+    by_area = policy.measures_by_area(df).set_index("policy_area")
+    assert by_area.loc["housing", "with_measure"] == 3
+    assert by_area.loc["housing", "share_pct"] == pytest.approx(75.0)
+    assert by_area.loc["health", "share_pct"] == pytest.approx(75.0)
+    mat = policy.approach_matrix(df)
+    assert mat.loc["AT-02", "housing"] == 2 and mat.loc["AT-01", "health"] == 0
+    # 6 measures, 4 proactive.
+    assert policy.proactive_share(df)["share_pct"] == pytest.approx(100 * 4 / 6)
+    staff = policy.staff_share(df)
+    assert (staff["with_staff"], staff["localities"]) == (2, 4)
+    by_staff = policy.proactive_by_staff(df)
+    # staff: BE-01 (2 proactive) + BE-02 (1 proactive) = 3 of 3; no staff: 1 of 3.
+    assert by_staff["staff_pct"] == pytest.approx(100.0)
+    assert by_staff["no_staff_pct"] == pytest.approx(100 / 3)
+    assert by_staff["difference_pp"] == pytest.approx(200 / 3)
+    funding = policy.funding_shares(df).set_index("main_funding")
+    assert funding.loc["local", "share_pct"] == pytest.approx(100.0)
+    assert funding["share_pct"].sum() == pytest.approx(100.0)
+
+
+def test_locality_summary_and_qca_calibration(small):
+    df = policy.prepare(*small)
+    crisp = policy.qca_data(df)
+    # AT-01: 1 measure, reactive -> 0; AT-02: 1 of 2 proactive = 50% -> 1 (threshold "at least half").
+    assert crisp.loc["AT-01", "PROACTIVE"] == 0
+    assert crisp.loc["AT-02", "PROACTIVE"] == 1
+    assert crisp.loc["BE-01"].to_dict() == {"MEDIUM": 1, "CAPACITY": 1, "THRIVING": 1, "PROGRESSIVE": 0,
+                                                 "PROACTIVE": 1, "measures": 2, "share_proactive": 1.0}
+    # A locality without any measure has no proactive policy (coded 0, share left empty).
+    lp, loc = small
+    lp = lp.copy()
+    lp.loc[lp["locality_id"] == "AT-01", ["measure_present", "approach", "lead_actor", "main_funding"]] = [
+        False, "none", None, None]
+    crisp = policy.qca_data(policy.prepare(lp, loc))
+    assert crisp.loc["AT-01", "PROACTIVE"] == 0 and np.isnan(crisp.loc["AT-01", "share_proactive"])
+
+
+def tiny_crisp():
+    # Worked by hand: A B Y
+    #   c1 1 1 1, c2 1 1 1   -> (1,1): n 2, with outcome 2, consistency 1.0, coverage 2/3
+    #   c3 1 0 1, c4 1 0 0   -> (1,0): n 2, with outcome 1, consistency 0.5, coverage 1/3
+    #   c5 0 1 0             -> (0,1): n 1, consistency 0, coverage 0
+    #   (0,0): no case       -> remainder
+    return pd.DataFrame({"A": [1, 1, 1, 1, 0], "B": [1, 1, 0, 0, 1], "Y": [1, 1, 1, 0, 0]},
+                        index=["c1", "c2", "c3", "c4", "c5"])
+
+
+def test_truth_table_by_hand():
+    tt = policy.truth_table(tiny_crisp(), ["A", "B"], "Y").set_index("configuration")
+    assert list(tt.loc["A*B", ["n", "n_outcome"]]) == [2, 2]
+    assert tt.loc["A*B", "consistency"] == 1.0
+    assert tt.loc["A*B", "coverage"] == pytest.approx(2 / 3)
+    assert tt.loc["A*~B", "consistency"] == 0.5
+    assert tt.loc["A*~B", "coverage"] == pytest.approx(1 / 3)
+    assert tt.loc["~A*B", "consistency"] == 0.0
+    assert tt.loc["~A*~B", "status"] == "remainder" and tt.loc["~A*~B", "n"] == 0
+    assert tt.loc["A*B", "status"] == "consistent" and tt.loc["A*~B", "status"] == "inconsistent"
+    assert tt.loc["A*B", "cases"] == "c1, c2"
+    assert len(tt) == 4
+
+
+def test_minimisation_and_solution_fit_by_hand():
+    crisp = tiny_crisp()
+    tt = policy.truth_table(crisp, ["A", "B"], "Y")
+    assert policy.minimise(tt) == [["A*B"]]
+    fit = policy.solution_fit(crisp, ["A*B"], "Y").set_index("term")
+    assert fit.loc["solution", "consistency"] == 1.0
+    assert fit.loc["solution", "raw_coverage"] == pytest.approx(2 / 3)
+    # With a consistency threshold of 0.5, A*B and A*~B both pass and minimise to A:
+    # A covers c1-c4, 3 of them with the outcome: consistency 3/4, coverage 3/3.
+    tt = policy.truth_table(crisp, ["A", "B"], "Y", consistency_threshold=0.5)
+    assert policy.minimise(tt) == [["A"]]
+    fit = policy.solution_fit(crisp, ["A"], "Y").set_index("term")
+    assert fit.loc["solution", "consistency"] == 0.75
+    assert fit.loc["solution", "raw_coverage"] == 1.0
+
+
+def test_quine_mccluskey_three_conditions():
+    # Minterms 110, 100, 000: A*~C covers 110 and 100, ~B*~C covers 100 and 000; both needed.
+    primes = policy.prime_implicants([(1, 1, 0), (1, 0, 0), (0, 0, 0)])
+    assert set(primes) == {(1, None, 0), (None, 0, 0)}
+    tt = pd.DataFrame({"A": [1, 1, 0], "B": [1, 0, 0], "C": [0, 0, 0], "status": ["consistent"] * 3})
+    assert policy.minimise(tt, ["A", "B", "C"]) == [["A*~C", "~B*~C"]]
+
+
+def test_qca_bad_input():
+    crisp = tiny_crisp()
+    with pytest.raises(policy.PolicyInputError, match="0 or 1"):
+        policy.truth_table(crisp.assign(A=[2, 1, 1, 1, 0]), ["A", "B"], "Y")
+    with pytest.raises(policy.PolicyInputError, match="missing set membership"):
+        policy.truth_table(crisp.assign(B=[1, None, 0, 0, 1]), ["A", "B"], "Y")
+    with pytest.raises(policy.PolicyInputError, match="missing column"):
+        policy.truth_table(crisp, ["A", "Z"], "Y")
+    with pytest.raises(policy.PolicyInputError, match="cannot also be a condition"):
+        policy.truth_table(crisp, ["A", "Y"], "Y")
+
+
+def test_silhouette_by_hand():
+    # Points 0, 1 | 10, 11: widths (10.5 - 1)/10.5 and (9.5 - 1)/9.5, twice each.
+    x = np.array([0.0, 1.0, 10.0, 11.0])
+    dist = np.abs(x[:, None] - x[None, :])
+    expected = ((10.5 - 1) / 10.5 + (9.5 - 1) / 9.5) / 2
+    assert policy.silhouette(dist, np.array([1, 1, 2, 2])) == pytest.approx(expected)
+
+
+def test_ward_typology_finds_planted_groups():
+    high = [[1, 1, 1, 0.5], [1, 1, 0.5, 1], [1, 0.5, 1, 1], [0.5, 1, 1, 1]]
+    low = [[0, 0, 0, 0.5], [0, 0, 0.5, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 0, 0]]
+    prof = pd.DataFrame(high + low, index=[f"AT-{i:02d}" for i in range(1, 10)])
+    typ = policy.ward_typology(prof, k_values=range(2, 5))
+    assert typ.k == 2
+    assert set(typ.labels[typ.labels == 1].index) == {"AT-01", "AT-02", "AT-03", "AT-04"}  # type 1 = highest
+    assert typ.silhouettes.set_index("k").loc[2, "silhouette"] == typ.silhouettes["silhouette"].max()
+    with pytest.raises(policy.PolicyInputError, match="k must lie"):
+        policy.ward_typology(prof, k_values=[1, 2])
+
+
+# -------------------------------------------------------------- bad input
+def test_prepare_rejects_bad_input(small):
+    lp, loc = small
+    with pytest.raises(policy.PolicyInputError, match="missing column.*dedicated_staff"):
+        policy.prepare(lp.drop(columns="dedicated_staff"), loc)
+    with pytest.raises(policy.PolicyInputError, match="'approach' has value.*'planned'"):
+        policy.prepare(lp.assign(approach=lp["approach"].replace("proactive", "planned")), loc)
+    with pytest.raises(policy.PolicyInputError, match="duplicated"):
+        policy.prepare(pd.concat([lp, lp.iloc[[0]]]), loc)
+    with pytest.raises(policy.PolicyInputError, match="not in localities"):
+        policy.prepare(lp, loc[loc["locality_id"] != "AT-01"])
+    with pytest.raises(policy.PolicyInputError, match="have no rows in local_policies"):
+        policy.prepare(lp[lp["locality_id"] != "AT-01"], loc)
+    with pytest.raises(policy.PolicyInputError, match="incomplete"):
+        policy.prepare(lp.drop(index=0), loc)
+    bad = lp.copy()
+    bad.loc[0, "measure_present"] = True  # AT-01 health: approach none
+    with pytest.raises(policy.PolicyInputError, match="approach must be 'none' exactly"):
+        policy.prepare(bad, loc)
+    with pytest.raises(policy.PolicyInputError, match="'dedicated_staff' must hold True/False"):
+        policy.prepare(lp.assign(dedicated_staff="yes"), loc)
+    with pytest.raises(policy.PolicyInputError, match="'size_class' must not be empty"):
+        policy.prepare(lp, loc.assign(size_class=[None, "small_town", "medium_town", "medium_town"]))
+
+
+def test_model_rejects_empty_level(small):
+    df = policy.prepare(*small)
+    with pytest.raises(policy.PolicyInputError, match="reference level"):
+        policy.proactive_model(df, reference={"size_class": "nowhere"})
+
+
+def test_constants_match_the_data_package():
+    fields = {f["name"]: f for r in data.descriptor()["resources"] for f in r["schema"]["fields"]
+              if r["name"] in ("local_policies", "localities")}
+    enum = lambda name: fields[name]["constraints"]["enum"]  # noqa: E731
+    assert policy.AREAS == enum("policy_area")
+    assert policy.APPROACHES == enum("approach")
+    assert policy.LEAD_ACTORS == enum("lead_actor")
+    assert policy.RELATIONS == enum("relation_higher_level")
+    assert policy.FUNDING == enum("main_funding")
+    assert policy.SIZE_CLASSES == enum("size_class")
+    assert policy.TRENDS == enum("economic_trend")
+    assert policy.ORIENTATIONS == enum("political_orientation")
+
+
+# ------------------------------------------------------ the book's data
+def test_book_data_runs_end_to_end():
+    df = policy.prepare()
+    assert len(df) == len(data.load("local_policies"))
+    model = policy.proactive_model(df)
+    assert (model["ci_low"] <= model["odds_ratio"]).all() and (model["odds_ratio"] <= model["ci_high"]).all()
+    typ = policy.ward_typology(policy.policy_profile(df))
+    summary = policy.typology_summary(typ, df)
+    assert summary["localities"].sum() == df["locality_id"].nunique()
+    tt = policy.truth_table(policy.qca_data(df))
+    assert tt["n"].sum() == df["locality_id"].nunique()
+    assert tt.loc[tt["status"] != "remainder", "n_outcome"].sum() == policy.qca_data(df)["PROACTIVE"].sum()
+
+
+# ------------------------------------------------ recovery from the twin
+@pytest.fixture(scope="module")
+def big_twin():
+    """A larger twin (25 localities per country, 200 in all) from the book's parameters and
+    seed, so that planted effects are estimated precisely; the survey is shrunk to keep
+    generation fast (it is not used here)."""
+    params = copy.deepcopy(load_parameters())
+    params["localities"]["per_country"] = 25
+    params["survey"]["respondents_per_locality"] = [3, 4]
+    twin = generate(params)
+    df = policy.prepare(typed_frame(twin.frames, "local_policies"), typed_frame(twin.frames, "localities"))
+    return twin, df
+
+
+def test_twin_size_drives_dedicated_staff(big_twin):
+    twin, df = big_twin
+    staff = policy.staff_by(df, "size_class").set_index("size_class")["share_pct"] / 100
+    # Planted logits: intercept -0.5, rural -1.2, medium +1.3 (plus 0.5 x commitment).
+    # Without the commitment term: rural 0.15, small 0.38, medium 0.69.
+    sl = twin.params["policies"]["staff_logit"]
+    planted = {s: expit(sl["intercept"] + sl[s]) for s in policy.SIZE_CLASSES}
+    assert staff["rural_area"] < staff["small_town"] < staff["medium_town"]
+    for s in policy.SIZE_CLASSES:
+        assert staff[s] == pytest.approx(planted[s], abs=0.15), s
+    # And the analysis finds exactly the twin's planted staff allocation.
+    truth = twin.truth["dedicated_staff"]
+    found = policy.locality_summary(df).set_index("locality_id")["dedicated_staff_any"]
+    assert (found == truth.reindex(found.index)).all()
+
+
+def test_twin_capacity_and_size_drive_proactive_policy(big_twin):
+    _, df = big_twin
+    model = policy.proactive_model(df).set_index("term")
+    # Planted log-odds +1.0 for staff; the estimate also absorbs part of the unobserved
+    # commitment (which raises both staff and proactive policy), so it is allowed to lie
+    # between 0.5 and 2.0 on the log scale, with the interval excluding no effect.
+    staff = model.loc["dedicated_staff"]
+    assert staff["ci_low"] > 1
+    assert 0.5 < math.log(staff["odds_ratio"]) < 2.0
+    medium = model.loc["size_class=medium_town"]
+    assert medium["odds_ratio"] > 1 and medium["ci_low"] > 1
+    diff = policy.proactive_by_staff(df)
+    assert diff["ci_low_pp"] > 0
+
+
+def test_twin_progressive_governments_proactive_on_housing(big_twin):
+    _, df = big_twin
+    housing = df[(df["policy_area"] == "housing") & df["measure_present"]]
+    prog = housing["political_orientation"] == "progressive"
+    gap_housing = housing.loc[prog, "proactive"].mean() - housing.loc[~prog, "proactive"].mean()
+    other = df[(df["policy_area"] != "housing") & df["measure_present"]]
+    oprog = other["political_orientation"] == "progressive"
+    gap_other = other.loc[oprog, "proactive"].mean() - other.loc[~oprog, "proactive"].mean()
+    # Planted: +1.2 log-odds for progressive x housing only, so the progressive gap is
+    # positive in housing and larger there than in the other areas.
+    assert gap_housing > 0.1
+    assert gap_housing > gap_other + 0.05
+
+
+def test_prime_implicants_order_does_not_depend_on_hashing():
+    """The QCA solution is reported in the same order in every Python process."""
+    import subprocess
+    import sys
+
+    code = ("from wholecomm import policy; "
+            "print(policy.prime_implicants([(1,1,1,0),(1,1,0,1),(1,1,1,1),(0,1,1,1),(1,0,1,1)]))")
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={"PYTHONHASHSEED": str(seed), "PATH": ""}).stdout for seed in (1, 2, 3, 4)}
+    assert len(outputs) == 1, outputs
