@@ -1,0 +1,1165 @@
+"""The toolbox for local governments: self-evaluation, tailored benchmarks, priorities
+and monitoring, built on the MIPEX-L index engine (:mod:`wholecomm.index`).
+
+A municipality fills in the MIPEX-L questionnaire (a YAML file, see
+:func:`blank_questionnaire`) for one or more years; :func:`read_questionnaire` checks it
+and reports every problem with its line number; :func:`assess` scores it and compares it
+with its peers; :func:`render_report` writes one self-contained HTML report. The command
+line (``wholecomm questionnaire`` / ``wholecomm assess``, :mod:`wholecomm.cli`) is a thin
+wrapper around these four functions.
+
+Rules
+-----
+Scoring
+    The index engine's rule, unchanged (:func:`wholecomm.index.score`): indicator score =
+    score of the chosen option; an area is scored only when at least
+    ``min_answered_share`` (default two thirds) of its indicators are answered, as the mean
+    of the answered ones; the overall score is the mean of the area scores and exists only
+    when every area is scored. An unanswered indicator is never counted as 0; an area
+    without enough answers is reported as "not scored: too few answers". A year in which
+    no area can be scored is an error.
+Peers
+    The localities of the data package that were assessed with MIPEX-L (rows in
+    ``mipex_l_answers``), scored with the same engine and rule. A peer group is every
+    assessed locality sharing one attribute with the municipality: its size class, its
+    country or its locality type. Groups with fewer than :data:`MIN_PEERS` localities with
+    a score are flagged ("fewer than 3 peers").
+Benchmarks
+    For each peer group and each area (and overall): number of peers with a score,
+    median, first and third quartiles (linear interpolation) and best score. These
+    describe the peer group; they are not estimates with sampling error.
+Gaps
+    Own score minus the group median, per area and group. The *reference gap* of an area
+    is the mean of its gaps over the groups with at least :data:`MIN_PEERS` scored peers
+    (over all groups with a scored peer when none has that many). Areas are listed from the
+    most negative reference gap.
+Priorities
+    Candidates are the answered indicators, in areas that have a score, on which the
+    municipality scores below the best peer (the best score on that indicator among all
+    localities of the selected peer groups). Each gets
+
+    ``priority = max(0, -reference gap of its area) x (points gained by moving up one
+    answer level) / 100``
+
+    i.e. the area's shortfall against its peers, weighted by the size of the next step
+    (a step of 50 points counts half, a step of 100 points in full). Ties are broken by
+    the points gained (larger first), then by the number of peers scoring 100 on the
+    indicator (more first), then by indicator id. Indicators in areas that could not be
+    scored are not ranked: answer their missing questions first.
+Monitoring
+    With several years, the scores of every year and the change from the first to the
+    last year (missing when either year is not scored).
+"""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import html
+import io
+import math
+import re
+import textwrap
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import data, index, overview
+
+#: Peer groups, in report order: the locality attribute shared with the municipality.
+PEER_GROUPS = ("size_class", "country", "locality_type")
+GROUP_LABELS = {"size_class": "Same size class", "country": "Same country", "locality_type": "Same locality type"}
+#: Peer groups with fewer scored localities than this are flagged.
+MIN_PEERS = 3
+#: The resources the toolbox reads (for the provenance notice).
+RESOURCES = ("localities", "mipex_l_indicators", "mipex_l_options", "mipex_l_answers")
+#: Shown where an area or the overall score is missing by the rule.
+NOT_SCORED = "not scored: too few answers"
+#: Year range accepted in a questionnaire.
+YEAR_RANGE = (1990, 2100)
+#: The bundled fictional example.
+EXAMPLE = "fictional-town.yml"
+#: File name of the downloadable blank questionnaire.
+QUESTIONNAIRE_FILENAME = "whole-comm-questionnaire.yml"
+
+SIZE_LABELS = {"rural_area": "rural areas", "small_town": "small towns", "medium_town": "medium-sized towns"}
+SIZE_HELP = {"rural_area": "under 5,000 inhabitants", "small_town": "5,000-49,999",
+             "medium_town": "50,000-250,000"}
+# Labels shared with the rest of the book (wholecomm.overview), in the case used in sentences.
+TYPE_LABELS = {key: label[0].lower() + label[1:] for key, label in overview.TYPE_LABELS.items()}
+COUNTRY_NAMES = dict(overview.COUNTRY_NAMES)
+LOCALITY_FIELDS = ("name", "country", "size_class", "locality_type")
+FIELD_WORDS = {"country": "country", "size_class": "size class", "locality_type": "locality type"}
+
+_NULL_TAG = "tag:yaml.org,2002:null"
+_EPS = 1e-9
+
+
+# --------------------------------------------------------------------------- errors
+Problem = tuple  # (line number or None, message)
+
+
+def _format(source: str, line: int | None, message: str, kind: str = "") -> str:
+    where = f"{source}:{line}" if line else source
+    return f"{where}: {kind}{message}"
+
+
+class QuestionnaireError(ValueError):
+    """A questionnaire that cannot be scored. ``problems`` lists (line, message) pairs,
+    line numbers counting from 1 (None = the whole file); ``source`` names the file."""
+
+    def __init__(self, problems: Sequence[Problem], source: str = "<questionnaire>"):
+        self.problems = sorted(((p[0], p[1]) for p in problems), key=lambda p: (p[0] or 0, p[1]))
+        self.source = source
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        """One ``file:line: message`` per problem."""
+        return [_format(self.source, line, msg) for line, msg in self.problems]
+
+
+# ------------------------------------------------------------------- catalogue
+@dataclass(frozen=True)
+class Catalogue:
+    """The MIPEX-L indicator catalogue and answer options, and the allowed locality values."""
+
+    indicators: pd.DataFrame  # indicator_id, area, stage, question (catalogue order)
+    options: pd.DataFrame  # indicator_id, answer_code, answer_text, score
+    allowed: dict  # field -> list of allowed values (from the data package schema)
+
+    @property
+    def ids(self) -> list[str]:
+        return [str(i) for i in self.indicators["indicator_id"]]
+
+    @property
+    def areas(self) -> list[str]:
+        present = set(self.indicators["area"].astype(str))
+        return [a for a in index.AREAS if a in present] + sorted(present - set(index.AREAS))
+
+    def codes(self, indicator_id: str) -> list[str]:
+        opts = self.options[self.options["indicator_id"].astype(str) == indicator_id]
+        return sorted(str(c) for c in opts["answer_code"])
+
+    def area_sizes(self) -> pd.Series:
+        return self.indicators["area"].astype(str).value_counts().reindex(self.areas)
+
+
+def catalogue() -> Catalogue:
+    """The catalogue of the data package in use (validated by :func:`wholecomm.data.load`)."""
+    ind = data.load("mipex_l_indicators")
+    opt = data.load("mipex_l_options")
+    fields = {f["name"]: f for f in data.resource_descriptor("localities")["schema"]["fields"]}
+    allowed = {name: list(fields[name]["constraints"]["enum"]) for name in ("country", "size_class", "locality_type")}
+    ind = ind.assign(indicator_id=ind["indicator_id"].astype(str), area=ind["area"].astype(str),
+                     stage=ind["stage"].astype(str), question=ind["question"].astype(str))
+    opt = opt.assign(indicator_id=opt["indicator_id"].astype(str), answer_code=opt["answer_code"].astype(str),
+                     answer_text=opt["answer_text"].astype(str))
+    order = {a: k for k, a in enumerate(index.AREAS)}
+    ind = ind.sort_values(["area", "indicator_id"], key=lambda s: s.map(order).fillna(len(order))
+                          if s.name == "area" else s, kind="stable").reset_index(drop=True)
+    opt = opt.sort_values(["indicator_id", "score"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    return Catalogue(ind, opt, allowed)
+
+
+def area_label(area: str) -> str:
+    return "Overall" if area == "overall" else index.AREA_LABELS.get(area, area.replace("_", " ").capitalize())
+
+
+def _rule_text(sizes: pd.Series, share: float) -> str:
+    """'at least 4 of its 6 indicators' (or a share when areas differ in size)."""
+    if sizes.nunique() == 1:
+        n = int(sizes.iloc[0])
+        return f"at least {_needed(n, share)} of its {n} indicators"
+    return f"at least {share:.0%} of its indicators"
+
+
+def _needed(n: int, share: float) -> int:
+    """Smallest number of answered items out of ``n`` that satisfies the rule."""
+    return int(math.ceil(share * n - _EPS))
+
+
+# --------------------------------------------------------------- blank questionnaire
+def _comment(text: str, indent: str, width: int = 92, hang: str = "") -> list[str]:
+    return textwrap.wrap(text, width=width, initial_indent=f"{indent}# ",
+                         subsequent_indent=f"{indent}# {hang}", break_on_hyphens=False)
+
+
+def blank_questionnaire(limit: int | None = None, min_answered_share: float = index.MIN_ANSWERED_SHARE) -> str:
+    """The blank MIPEX-L questionnaire as YAML text, generated from the indicator catalogue.
+
+    A header explains how to fill it in; every indicator line is preceded by comments
+    with its question and its options with their scores. ``limit`` keeps only the first
+    ``limit`` indicators (for showing an excerpt; the result is then not a complete
+    questionnaire).
+    """
+    cat = catalogue()
+    rule = _rule_text(cat.area_sizes(), min_answered_share) + " are answered"
+    allowed = cat.allowed
+    lines = [
+        "# Whole-COMM toolbox: MIPEX-L self-evaluation questionnaire",
+        "#",
+        "# How to fill it in",
+        "# 1. Under `locality:` give the municipality's name and, for the benchmarks, its",
+        "#    country, size class and locality type (allowed values are listed next to each).",
+        "#    Put the name in quotes if it contains a colon or a #.",
+        "# 2. Under `assessments:` set `year:` to the year the answers describe and answer each",
+        "#    indicator with the letter of one option, for example `GOV01: a`. The options and",
+        "#    their scores (0-100) are in the comments above each indicator.",
+        "# 3. Leave an answer empty when you do not know it. It then counts as not answered,",
+        f"#    never as 0: an area is scored only when {rule},",
+        "#    and the overall score only when every area is scored.",
+        "# 4. To monitor change over time, add further years: copy the block from `- year:`",
+        "#    to its last answer, paste it at the end of the file and change the year.",
+        "#    Each year may appear only once.",
+        "# 5. Run:   wholecomm assess this-file.yml --out report.html",
+        "#",
+        "# Lines starting with # are comments and are ignored.",
+        "",
+        "locality:",
+        "  name:            # free text (the report shows it as written)",
+        f"  country:         # one of {' '.join(allowed['country'])}",
+        "  size_class:      # " + " | ".join(f"{s} ({SIZE_HELP.get(s, '')})" if s in SIZE_HELP else s
+                                          for s in allowed["size_class"]),
+        f"  locality_type:   # one of {' | '.join(allowed['locality_type'])}",
+        "  #   thriving = the local economy improved or was stable over the last five years and",
+        "  #   unemployment is below 10 percent, otherwise struggling; experienced = the",
+        "  #   foreign-born share of the population was at least 5 percent in 2014, otherwise new",
+        "",
+        "assessments:",
+        "  - year:          # the year the answers describe, for example 2024",
+        "    answers:",
+    ]
+    indent = "      "
+    shown = cat.indicators if limit is None else cat.indicators.head(limit)
+    current_area = None
+    for row in shown.itertuples(index=False):
+        if row.area != current_area:
+            current_area = row.area
+            lines += ["", f"{indent}# ===== {area_label(row.area)} " + "=" * max(3, 70 - len(area_label(row.area)))]
+        stage = index.STAGE_LABELS.get(row.stage, row.stage)
+        lines += _comment(f"{row.indicator_id} ({stage}): {row.question}", indent)
+        opts = cat.options[cat.options["indicator_id"] == row.indicator_id]
+        for opt in opts.itertuples(index=False):
+            lines += _comment(f"  {opt.answer_code} = {opt.answer_text} ({int(opt.score)})", indent, hang="      ")
+        codes = ", ".join(sorted(opts["answer_code"]))
+        lines.append(f"{indent}{row.indicator_id}:        # {codes}")
+    if limit is not None and limit < len(cat.indicators):
+        lines += ["", f"{indent}# ... and {len(cat.indicators) - limit} more indicators"]
+    return "\n".join(lines) + "\n"
+
+
+def download_link(text: str, filename: str, label: str, mime: str = "application/yaml") -> str:
+    """An HTML link that downloads ``text`` as ``filename`` (a data: URI: works offline)."""
+    payload = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return (f'<a class="wholecomm-download" href="data:{mime};charset=utf-8;base64,{payload}" '
+            f'download="{html.escape(filename)}">{html.escape(label)}</a>')
+
+
+def questionnaire_download_link(label: str = "Download the blank questionnaire (YAML)") -> str:
+    """The blank questionnaire as a download link (``whole-comm-questionnaire.yml``)."""
+    return download_link(blank_questionnaire(), QUESTIONNAIRE_FILENAME, label)
+
+
+def example_questionnaire() -> Path:
+    """Path of the bundled fictional example (Exampleton, two assessment years)."""
+    path = Path(str(resources.files("wholecomm").joinpath("examples", EXAMPLE)))
+    if not path.is_file():
+        raise FileNotFoundError(f"The bundled example questionnaire is missing: {path}.")
+    return path
+
+
+# ------------------------------------------------------------------ questionnaire
+@dataclass
+class Questionnaire:
+    """A checked questionnaire.
+
+    ``answers`` is long: year, indicator_id, answer_code (None = not answered), line
+    (line of the answer in the file, or of the ``answers:`` key when the indicator is
+    absent), one row per year and catalogue indicator. ``warnings`` are (line, message)
+    pairs about missing answers.
+    """
+
+    name: str
+    country: str
+    size_class: str
+    locality_type: str
+    years: list[int]
+    answers: pd.DataFrame
+    source: str = "<questionnaire>"
+    warnings: list[Problem] = field(default_factory=list)
+    year_lines: dict = field(default_factory=dict)
+
+    @property
+    def locality(self) -> dict:
+        return {"name": self.name, "country": self.country, "size_class": self.size_class,
+                "locality_type": self.locality_type}
+
+    def warning_lines(self) -> list[str]:
+        return [_format(self.source, line, msg, "warning: ") for line, msg in self.warnings]
+
+
+def _line(node) -> int:
+    return node.start_mark.line + 1
+
+
+def _mapping(node, what: str, problems: list) -> dict | None:
+    """{key text: (key node, value node)} of a mapping node, reporting duplicates and non-text keys."""
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        kind = "empty" if _is_null(node) else "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
+        problems.append((_line(node), f"{what} must be a block of `key: value` lines, found {kind}"))
+        return None
+    out: dict = {}
+    for key, value in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            problems.append((_line(key), f"{what}: keys must be plain names"))
+            continue
+        if key.value in out:
+            problems.append((_line(key), f"{what}: duplicate key '{key.value}' "
+                                         f"(first given on line {_line(out[key.value][0])})"))
+            continue
+        out[key.value] = (key, value)
+    return out
+
+
+def _is_null(node) -> bool:
+    import yaml
+
+    return node is None or (isinstance(node, yaml.ScalarNode) and (node.tag == _NULL_TAG or node.value.strip() == ""))
+
+
+def _text(node, what: str, problems: list) -> str | None:
+    """The raw text of a scalar (no YAML type guessing: `NO` stays 'NO'); None when empty."""
+    import yaml
+
+    if _is_null(node):
+        return None
+    if not isinstance(node, yaml.ScalarNode):
+        problems.append((_line(node), f"{what} must be a single value, not a list or block"))
+        return None
+    return node.value.strip()
+
+
+def _suggest(value: str, allowed: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, list(allowed), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _parse_locality(node, line: int, cat: Catalogue, problems: list) -> dict:
+    out = dict.fromkeys(LOCALITY_FIELDS)
+    block = _mapping(node, "locality", problems) if not _is_null(node) else None
+    if block is None:
+        if _is_null(node):
+            problems.append((line, "locality: is empty; give name, country, size_class and locality_type"))
+        return out
+    for key, (knode, _) in block.items():
+        if key not in LOCALITY_FIELDS:
+            problems.append((_line(knode), f"unknown field '{key}' under locality: expected "
+                                           f"{', '.join(LOCALITY_FIELDS)}{_suggest(key, LOCALITY_FIELDS)}"))
+    for name in LOCALITY_FIELDS:
+        if name not in block:
+            problems.append((line, f"locality: the field '{name}' is missing"))
+            continue
+        knode, vnode = block[name]
+        value = _text(vnode, f"locality {name}", problems)
+        if value is None:
+            if _is_null(vnode):
+                extra = f": one of {', '.join(cat.allowed[name])}" if name in cat.allowed else ""
+                problems.append((_line(knode), f"locality {name} is empty{extra}"))
+            continue
+        if name in cat.allowed and value not in cat.allowed[name]:
+            problems.append((_line(vnode), f"unknown {FIELD_WORDS[name]} '{value}': must be one of "
+                                           f"{', '.join(cat.allowed[name])}{_suggest(value, cat.allowed[name])}"))
+            continue
+        out[name] = value
+    return out
+
+
+def _parse_year(node, knode, problems: list) -> int | None:
+    text = _text(node, "year", problems)
+    if text is None:
+        if _is_null(node):
+            problems.append((_line(knode), "year is empty: give the year the answers describe, e.g. 2024"))
+        return None
+    if not re.fullmatch(r"[0-9]{4}", text) or not (YEAR_RANGE[0] <= int(text) <= YEAR_RANGE[1]):
+        problems.append((_line(node), f"year '{text}' must be a four-digit year from {YEAR_RANGE[0]} "
+                                      f"to {YEAR_RANGE[1]}"))
+        return None
+    return int(text)
+
+
+def _parse_assessment(entry, k: int, cat: Catalogue, problems: list, warnings: list):
+    """One `- year: ... answers: ...` entry -> (year, year line, {indicator: (code, line)}, answers line)."""
+    block = _mapping(entry, f"assessment {k}", problems)
+    if block is None:
+        return None
+    for key, (knode, _) in block.items():
+        if key not in ("year", "answers"):
+            problems.append((_line(knode), f"unknown field '{key}' in assessment {k}: expected year and answers"
+                                           f"{_suggest(key, ('year', 'answers'))}"))
+    year = None
+    year_line = _line(entry)
+    if "year" not in block:
+        problems.append((year_line, f"assessment {k} has no year"))
+    else:
+        knode, vnode = block["year"]
+        year_line = _line(knode)
+        year = _parse_year(vnode, knode, problems)
+    if "answers" not in block:
+        problems.append((year_line, f"assessment {k} has no answers: block"))
+        return year, year_line, {}, year_line
+    knode, vnode = block["answers"]
+    answers_line = _line(knode)
+    label = f"{year}" if year is not None else f"assessment {k}"
+    if _is_null(vnode):
+        problems.append((answers_line, f"{label}: answers: is empty; answer the indicators below it"))
+        return year, year_line, {}, answers_line
+    amap = _mapping(vnode, f"{label} answers", problems)
+    if amap is None:
+        return year, year_line, {}, answers_line
+    known = set(cat.ids)
+    given: dict = {}
+    for ind, (inode, anode) in amap.items():
+        if ind not in known:
+            problems.append((_line(inode), f"unknown indicator '{ind}': not in the MIPEX-L catalogue"
+                                           f"{_suggest(ind, cat.ids)}"))
+            continue
+        code = _text(anode, f"the answer for {ind}", problems)
+        if code is None:
+            if _is_null(anode):
+                given[ind] = (None, _line(inode))
+            continue
+        codes = cat.codes(ind)
+        if code not in codes:
+            problems.append((_line(anode), f"answer '{code}' for {ind} is not among the options {', '.join(codes)}"))
+            continue
+        given[ind] = (code, _line(anode))
+    return year, year_line, given, answers_line
+
+
+def parse_questionnaire(text: str, source: str = "<questionnaire>",
+                        min_answered_share: float = index.MIN_ANSWERED_SHARE) -> Questionnaire:
+    """Check a questionnaire given as YAML text (see :func:`read_questionnaire`)."""
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        reason = str(exc.problem or exc.context or "cannot be read")
+        if exc.context and exc.problem:
+            where = (f" that starts on line {exc.context_mark.line + 1}"
+                     if exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line
+                     else "")
+            reason += f" ({exc.context}{where})"
+        raise QuestionnaireError([(mark.line + 1 if mark else None, f"not valid YAML: {reason}")], source) from None
+    except yaml.YAMLError as exc:
+        raise QuestionnaireError([(None, f"not valid YAML: {exc}")], source) from None
+    if root is None:
+        raise QuestionnaireError([(None, "the file is empty: it needs a locality: block and an assessments: list "
+                                         "(start from `wholecomm questionnaire`)")], source)
+    problems: list = []
+    warnings: list = []
+    top = _mapping(root, "the questionnaire", problems)
+    if top is None:
+        problems[-1] = (problems[-1][0], "wrong structure: the file must have the top-level keys locality: and "
+                                         "assessments: (start from `wholecomm questionnaire`)")
+        raise QuestionnaireError(problems, source)
+    for key, (knode, _) in top.items():
+        if key not in ("locality", "assessments"):
+            problems.append((_line(knode), f"unknown top-level key '{key}': expected locality: and assessments:"
+                                           f"{_suggest(key, ('locality', 'assessments'))}"))
+    cat = catalogue()
+    if "locality" not in top:
+        problems.append((1, "the top-level key locality: is missing"))
+        loc = dict.fromkeys(LOCALITY_FIELDS)
+    else:
+        knode, vnode = top["locality"]
+        loc = _parse_locality(vnode, _line(knode), cat, problems)
+    entries = []
+    if "assessments" not in top:
+        problems.append((1, "the top-level key assessments: is missing"))
+    else:
+        knode, vnode = top["assessments"]
+        if not isinstance(vnode, yaml.SequenceNode) or not vnode.value:
+            found = "empty" if _is_null(vnode) or isinstance(vnode, yaml.SequenceNode) else "not a list"
+            problems.append((_line(knode), f"assessments: must be a list of `- year: ... answers: ...` entries, "
+                                           f"found {found}"))
+        else:
+            for k, entry in enumerate(vnode.value, start=1):
+                parsed = _parse_assessment(entry, k, cat, problems, warnings)
+                if parsed is not None:
+                    entries.append(parsed)
+    seen: dict[int, int] = {}
+    rows = []
+    year_lines = {}
+    for year, year_line, given, answers_line in entries:
+        if year is None:
+            continue
+        if year in seen:
+            problems.append((year_line, f"year {year} appears twice (first on line {seen[year]}): "
+                                        "each year may be assessed once"))
+            continue
+        seen[year] = year_line
+        year_lines[year] = year_line
+        for ind in cat.ids:
+            code, line = given.get(ind, (None, answers_line))
+            if ind not in given:
+                warnings.append((answers_line, f"{year}: {ind} is missing from the answers; "
+                                               "it counts as not answered (never as 0)"))
+            elif code is None:
+                warnings.append((line, f"{year}: {ind} is not answered; it counts as not answered (never as 0)"))
+            rows.append({"year": year, "indicator_id": ind, "answer_code": code, "line": line})
+    answers = pd.DataFrame(rows, columns=["year", "indicator_id", "answer_code", "line"])
+    if not answers.empty:
+        problems += _scorability_problems(answers, cat, year_lines, min_answered_share)
+    if problems:
+        raise QuestionnaireError(problems, source)
+    years = sorted(seen)
+    answers = answers.sort_values(["year"], kind="stable").reset_index(drop=True)
+    return Questionnaire(name=loc["name"], country=loc["country"], size_class=loc["size_class"],
+                         locality_type=loc["locality_type"], years=years, answers=answers, source=source,
+                         warnings=sorted(warnings, key=lambda w: (w[0] or 0, w[1])), year_lines=year_lines)
+
+
+def _scorability_problems(answers: pd.DataFrame, cat: Catalogue, year_lines: dict, share: float) -> list:
+    """A year in which no area reaches the answered share cannot be scored at all: an error."""
+    sizes = cat.area_sizes()
+    area_of = cat.indicators.set_index("indicator_id")["area"]
+    out = []
+    for year, grp in answers.groupby("year", sort=True):
+        answered = grp[grp["answer_code"].notna()]["indicator_id"].map(area_of).value_counts()
+        answered = answered.reindex(sizes.index, fill_value=0)
+        ok = answered >= np.array([_needed(int(n), share) for n in sizes])
+        if not ok.any():
+            out.append((year_lines.get(year), f"{year}: too few answers to score anything "
+                                              f"({int(answered.sum())} of {int(sizes.sum())} answered; "
+                                              f"an area needs {_rule_text(sizes, share)} answered)"))
+    return out
+
+
+def read_questionnaire(path, min_answered_share: float = index.MIN_ANSWERED_SHARE) -> Questionnaire:
+    """Read and check a filled-in questionnaire (YAML).
+
+    Raises :class:`QuestionnaireError` listing every problem with its line: malformed YAML,
+    wrong top-level structure, unknown or empty locality fields (country, size class,
+    locality type), missing or invalid years, duplicate years, unknown indicators, answers
+    that are not among the indicator's options, and years with too few answers to score
+    any area. Missing answers are not errors: they are listed in ``warnings`` and scored
+    by the engine's rule (module docstring).
+    """
+    path = Path(path)
+    source = str(path)
+    if not path.is_file():
+        raise QuestionnaireError([(None, "file not found" if not path.exists() else "not a file")], source)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise QuestionnaireError([(line, "the file is not UTF-8 text; save it as UTF-8")], source) from None
+    return parse_questionnaire(text, source, min_answered_share)
+
+
+# -------------------------------------------------------------------- assessment
+@dataclass
+class Assessment:
+    """Scores, benchmarks, gaps, priorities and monitoring of one questionnaire.
+
+    Tables (all tidy DataFrames):
+
+    * ``scores``: year, unit (area id or "overall"), label, answered, n_indicators,
+      score (NaN = not scored), scored;
+    * ``benchmarks``: group, group_label, value, unit, label, n_peers (localities in the
+      group), n_scored (with a score on the unit), median, q1, q3, best, own, gap (own -
+      median), few_peers (n_scored < MIN_PEERS);
+    * ``peer_scores``: group, group_label, locality_id, unit, label, score (scored peers);
+    * ``peers``: group, locality_id (the members of each peer group);
+    * ``gaps``: unit, label, own, gap_<group> per group, reference_gap, few_peers;
+    * ``priorities``: rank, indicator_id, area, area_label, question, answer_code,
+      answer_text, score, next_code, next_text, points_gained, area_points,
+      reference_gap, priority, best_peer, n_peers_100, peers_100;
+    * ``monitoring``: year, unit, label, score, scored (every year);
+    * ``changes``: unit, label, one column per year, change (last - first).
+    """
+
+    questionnaire: Questionnaire
+    min_answered_share: float
+    groups: list[str]
+    latest_year: int
+    result: index.IndexResult
+    scores: pd.DataFrame
+    benchmarks: pd.DataFrame
+    peer_scores: pd.DataFrame
+    peers: pd.DataFrame
+    gaps: pd.DataFrame
+    priorities: pd.DataFrame
+    monitoring: pd.DataFrame
+    changes: pd.DataFrame
+    warnings: list[Problem]
+    notice: str
+    synthetic: bool
+    n_assessed: int
+
+    def warning_lines(self) -> list[str]:
+        q = self.questionnaire
+        return q.warning_lines() + [_format(q.source, line, msg, "warning: ") for line, msg in self.warnings]
+
+    def group_label(self, group: str) -> str:
+        rows = self.benchmarks[self.benchmarks["group"] == group]
+        return str(rows["group_label"].iloc[0]) if len(rows) else GROUP_LABELS[group]
+
+    def summary(self) -> dict:
+        """Key facts for prose: own scores, peer medians and counts, largest gap, top priority."""
+        q = self.questionnaire
+        latest = self.scores[self.scores["year"] == self.latest_year].set_index("unit")
+        first_year = q.years[0]
+        first = self.scores[self.scores["year"] == first_year].set_index("unit")
+        out = {
+            "name": q.name, "country": q.country, "size_class": q.size_class, "locality_type": q.locality_type,
+            "n_years": len(q.years), "first_year": first_year, "latest_year": self.latest_year,
+            "years": ", ".join(str(y) for y in q.years),
+            "overall_latest": float(latest.loc["overall", "score"]),
+            "overall_first": float(first.loc["overall", "score"]),
+            "n_unanswered_latest": int(q.answers.loc[q.answers["year"] == self.latest_year,
+                                                     "answer_code"].isna().sum()),
+            "n_indicators": int(latest.loc["overall", "n_indicators"]),
+            "n_areas_scored_latest": int(latest.drop(index="overall")["scored"].sum()),
+            "n_areas": int(len(latest) - 1),
+            "n_assessed": self.n_assessed,
+            "min_answered_share": self.min_answered_share,
+            "n_priorities": int(len(self.priorities)),
+        }
+        out["overall_change"] = out["overall_latest"] - out["overall_first"]
+        overall = self.benchmarks[self.benchmarks["unit"] == "overall"].set_index("group")
+        for group in self.groups:
+            row = overall.loc[group]
+            out[f"{group}_label"] = str(row["group_label"])
+            out[f"{group}_n_peers"] = int(row["n_peers"])
+            out[f"{group}_n_scored"] = int(row["n_scored"])
+            out[f"{group}_median"] = float(row["median"])
+            out[f"{group}_gap"] = float(row["gap"])
+        out["answer_rule"] = _rule_text(self.result.indicators["area"].value_counts().reindex(self.result.areas),
+                                        self.min_answered_share)
+        out.update({"largest_gap_area": "–", "largest_gap": np.nan, "n_areas_improved": 0, "n_areas_declined": 0,
+                    "most_improved_area": "–", "most_improved_change": np.nan})
+        sizes = [out[f"{g}_n_peers"] for g in self.groups]
+        out["min_group_n"], out["max_group_n"] = int(min(sizes)), int(max(sizes))
+        gaps = self.gaps.dropna(subset=["reference_gap"])
+        if len(gaps):
+            out["largest_gap_area"] = str(gaps.iloc[0]["label"])
+            out["largest_gap"] = float(gaps.iloc[0]["reference_gap"])
+        if len(self.priorities):
+            top = self.priorities.iloc[0]
+            for key in ("indicator_id", "area_label", "question", "answer_text", "next_text", "peers_100"):
+                out[f"top_{key}"] = str(top[key])
+            out["top_points_gained"] = float(top["points_gained"])
+            out["top_n_peers_100"] = int(top["n_peers_100"])
+            out["top_priority"] = float(top["priority"])
+        if len(q.years) > 1:
+            ch = self.changes[self.changes["unit"] != "overall"].dropna(subset=["change"])
+            out["n_areas_improved"] = int((ch["change"] > _EPS).sum())
+            out["n_areas_declined"] = int((ch["change"] < -_EPS).sum())
+            if len(ch):
+                best = ch.sort_values(["change", "unit"], ascending=[False, True], kind="stable").iloc[0]
+                out["most_improved_area"] = str(best["label"])
+                out["most_improved_change"] = float(best["change"])
+        return out
+
+
+def _answers_for_engine(q: Questionnaire) -> pd.DataFrame:
+    return pd.DataFrame({"locality_id": q.answers["year"].astype(str),
+                         "indicator_id": q.answers["indicator_id"].astype(str),
+                         "answer_code": q.answers["answer_code"].fillna("").astype(str)})
+
+
+def _scores_table(res: index.IndexResult, sizes: pd.Series) -> pd.DataFrame:
+    rows = []
+    for loc in res.localities:
+        for area in res.areas:
+            score = float(res.area_scores.loc[loc, area])
+            rows.append({"year": int(loc), "unit": area, "label": area_label(area),
+                         "answered": int(res.area_answered.loc[loc, area]), "n_indicators": int(sizes[area]),
+                         "score": score, "scored": not bool(res.area_flags.loc[loc, area])})
+        rows.append({"year": int(loc), "unit": "overall", "label": "Overall",
+                     "answered": int(res.area_answered.loc[loc].sum()), "n_indicators": int(sizes.sum()),
+                     "score": float(res.overall[loc]), "scored": not bool(res.overall_flag[loc])})
+    return pd.DataFrame(rows)
+
+
+def _unit_scores(res: index.IndexResult) -> pd.DataFrame:
+    """locality x unit (areas then overall)."""
+    out = res.area_scores.copy()
+    out["overall"] = res.overall
+    return out
+
+
+def _group_value_label(group: str, value: str) -> str:
+    if group == "size_class":
+        return SIZE_LABELS.get(value, value)
+    if group == "country":
+        return COUNTRY_NAMES.get(value, value)
+    return TYPE_LABELS.get(value, value)
+
+
+def peer_groups(q: Questionnaire, localities: pd.DataFrame, assessed: Iterable[str],
+                groups: Sequence[str] = PEER_GROUPS) -> pd.DataFrame:
+    """Members of each peer group: assessed localities sharing the group's attribute with ``q``.
+
+    Returns group, locality_id (sorted by group order, then locality_id)."""
+    assessed = set(str(a) for a in assessed)
+    loc = localities.assign(locality_id=localities["locality_id"].astype(str))
+    loc = loc[loc["locality_id"].isin(assessed)]
+    rows = []
+    for group in groups:
+        own = getattr(q, group)
+        ids = sorted(loc.loc[loc[group].astype(str) == own, "locality_id"])
+        rows += [{"group": group, "locality_id": i} for i in ids]
+    return pd.DataFrame(rows, columns=["group", "locality_id"])
+
+
+def _check_groups(groups) -> list[str]:
+    groups = list(groups)
+    unknown = [g for g in groups if g not in PEER_GROUPS]
+    if unknown or not groups:
+        raise ValueError(f"peer groups must be a non-empty selection of {', '.join(PEER_GROUPS)}; got {groups}.")
+    if len(set(groups)) != len(groups):
+        raise ValueError(f"peer groups must not repeat; got {groups}.")
+    return [g for g in PEER_GROUPS if g in groups]
+
+
+def assess(q: Questionnaire, min_answered_share: float = index.MIN_ANSWERED_SHARE,
+           groups: Sequence[str] = PEER_GROUPS) -> Assessment:
+    """Score a checked questionnaire and benchmark it against its peers (rules in the module docstring).
+
+    Raises :class:`QuestionnaireError` when a year has too few answers to score any area
+    under ``min_answered_share``, and ``ValueError`` for an unknown peer group or a share
+    outside (0, 1].
+    """
+    if not isinstance(q, Questionnaire):
+        raise TypeError(f"assess() needs a Questionnaire (from read_questionnaire), got {type(q).__name__}.")
+    if not (0 < float(min_answered_share) <= 1):
+        raise ValueError(f"min_answered_share must be in (0, 1], got {min_answered_share!r}.")
+    groups = _check_groups(groups)
+    share = float(min_answered_share)
+    cat = catalogue()
+    if set(q.answers["indicator_id"]) != set(cat.ids):
+        raise ValueError("The questionnaire's indicators differ from the catalogue in use; read it again with "
+                         "read_questionnaire() against the same data.")
+    problems = _scorability_problems(q.answers, cat, q.year_lines, share)
+    if problems:
+        raise QuestionnaireError(problems, q.source)
+    sizes = cat.area_sizes()
+
+    # -- own scores (same engine, same rule)
+    own = index.score(_answers_for_engine(q), cat.indicators, cat.options, min_answered_share=share)
+    scores = _scores_table(own, sizes)
+    latest = max(q.years)
+    own_latest = scores[scores["year"] == latest].set_index("unit")
+
+    # -- peers: the package's assessed localities, scored with the same engine and rule
+    peer_res = index.score(data.load("mipex_l_answers"), cat.indicators, cat.options, min_answered_share=share)
+    localities = data.load("localities")
+    members = peer_groups(q, localities, peer_res.localities, groups)
+    units = [*own.areas, "overall"]
+    peer_units = _unit_scores(peer_res)
+
+    bench_rows, peer_rows = [], []
+    for group in groups:
+        ids = members.loc[members["group"] == group, "locality_id"].tolist()
+        value = getattr(q, group)
+        glabel = f"{GROUP_LABELS[group]} ({_group_value_label(group, value)})"
+        sub = peer_units.loc[ids, units] if ids else pd.DataFrame(columns=units, dtype=float)
+        for unit in units:
+            vals = sub[unit].dropna() if len(sub) else pd.Series(dtype=float)
+            for loc_id, v in vals.items():
+                peer_rows.append({"group": group, "group_label": glabel, "locality_id": loc_id, "unit": unit,
+                                  "label": area_label(unit), "score": float(v)})
+            n = int(len(vals))
+            own_score = float(own_latest.loc[unit, "score"])
+            median = float(vals.median()) if n else np.nan
+            bench_rows.append({
+                "group": group, "group_label": glabel, "value": value, "unit": unit, "label": area_label(unit),
+                "n_peers": len(ids), "n_scored": n, "median": median,
+                "q1": float(vals.quantile(0.25)) if n else np.nan, "q3": float(vals.quantile(0.75)) if n else np.nan,
+                "best": float(vals.max()) if n else np.nan, "own": own_score, "gap": own_score - median,
+                "few_peers": n < MIN_PEERS,
+            })
+    benchmarks = pd.DataFrame(bench_rows)
+    peer_scores = pd.DataFrame(peer_rows, columns=["group", "group_label", "locality_id", "unit", "label", "score"])
+
+    # -- gaps
+    gap_rows = []
+    for unit in own.areas:
+        b = benchmarks[benchmarks["unit"] == unit].set_index("group")
+        row = {"unit": unit, "label": area_label(unit), "own": float(own_latest.loc[unit, "score"])}
+        for group in groups:
+            row[f"median_{group}"] = float(b.loc[group, "median"])
+            row[f"gap_{group}"] = float(b.loc[group, "gap"])
+        enough = b[(b["n_scored"] >= MIN_PEERS)]
+        use = enough if len(enough) else b[b["n_scored"] > 0]
+        row["reference_gap"] = float(use["gap"].mean()) if len(use) and np.isfinite(row["own"]) else np.nan
+        row["few_peers"] = len(enough) == 0
+        gap_rows.append(row)
+    gaps = pd.DataFrame(gap_rows)
+    gaps = gaps.assign(_na=gaps["reference_gap"].isna()).sort_values(
+        ["_na", "reference_gap", "unit"], kind="stable").drop(columns="_na").reset_index(drop=True)
+
+    # -- priorities
+    priorities = _priorities(q, cat, own, peer_res, members, gaps, latest)
+
+    # -- monitoring
+    monitoring = scores[["year", "unit", "label", "score", "scored"]].copy()
+    if len(q.years) > 1:
+        wide = monitoring.pivot(index="unit", columns="year", values="score").reindex(units)
+        changes = pd.DataFrame({"unit": units, "label": [area_label(u) for u in units]})
+        for year in q.years:
+            changes[str(year)] = wide[year].to_numpy()
+        changes["change"] = (wide[q.years[-1]] - wide[q.years[0]]).to_numpy()
+    else:
+        changes = pd.DataFrame(columns=["unit", "label", str(latest), "change"])
+
+    warnings = []
+    flagged = scores[~scores["scored"] & (scores["unit"] != "overall")]
+    for r in flagged.itertuples(index=False):
+        warnings.append((q.year_lines.get(r.year), f"{r.year}: {r.label} is {NOT_SCORED} ({r.answered} of "
+                                                   f"{r.n_indicators} answered, at least "
+                                                   f"{_needed(r.n_indicators, share)} needed)"))
+    for r in scores[~scores["scored"] & (scores["unit"] == "overall")].itertuples(index=False):
+        warnings.append((q.year_lines.get(r.year), f"{r.year}: the overall score is not given because "
+                                                   "not every area is scored"))
+    for group in groups:
+        b = benchmarks[(benchmarks["group"] == group) & (benchmarks["unit"] == "overall")].iloc[0]
+        if b["n_peers"] < MIN_PEERS:
+            warnings.append((None, f"{b['group_label']}: only {b['n_peers']} peer"
+                                   f"{'s' if b['n_peers'] != 1 else ''} (fewer than {MIN_PEERS}); "
+                                   "read this benchmark with care"))
+    prov = data.provenance("mipex_l_answers")
+    return Assessment(
+        questionnaire=q, min_answered_share=share, groups=groups, latest_year=latest, result=own, scores=scores,
+        benchmarks=benchmarks, peer_scores=peer_scores, peers=members, gaps=gaps, priorities=priorities,
+        monitoring=monitoring, changes=changes, warnings=warnings,
+        notice=data.provenance_notice(list(RESOURCES)), synthetic=prov.get("kind") == "synthetic",
+        n_assessed=len(peer_res.localities),
+    )
+
+
+def _priorities(q, cat, own, peer_res, members, gaps, latest) -> pd.DataFrame:
+    cols = ["rank", "indicator_id", "area", "area_label", "question", "answer_code", "answer_text", "score",
+            "next_code", "next_text", "points_gained", "area_points", "reference_gap", "priority", "best_peer",
+            "n_peers_100", "peers_100"]
+    pool = sorted(set(members["locality_id"]))
+    if not pool:
+        return pd.DataFrame(columns=cols)
+    peer_ind = peer_res.indicator_scores.loc[pool]
+    own_ind = own.indicator_scores.loc[str(latest)]
+    area_scored = ~own.area_flags.loc[str(latest)]
+    answered = own.area_answered.loc[str(latest)]
+    ref_gap = gaps.set_index("unit")["reference_gap"]
+    codes = q.answers[q.answers["year"] == latest].set_index("indicator_id")["answer_code"]
+    meta = cat.indicators.set_index("indicator_id")
+    rows = []
+    for ind in cat.ids:
+        score = own_ind[ind]
+        area = meta.loc[ind, "area"]
+        if np.isnan(score) or not area_scored[area]:
+            continue
+        best = peer_ind[ind].max()
+        if not (np.isfinite(best) and best > score + _EPS):
+            continue
+        opts = cat.options[cat.options["indicator_id"] == ind]
+        higher = opts[opts["score"] > score + _EPS].sort_values("score", kind="stable")
+        nxt = higher.iloc[0]
+        current = opts[opts["answer_code"] == codes[ind]].iloc[0]
+        gain = float(nxt["score"]) - float(score)
+        gap = float(ref_gap[area])
+        at100 = sorted(peer_ind.index[(peer_ind[ind] >= 100 - _EPS).to_numpy()])
+        rows.append({
+            "indicator_id": ind, "area": area, "area_label": area_label(area), "question": meta.loc[ind, "question"],
+            "answer_code": codes[ind], "answer_text": current["answer_text"], "score": float(score),
+            "next_code": nxt["answer_code"], "next_text": nxt["answer_text"], "points_gained": gain,
+            "area_points": gain / int(answered[area]), "reference_gap": gap,
+            "priority": max(0.0, -gap) * gain / 100 if np.isfinite(gap) else 0.0,
+            "best_peer": float(best), "n_peers_100": len(at100), "peers_100": ", ".join(at100),
+        })
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    out = pd.DataFrame(rows)
+    out = out.sort_values(["priority", "points_gained", "n_peers_100", "indicator_id"],
+                          ascending=[False, False, False, True], kind="stable").reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out[cols]
+
+
+# ---------------------------------------------------------------------- figures
+def score_fmt(value, fmt: str = "{:.1f}", missing: str = NOT_SCORED) -> str:
+    """Format string for a score: ``fmt``, or the ``missing`` text when the value is missing."""
+    try:
+        ok = value is not None and bool(np.isfinite(value))
+    except TypeError:
+        ok = False
+    return fmt if ok else missing
+
+
+# ------------------------------------------------------------------ display tables
+def scores_table(a: Assessment, year: int | None = None) -> pd.DataFrame:
+    """Scores of one year (default the latest) for display: area, answered, score, status."""
+    year = a.latest_year if year is None else year
+    sc = a.scores[a.scores["year"] == year]
+    return pd.DataFrame({
+        "policy_area": sc["label"].to_numpy(),
+        "answered": [f"{r.answered} of {r.n_indicators}" for r in sc.itertuples(index=False)],
+        "score": sc["score"].to_numpy(),
+        "status": np.where(sc["scored"], "scored", NOT_SCORED),
+    })
+
+
+def benchmark_table(a: Assessment, unit: str = "overall") -> pd.DataFrame:
+    """One unit's benchmarks for display: peer group, peers, median, quartiles, best, own, gap."""
+    b = a.benchmarks[a.benchmarks["unit"] == unit]
+    return pd.DataFrame({
+        "peer_group": b["group_label"].to_numpy(), "peers": b["n_peers"].to_numpy(),
+        "peers_scored": b["n_scored"].to_numpy(), "median": b["median"].to_numpy(), "q1": b["q1"].to_numpy(),
+        "q3": b["q3"].to_numpy(), "best": b["best"].to_numpy(), "own": b["own"].to_numpy(),
+        "own_minus_median": b["gap"].to_numpy(),
+        "note": np.where(b["few_peers"], f"fewer than {MIN_PEERS} peers", ""),
+    })
+
+
+def gaps_table(a: Assessment) -> pd.DataFrame:
+    """Gaps to the peer medians for display (areas from the largest shortfall)."""
+    g = a.gaps
+    out = pd.DataFrame({"policy_area": g["label"].to_numpy(), "own": g["own"].to_numpy()})
+    for group in a.groups:
+        out[f"gap_{group}"] = g[f"gap_{group}"].to_numpy()
+    out["reference_gap"] = g["reference_gap"].to_numpy()
+    return out
+
+
+def priorities_table(a: Assessment, top: int | None = 10) -> pd.DataFrame:
+    """The ranked priorities for display (the first ``top``; all with None)."""
+    p = a.priorities if top is None else a.priorities.head(top)
+    return pd.DataFrame({
+        "rank": p["rank"].to_numpy(), "indicator": p["indicator_id"].to_numpy(),
+        "policy_area": p["area_label"].to_numpy(),
+        "current_answer": [f"{c} ({s:.0f})" for c, s in zip(p["answer_code"], p["score"])],
+        "what_scoring_higher_requires": [f"{c} = {t}" for c, t in zip(p["next_code"], p["next_text"])],
+        "points_gained": p["points_gained"].to_numpy(), "area_gap": p["reference_gap"].to_numpy(),
+        "priority": p["priority"].to_numpy(), "peers_scoring_100": p["peers_100"].to_numpy(),
+    })
+
+
+def changes_table(a: Assessment) -> pd.DataFrame:
+    """Scores per year and change from the first to the last year, for display."""
+    return a.changes.drop(columns="unit").rename(columns={"label": "policy_area"})
+
+
+def report_download_link(a: Assessment, label: str = "Download this report (HTML)") -> str:
+    """The HTML report of :func:`render_report` as a download link."""
+    name = re.sub(r"[^A-Za-z0-9]+", "-", a.questionnaire.name).strip("-").lower() or "municipality"
+    return download_link(render_report(a), f"{name}-report.html", label, mime="text/html")
+
+
+def benchmark_figure_data(a: Assessment) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Tidy data of the benchmark figure: peer scores (group_label, label, score) and the
+    municipality's own latest scores (label, score, scored)."""
+    own = a.scores[a.scores["year"] == a.latest_year][["unit", "label", "score", "scored"]].reset_index(drop=True)
+    return a.peer_scores.copy(), own
+
+
+def plot_benchmarks(a: Assessment, ax=None):
+    """Box plot of the peers' scores per area and overall, one box per peer group (box =
+    quartiles, line = median, whiskers = lowest and best peer), with the municipality's
+    own latest score as a black diamond. Returns the axes."""
+    import seaborn as sns
+    from matplotlib.lines import Line2D
+
+    peers, own = benchmark_figure_data(a)
+    order = own["label"].tolist()
+    with sns.axes_style("whitegrid"):
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots(figsize=(7.5, 7.0))
+        hue_order = [a.group_label(g) for g in a.groups]
+        palette = dict(zip(hue_order, sns.color_palette("colorblind", len(hue_order))))
+        with warnings.catch_warnings():  # seaborn 0.13 passes a deprecated argument to matplotlib
+            warnings.filterwarnings("ignore", message=".*vert: bool.*")
+            sns.boxplot(data=peers, x="score", y="label", hue="group_label", order=order, hue_order=hue_order,
+                        whis=(0, 100), palette=palette, width=0.8, fliersize=0, linewidth=0.9, ax=ax)
+        scored = own[own["scored"]]
+        sns.stripplot(data=scored, x="score", y="label", order=order, color="black", marker="D", size=8,
+                      jitter=False, ax=ax, zorder=5)
+        for k, r in own.iterrows():
+            if not r["scored"]:
+                ax.text(1, k, NOT_SCORED, va="center", ha="left", fontsize=8, style="italic")
+        handles, labels = ax.get_legend_handles_labels()
+        handles = handles[: len(hue_order)] + [Line2D([], [], color="black", marker="D", linestyle="",
+                                                     markersize=7)]
+        labels = labels[: len(hue_order)] + [f"{a.questionnaire.name} ({a.latest_year})"]
+        ax.legend(handles, ["\n".join(textwrap.wrap(x, 44, break_on_hyphens=False)) for x in labels],
+                  title="Peer group", loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False,
+                  fontsize=8, title_fontsize=9)
+        ax.set_xlim(-2, 102)
+        ax.set_xlabel("MIPEX-L score (0-100 points)")
+        ax.set_ylabel("Policy area")
+    return ax
+
+
+def plot_monitoring(a: Assessment, fig=None):
+    """Small multiples: the score of each area and overall in every assessment year
+    (points; a missing point = not scored that year). Returns the figure."""
+    import seaborn as sns
+
+    mon = a.monitoring
+    units = list(dict.fromkeys(mon["unit"]))
+    ncols = 5
+    nrows = int(math.ceil(len(units) / ncols))
+    years = sorted(mon["year"].unique())
+    colour = sns.color_palette("colorblind")[0]
+    with sns.axes_style("whitegrid"):
+        if fig is None:
+            import matplotlib.pyplot as plt
+
+            fig = plt.figure(figsize=(9.0, 2.3 * nrows + 0.6))
+        axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True)).ravel()
+        for ax, unit in zip(axes, units):
+            sub = mon[mon["unit"] == unit]
+            sns.lineplot(data=sub, x="year", y="score", marker="o", color=colour, ax=ax, errorbar=None)
+            if sub["score"].isna().all():
+                ax.text(0.5, 0.5, "not scored", transform=ax.transAxes, ha="center", fontsize=8, style="italic")
+            title = textwrap.wrap(sub["label"].iloc[0], 18, break_on_hyphens=False, break_long_words=False)
+            ax.set_title("\n".join(title), fontsize=9)
+            ax.set_xlabel("")
+            ax.set_ylabel("")
+            ax.set_ylim(-3, 103)
+            ax.set_xticks(years)
+            ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
+            ax.tick_params(labelsize=8)
+            ax.tick_params(axis="x", rotation=45 if len(years) > 3 else 0)
+        for ax in axes[len(units):]:
+            ax.set_visible(False)
+        fig.supxlabel("Assessment year", fontsize=9)
+        fig.supylabel("MIPEX-L score (0-100 points)", fontsize=9)
+        fig.tight_layout()
+    return fig
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", facecolor="white")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+# ------------------------------------------------------------------------ report
+def _md_html(text: str) -> str:
+    out = html.escape(text)
+    out = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", out)
+    return re.sub(r"`(.+?)`", r"<code>\1</code>", out)
+
+
+def _num(value, fmt: str = "{:.1f}", missing: str = "–") -> str:
+    return fmt.format(value) if value is not None and not pd.isna(value) else missing
+
+
+def _signed(value) -> str:
+    return _num(value, "{:+.1f}")
+
+
+def report_context(a: Assessment, top: int = 10) -> dict:
+    """Everything the report template shows, as plain text and numbers (no markup)."""
+    from matplotlib.figure import Figure
+
+    q = a.questionnaire
+    s = a.summary()
+    latest = a.scores[a.scores["year"] == a.latest_year]
+    score_rows = [{"label": r.label, "answered": f"{r.answered} of {r.n_indicators}",
+                   "score": _num(r.score) if r.scored else NOT_SCORED, "scored": r.scored,
+                   "overall": r.unit == "overall"} for r in latest.itertuples(index=False)]
+    groups = []
+    for group in a.groups:
+        b = a.benchmarks[a.benchmarks["group"] == group]
+        first = b.iloc[0]
+        groups.append({
+            "label": first["group_label"], "n_peers": int(first["n_peers"]),
+            "few": int(first["n_peers"]) < MIN_PEERS,
+            "members": ", ".join(a.peers.loc[a.peers["group"] == group, "locality_id"]),
+            "rows": [{"label": r.label, "own": _num(r.own, missing=NOT_SCORED), "n": int(r.n_scored),
+                      "median": _num(r.median), "q1": _num(r.q1), "q3": _num(r.q3), "best": _num(r.best),
+                      "gap": _signed(r.gap), "few": bool(r.few_peers), "overall": r.unit == "overall"}
+                     for r in b.itertuples(index=False)],
+        })
+    gap_rows = [{"label": r["label"], "own": _num(r["own"], missing=NOT_SCORED),
+                 "gaps": [_signed(r[f"gap_{g}"]) for g in a.groups], "reference": _signed(r["reference_gap"]),
+                 "few": bool(r["few_peers"])} for _, r in a.gaps.iterrows()]
+    pri = a.priorities.head(top)
+    pri_rows = [{"rank": int(r.rank), "indicator": r.indicator_id, "area": r.area_label, "question": r.question,
+                 "current": f"{r.answer_code} = {r.answer_text} ({r.score:.0f})",
+                 "next": f"{r.next_code} = {r.next_text}", "gained": f"{r.points_gained:.0f}",
+                 "area_points": _num(r.area_points), "gap": _signed(r.reference_gap),
+                 "priority": _num(r.priority), "peers": r.peers_100.split(", ") if r.peers_100 else []}
+                for r in pri.itertuples(index=False)]
+    figures = {}
+    fig = Figure(figsize=(7.5, 7.0))
+    plot_benchmarks(a, ax=fig.subplots())
+    figures["benchmarks"] = _png(fig)
+    monitoring = None
+    if len(q.years) > 1:
+        n_units = a.monitoring["unit"].nunique()
+        fig = Figure(figsize=(9.0, 2.3 * math.ceil(n_units / 5) + 0.6))
+        plot_monitoring(a, fig=fig)
+        figures["monitoring"] = _png(fig)
+        monitoring = {
+            "years": [str(y) for y in q.years],
+            "rows": [{"label": r["label"], "scores": [_num(r[str(y)], missing=NOT_SCORED) for y in q.years],
+                      "change": _signed(r["change"]), "overall": r["unit"] == "overall"}
+                     for _, r in a.changes.iterrows()],
+        }
+    import wholecomm
+
+    return {
+        "title": f"MIPEX-L self-evaluation: {q.name}",
+        "name": q.name,
+        "country": f"{COUNTRY_NAMES.get(q.country, q.country)} ({q.country})",
+        "size_class": f"{q.size_class} ({SIZE_LABELS.get(q.size_class, q.size_class)})",
+        "locality_type": f"{q.locality_type} ({TYPE_LABELS.get(q.locality_type, q.locality_type)})",
+        "years": s["years"], "latest_year": a.latest_year, "source": Path(q.source).name,
+        "synthetic": a.synthetic, "notice_html": _md_html(a.notice),
+        # File name only: the report may be shared, the local folder is nobody's business.
+        "warnings": [_format(Path(q.source).name, line, msg, "warning: ")
+                     for line, msg in [*q.warnings, *a.warnings]],
+        "overall": _num(s["overall_latest"], missing=NOT_SCORED),
+        "scores": score_rows, "groups": groups, "group_labels": [a.group_label(g) for g in a.groups],
+        "gaps": gap_rows, "priorities": pri_rows, "n_priorities": len(a.priorities), "top": top,
+        "monitoring": monitoring, "figures": figures,
+        "share": f"{a.min_answered_share:.0%}", "share_exact": a.min_answered_share,
+        "min_peers": MIN_PEERS, "n_assessed": a.n_assessed, "not_scored": NOT_SCORED,
+        "version": getattr(wholecomm, "__version__", ""),
+        "alt_benchmarks": ("Box plots of the peers' MIPEX-L scores for each policy area and overall, one box per "
+                           f"peer group, with the score of {q.name} in {a.latest_year} marked by a black diamond."),
+        "alt_monitoring": (f"Small line charts, one per policy area and overall, showing the score of {q.name} in "
+                           f"each assessment year ({s['years']})."),
+    }
+
+
+def render_report(a: Assessment, top: int = 10) -> str:
+    """The self-contained HTML report (figures as embedded PNG, inline CSS, no scripts, no
+    external assets; every user-supplied text escaped). ``top`` = priorities shown."""
+    import jinja2
+    import markupsafe
+
+    if top < 1:
+        raise ValueError(f"top must be at least 1, got {top}.")
+    env = jinja2.Environment(loader=jinja2.PackageLoader("wholecomm", "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    ctx = report_context(a, top=top)
+    # The notice is built from the package metadata and escaped by _md_html before the
+    # bold/code markup is added; everything else is escaped by the template.
+    ctx["notice_html"] = markupsafe.Markup(ctx["notice_html"])
+    return env.get_template("report.html.j2").render(**ctx)
