@@ -46,7 +46,7 @@ results: $(STAMP)
 	$(BIN)/python tools/results.py accept
 
 bench: $(STAMP)
-	$(BIN)/python tools/bench.py
+	$(BIN)/python tools/bench.py --record
 
 lock:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

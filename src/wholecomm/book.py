@@ -10,7 +10,8 @@ A notebook starts with ``page = Page("survey", resources=[...])``, which
   so that builds can be compared (``tools/results.py``).
 
 ``page.glue(key, value, fmt)`` glues the formatted value for ``{glue:md}`key``` in the
-prose and records the raw value; ``page.table(key, frame, caption)`` shows a table with a
+page's prose (and ``{glue:text}`../notebooks/<page>.md::key``` on other pages) and
+records the raw value; ``page.table(key, frame, caption)`` shows a table with a
 "Download CSV" link (the CSV is embedded in the page, so it works offline and in Binder).
 """
 
@@ -94,6 +95,21 @@ def csv_download_link(frame: pd.DataFrame, filename: str, label: str = "Download
             f'download="{html.escape(filename)}">{html.escape(label)}</a>')
 
 
+class GluedText:
+    """A formatted value as glued: ``text/markdown`` for ``{glue:md}`key``` on its own page,
+    and ``text/plain`` (a quoted literal, which myst-nb unquotes) for
+    ``{glue:text}`../notebooks/page.md::key``` on other pages."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return repr(self.text)
+
+
 class Page:
     """One notebook page: provenance notice, glued values, downloadable tables, recorded results."""
 
@@ -104,6 +120,7 @@ class Page:
         self.resources = list(resources) if resources is not None else None
         self.values: dict[str, dict] = {}
         self.tables: dict[str, list[dict]] = {}
+        self.table_meta: dict[str, dict] = {}
         setup_plotting()
         if show_notice:
             self._display_html(notice_html(self.resources))
@@ -123,31 +140,47 @@ class Page:
     def _write(self) -> None:
         target = self.results_file
         target.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"page": self.name, "values": self.values, "tables": self.tables}
+        payload = {"page": self.name, "values": self.values, "tables": self.tables, "table_meta": self.table_meta}
         target.write_text(json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
                           encoding="utf-8")
 
     # -- glue -------------------------------------------------------------------
     def glue(self, key: str, value, fmt: str = "{}") -> None:
         """Glue ``fmt.format(value)`` under ``key`` (for ``{glue:md}`` in the prose) and record ``value``."""
-        from IPython.display import Markdown
         from myst_nb import glue
 
         if key in self.values:
             raise KeyError(f"{key!r} is glued twice on page {self.name!r}.")
         text = fmt.format(value)
-        glue(key, Markdown(text), display=False)
+        glue(key, GluedText(text), display=False)
         self.values[key] = {"value": _jsonable(value), "text": text}
         self._write()
 
     # -- tables -----------------------------------------------------------------
     def table(self, key: str, frame: pd.DataFrame, caption: str, float_format: str = "{:.1f}",
-              index: bool = False) -> None:
-        """Show ``frame`` with a caption and a CSV download link, and record it."""
+              index: bool = False, respondents: str | None = None) -> None:
+        """Show ``frame`` with a caption and a CSV download link, and record it.
+
+        For survey tables, ``respondents`` names the column with each row's unweighted
+        number of respondents: the table is published only if no shown row rests on fewer
+        than ``data.MIN_CELL_DEFAULT`` respondents (pass it through
+        ``data.suppress_small_cells`` first), and the column is recorded so the build's
+        disclosure check can verify it.
+        """
         if key in self.tables:
             raise KeyError(f"Table {key!r} is recorded twice on page {self.name!r}.")
         shown = frame.reset_index() if index else frame
-        body = shown.to_html(index=False, border=0, classes="table wholecomm-table", na_rep="–",
+        if respondents is not None:
+            if respondents not in shown.columns:
+                raise KeyError(f"Table {key!r}: respondent count column {respondents!r} not in {list(shown.columns)}.")
+            data.assert_disclosure_safe(shown, respondents)
+            self.table_meta[key] = {"respondents_column": respondents, "min_n": data.MIN_CELL_DEFAULT}
+        display_frame = shown.copy()
+        for col in display_frame.columns:  # nullable integer/boolean/string columns: show a dash for missing
+            if isinstance(display_frame[col].dtype, pd.api.extensions.ExtensionDtype) and not isinstance(
+                    display_frame[col].dtype, pd.CategoricalDtype):
+                display_frame[col] = display_frame[col].astype(object).where(display_frame[col].notna(), "–")
+        body = display_frame.to_html(index=False, border=0, classes="table wholecomm-table", na_rep="–",
                              float_format=lambda v: float_format.format(v), escape=True)
         body = body.replace("<table ", f'<table id="tbl-{html.escape(key)}" ', 1)
         caption_html = f'<p class="caption wholecomm-caption"><strong>Table.</strong> {_md_to_html(caption)}</p>'

@@ -74,6 +74,12 @@ def build_dir() -> Path:
     return project_root() / "_build"
 
 
+RESULTS_ENV = "WHOLECOMM_RESULTS_DIR"
+
+
 def results_dir() -> Path:
-    """Where notebooks record their key results (one JSON file per page)."""
-    return build_dir() / "results"
+    """Where notebooks record their key results (one JSON file per page):
+    ``$WHOLECOMM_RESULTS_DIR`` if set (the tests use it to compare two runs), else
+    ``<root>/_build/results``."""
+    override = os.environ.get(RESULTS_ENV, "").strip()
+    return Path(override) if override else build_dir() / "results"

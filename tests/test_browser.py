@@ -1,0 +1,172 @@
+"""The built book in a real browser: Debian's Chromium driven by Playwright, the book served
+on localhost. Every page loads without console errors or failed requests, nothing is
+fetched from outside localhost, figures have alt text, search works, notebook pages have
+launch and download buttons, and axe-core finds no serious or critical accessibility
+violation. Screenshots are saved under _build/screenshots/ for people to look at."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+AXE = ROOT / "tools" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = "/usr/bin/chromium"
+# Flags for a headless Chromium on a machine with no network beyond localhost.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SKIP_DIRS = {"_static", "_sources", "_images", "reports", "_panels_static"}
+
+
+def content_pages() -> list[str]:
+    if not HTML.is_dir():
+        return []
+    pages = []
+    for path in sorted(HTML.rglob("*.html")):
+        rel = path.relative_to(HTML)
+        if rel.parts[0] in SKIP_DIRS or rel.name == "index.html" and rel.parent == Path("."):
+            continue
+        pages.append(rel.as_posix())
+    return pages
+
+
+PAGES = content_pages()
+NOTEBOOK_PAGES = [p for p in PAGES if p.startswith("notebooks/")]
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(built_html):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(built_html)))
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: run `make test` (it installs it) or "
+                    "`sudo apt-get install chromium`.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _visit(browser, url: str, color_scheme: str = "light"):
+    """Open ``url``; return the page and what went wrong on the way."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=color_scheme)
+    page = context.new_page()
+    problems: dict[str, list[str]] = {"console": [], "failed": [], "external": [], "http": []}
+    page.on("console", lambda m: problems["console"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems["console"].append(str(e)))
+    page.on("requestfailed", lambda r: problems["failed"].append(r.url))
+    page.on("response", lambda r: problems["http"].append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+    def _request(req):
+        host = urlparse(req.url).hostname
+        if req.url.startswith(("http://", "https://", "ws://", "wss://")) and host not in ("127.0.0.1", "localhost"):
+            problems["external"].append(req.url)
+
+    page.on("request", _request)
+    page.goto(url, wait_until="networkidle")
+    return page, problems
+
+
+def test_there_are_pages_to_check(built_html):
+    assert "book/intro.html" in PAGES and NOTEBOOK_PAGES
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_cleanly_offline_and_accessibly(browser, server, path):
+    page, problems = _visit(browser, f"{server}/{path}")
+    try:
+        assert problems["console"] == [], problems["console"]
+        assert problems["failed"] == [] and problems["http"] == [], problems
+        assert problems["external"] == [], f"requests leaving localhost: {problems['external']}"
+        missing_alt = page.eval_on_selector_all(
+            "main img, article img", "els => els.filter(e => !(e.getAttribute('alt') || '').trim()).map(e => e.src)")
+        assert missing_alt == [], f"images without alt text: {missing_alt}"
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("""async () => {
+            const r = await axe.run(document, {resultTypes: ['violations']});
+            return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+                               .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                           nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+        }""")
+        assert result == [], f"axe-core serious/critical violations on {path}: {result}"
+    finally:
+        page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES)
+def test_notebook_pages_offer_launch_and_download_buttons(browser, server, path):
+    page, _ = _visit(browser, f"{server}/{path}")
+    try:
+        stem = Path(path).stem
+        binder = page.eval_on_selector_all("a[href*='mybinder.org']", "els => els.map(e => e.href)")
+        assert any("urlpath=lab/tree/notebooks/" + stem + ".md" in h for h in binder), binder
+        downloads = page.eval_on_selector_all("a[href*='_sources/']", "els => els.map(e => e.getAttribute('href'))")
+        assert any(h.endswith(f"{stem}.ipynb") for h in downloads), downloads
+        assert any(h.endswith(f"{stem}.md") for h in downloads), downloads
+        assert page.locator(".wholecomm-provenance").count() >= 1
+    finally:
+        page.context.close()
+
+
+@pytest.mark.browser
+def test_search_finds_housing(browser, server):
+    page, problems = _visit(browser, f"{server}/search.html?q=housing")
+    try:
+        page.wait_for_selector("#search-results ul.search li", timeout=15000)
+        hits = page.locator("#search-results ul.search li").count()
+        assert hits >= 1
+        assert problems["console"] == [] and problems["external"] == []
+    finally:
+        page.context.close()
+
+
+@pytest.mark.browser
+def test_screenshots_of_home_and_analysis_chapters(browser, server):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    targets = ["book/intro.html", *NOTEBOOK_PAGES]
+    for path in targets:
+        for scheme in ("light", "dark"):
+            page, _ = _visit(browser, f"{server}/{path}", color_scheme=scheme)
+            try:
+                out = SHOTS / f"{path.replace('/', '-').removesuffix('.html')}-{scheme}.png"
+                page.screenshot(path=str(out), full_page=False)
+                assert out.stat().st_size > 10_000
+            finally:
+                page.context.close()
+
+
+def test_figures_have_an_opaque_background_for_dark_mode(built_html):
+    """Figures are drawn on white, so they stay readable when the theme is dark."""
+    from PIL import Image
+
+    images = sorted((built_html / "_images").glob("*.png"))
+    assert images
+    for path in images:
+        with Image.open(path) as img:
+            rgba = img.convert("RGBA")
+            w, h = rgba.size
+            for xy in ((0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1)):
+                assert rgba.getpixel(xy)[3] == 255, f"{path.name} has a transparent corner"
