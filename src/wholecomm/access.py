@@ -272,6 +272,16 @@ class HypothesisResult:
                 "test": self.test, "p_value": self.p_value, "based_on": self.n, "verdict": self.verdict}
 
 
+def _paired_hypothesis(hid: str, claim: str, estimand: str, r: dict, details: dict) -> HypothesisResult:
+    """A hypothesis on a paired difference of shares within the same interviews
+    (:func:`paired_difference`), in percentage points, expected above 0."""
+    return HypothesisResult(
+        id=hid, claim=claim, estimand=estimand,
+        estimate=100 * r["difference"], ci_low=100 * r["ci_low"], ci_high=100 * r["ci_high"], null=0.0,
+        direction="greater", unit="percentage points", test="Clustered McNemar (Durkalski)", p_value=r["p_value"],
+        n=f"{r['n']} interviews in {r['clusters']} localities", details=details)
+
+
 def h1_housing_vs_employment(df: pd.DataFrame | None = None, level: float = 0.95) -> HypothesisResult:
     """H1: among interviews that discussed both, the share assessing housing as hard minus
     the share assessing employment as hard (percentage points; expected above 0)."""
@@ -283,13 +293,10 @@ def h1_housing_vs_employment(df: pd.DataFrame | None = None, level: float = 0.95
     he, ee = both["housing_access"].astype(str) == "easy", both["employment_access"].astype(str) == "easy"
     r = paired_difference(hh, eh, both["locality_id"], level)
     easy = paired_difference(ee, he, both["locality_id"], level)
-    return HypothesisResult(
-        id="H1", claim="Housing is hard to access while employment is relatively easy",
-        estimand="Share assessing access as hard: housing minus employment (same interviews)",
-        estimate=100 * r["difference"], ci_low=100 * r["ci_low"], ci_high=100 * r["ci_high"], null=0.0,
-        direction="greater", unit="percentage points", test="Clustered McNemar (Durkalski)", p_value=r["p_value"],
-        n=f"{r['n']} interviews in {r['clusters']} localities",
-        details={"housing_hard_pct": 100 * r["share_x"], "employment_hard_pct": 100 * r["share_y"],
+    return _paired_hypothesis(
+        "H1", "Housing is hard to access while employment is relatively easy",
+        "Share assessing access as hard: housing minus employment (same interviews)", r,
+        {"housing_hard_pct": 100 * r["share_x"], "employment_hard_pct": 100 * r["share_y"],
                  "employment_easy_pct": 100 * easy["share_x"], "housing_easy_pct": 100 * easy["share_y"],
                  "easy_difference_pp": 100 * easy["difference"], "easy_ci_low_pp": 100 * easy["ci_low"],
                  "easy_ci_high_pp": 100 * easy["ci_high"], "statistic": r["statistic"], "interviews": r["n"],
@@ -461,13 +468,10 @@ def h5_discrimination(df: pd.DataFrame | None = None, level: float = 0.95) -> Hy
     df = _prepared(df)
     r = paired_difference(df["theme_housing_discrimination"], df["theme_employment_discrimination"],
                           df["locality_id"], level)
-    return HypothesisResult(
-        id="H5", claim="Discrimination is more common in housing than in employment",
-        estimand="Share of interviews raising discrimination: housing minus employment",
-        estimate=100 * r["difference"], ci_low=100 * r["ci_low"], ci_high=100 * r["ci_high"], null=0.0,
-        direction="greater", unit="percentage points", test="Clustered McNemar (Durkalski)", p_value=r["p_value"],
-        n=f"{r['n']} interviews in {r['clusters']} localities",
-        details={"housing_pct": 100 * r["share_x"], "employment_pct": 100 * r["share_y"],
+    return _paired_hypothesis(
+        "H5", "Discrimination is more common in housing than in employment",
+        "Share of interviews raising discrimination: housing minus employment", r,
+        {"housing_pct": 100 * r["share_x"], "employment_pct": 100 * r["share_y"],
                  "statistic": r["statistic"], "housing_only": r["discordant_x_only"],
                  "employment_only": r["discordant_y_only"]})
 
