@@ -39,6 +39,8 @@ def content_pages() -> list[str]:
 
 PAGES = content_pages()
 NOTEBOOK_PAGES = [p for p in PAGES if p.startswith("notebooks/")]
+# Pages that show data, and therefore a provenance notice: the notebooks and the findings page.
+NOTICE_PAGES = [*NOTEBOOK_PAGES, *[p for p in PAGES if p == "book/findings.html"]]
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -127,6 +129,40 @@ def test_notebook_pages_offer_launch_and_download_buttons(browser, server, path)
         assert any(h.endswith(f"{stem}.ipynb") for h in downloads), downloads
         assert any(h.endswith(f"{stem}.md") for h in downloads), downloads
         assert page.locator(".wholecomm-provenance").count() >= 1
+    finally:
+        page.context.close()
+
+
+CONTRAST_JS = """(selector) => {
+    const lum = (rgb) => {
+        const [r, g, b] = rgb.match(/[\\d.]+/g).slice(0, 3).map(Number).map(v => v / 255)
+            .map(c => c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4));
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const background = (el) => {
+        for (let e = el; e; e = e.parentElement) {
+            const bg = getComputedStyle(e).backgroundColor;
+            const alpha = (bg.match(/[\\d.]+/g) || []).length === 4 ? Number(bg.match(/[\\d.]+/g)[3]) : 1;
+            if (bg !== 'transparent' && alpha > 0) return bg;
+        }
+        return 'rgb(255, 255, 255)';
+    };
+    return [...document.querySelectorAll(selector)].map(el => {
+        const a = lum(getComputedStyle(el).color), b = lum(background(el));
+        return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    });
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("path", NOTICE_PAGES)
+def test_provenance_notice_is_readable_in_light_and_dark_mode(browser, server, path, scheme):
+    page, _ = _visit(browser, f"{server}/{path}", color_scheme=scheme)
+    try:
+        ratios = page.evaluate(CONTRAST_JS, ".wholecomm-provenance p")
+        assert ratios, "no provenance notice on the page"
+        assert min(ratios) >= 4.5, f"notice text contrast {min(ratios):.2f} < 4.5 in {scheme} mode"
     finally:
         page.context.close()
 
