@@ -282,6 +282,17 @@ def _paired_hypothesis(hid: str, claim: str, estimand: str, r: dict, details: di
         n=f"{r['n']} interviews in {r['clusters']} localities", details=details)
 
 
+def _cluster_logit_hypothesis(hid: str, claim: str, estimand: str, fit, ci: pd.DataFrame, term: str, n: str,
+                              details: dict) -> HypothesisResult:
+    """A hypothesis on the odds ratio of ``term`` in a cluster-robust logistic regression
+    (:func:`_logit_cluster`), expected above 1."""
+    return HypothesisResult(
+        id=hid, claim=claim, estimand=estimand,
+        estimate=float(np.exp(fit.params[term])), ci_low=float(np.exp(ci.loc[term, 0])),
+        ci_high=float(np.exp(ci.loc[term, 1])), null=1.0, direction="greater", unit="odds ratio",
+        test="Logistic regression, cluster-robust Wald t", p_value=float(fit.pvalues[term]), n=n, details=details)
+
+
 def h1_housing_vs_employment(df: pd.DataFrame | None = None, level: float = 0.95) -> HypothesisResult:
     """H1: among interviews that discussed both, the share assessing housing as hard minus
     the share assessing employment as hard (percentage points; expected above 0)."""
@@ -399,14 +410,11 @@ def h3_capacity(policy_df: pd.DataFrame | None = None, level: float = 0.95) -> l
     ms = m["size_class"].astype(str).map({s: i for i, s in enumerate(policy.SIZE_CLASSES)}).rename("size_step")
     fit2, ci2, n_g = _logit_cluster(m["proactive"], ms.to_frame(), m["locality_id"], level)
     pro = policy.proactive_by(pdf, ["size_class"], level)
-    r_pro = HypothesisResult(
-        id="H3 (proactive)", claim="Bigger localities have more capacity: proactive measures",
-        estimand="Odds ratio of a measure being proactive per size-class step",
-        estimate=float(np.exp(fit2.params["size_step"])), ci_low=float(np.exp(ci2.loc["size_step", 0])),
-        ci_high=float(np.exp(ci2.loc["size_step", 1])), null=1.0, direction="greater", unit="odds ratio",
-        test="Logistic regression, cluster-robust Wald t", p_value=float(fit2.pvalues["size_step"]),
-        n=f"{len(m)} measures in {n_g} localities",
-        details={f"proactive_pct_{k}": v for k, v in pro.set_index("level")["share_pct"].items()} | {"table": pro})
+    r_pro = _cluster_logit_hypothesis(
+        "H3 (proactive)", "Bigger localities have more capacity: proactive measures",
+        "Odds ratio of a measure being proactive per size-class step", fit2, ci2, "size_step",
+        f"{len(m)} measures in {n_g} localities",
+        {f"proactive_pct_{k}": v for k, v in pro.set_index("level")["share_pct"].items()} | {"table": pro})
     return [r_staff, r_pro]
 
 
@@ -510,13 +518,10 @@ def h6_registration(df: pd.DataFrame | None = None, level: float = 0.95,
                         "adjusted_ci_high": float(np.exp(ci_adj.loc["registration", 1]))})
     except Exception as exc:  # separation within a country: report why the adjusted model is absent
         details["adjusted_error"] = f"country-adjusted model not estimable: {exc}"
-    onward_res = HypothesisResult(
-        id="H6 (onward)", claim="Registration barriers push people towards larger cities",
-        estimand="Odds ratio of the onward-migration theme, interviews with vs without registration barriers",
-        estimate=float(np.exp(fit.params["registration"])), ci_low=float(np.exp(ci.loc["registration", 0])),
-        ci_high=float(np.exp(ci.loc["registration", 1])), null=1.0, direction="greater", unit="odds ratio",
-        test="Logistic regression, cluster-robust Wald t", p_value=float(fit.pvalues["registration"]),
-        n=f"{len(df)} interviews in {n_g} localities", details=details)
+    onward_res = _cluster_logit_hypothesis(
+        "H6 (onward)", "Registration barriers push people towards larger cities",
+        "Odds ratio of the onward-migration theme, interviews with vs without registration barriers",
+        fit, ci, "registration", f"{len(df)} interviews in {n_g} localities", details)
 
     in_c = countries == country
     if not in_c.any() or in_c.all():
