@@ -140,16 +140,6 @@ def test_verdict_rule():
         policy.verdict(float("nan"), 1, 0, "greater")
 
 
-def test_interval_long_puts_estimate_in_the_middle():
-    t = pd.DataFrame({"g": ["a"], "est": [2.0], "lo": [1.0], "hi": [5.0]})
-    long = policy.as_interval_long(t, "est", "lo", "hi")
-    assert sorted(long["value"]) == [1.0, 2.0, 5.0]
-    assert long["value"].median() == 2.0
-    with pytest.raises(ValueError, match="outside the interval"):
-        policy.as_interval_long(t.assign(est=6.0), "est", "lo", "hi")
-
-
-# --------------------------------------------------- analyses on small data
 def test_shares_on_small_data(small):
     df = policy.prepare(*small)
     by_area = policy.measures_by_area(df).set_index("policy_area")

@@ -190,6 +190,29 @@ class Page:
         self._write()
 
 
+def interval_long(frame: pd.DataFrame, estimate: str = "estimate", ci_low: str = "lo", ci_high: str = "hi",
+                  scale: float = 1.0, value_name: str = "value") -> pd.DataFrame:
+    """Long form of an estimate table for point-range plots: three rows per row of
+    ``frame`` (its estimate, lower and upper bound, times ``scale``, e.g. 100 for percent)
+    in ``value_name``, labelled in a ``bound`` column; the other columns are kept.
+
+    With ``sns.pointplot(..., estimator="median", errorbar=("pi", 100))`` seaborn then
+    draws each point at the estimate (the median of the three values, since
+    lower <= estimate <= upper) and its bar from the lower to the upper bound, without
+    computing anything itself. A row missing a value, or whose estimate lies outside its
+    interval, is an error: nothing is dropped from a figure silently.
+    """
+    bad = frame[[estimate, ci_low, ci_high]].isna().any(axis=1) | (frame[ci_low] > frame[estimate]) | (
+        frame[estimate] > frame[ci_high])
+    if bad.any():
+        raise ValueError(f"interval_long: rows {list(frame.index[bad])[:10]} are missing an estimate or bound, "
+                         "or their estimate lies outside the interval.")
+    others = [c for c in frame.columns if c not in (estimate, ci_low, ci_high)]
+    parts = [frame[others].assign(**{value_name: frame[c].astype(float) * scale, "bound": b})
+             for c, b in ((estimate, "estimate"), (ci_low, "lower"), (ci_high, "upper"))]
+    return pd.concat(parts, ignore_index=True)
+
+
 def versions_table(packages: Iterable[str] = ("python", "jupyter-book", "sphinx", "myst-nb", "jupytext", "numpy",
                                               "pandas", "scipy", "statsmodels", "matplotlib", "seaborn",
                                               "frictionless", "wholecomm")) -> pd.DataFrame:

@@ -401,28 +401,6 @@ def verdict(ci_low: float, ci_high: float, null: float, direction: str) -> str:
     return "inconclusive"
 
 
-def as_interval_long(frame: pd.DataFrame, estimate: str, ci_low: str, ci_high: str,
-                     value_name: str = "value") -> pd.DataFrame:
-    """Long form for point-range plots: three rows per row of ``frame`` (estimate, lower
-    and upper bound) in ``value_name``.
-
-    With ``sns.pointplot(..., estimator="median", errorbar=("pi", 100))`` seaborn then
-    draws each point at the estimate (the median of the three values, since
-    lower <= estimate <= upper) and its bar from the lower to the upper bound, without
-    computing anything itself.
-    """
-    bad = frame[[estimate, ci_low, ci_high]].isna().any(axis=1) | (frame[ci_low] > frame[estimate]) | (
-        frame[estimate] > frame[ci_high])
-    if bad.any():
-        raise ValueError(f"as_interval_long: rows {list(frame.index[bad])[:10]} are missing an estimate or bound, "
-                         "or their estimate lies outside the interval.")
-    others = [c for c in frame.columns if c not in (estimate, ci_low, ci_high)]
-    parts = [frame[others].assign(**{value_name: frame[c].astype(float), "bound": b})
-             for c, b in ((estimate, "estimate"), (ci_low, "lower"), (ci_high, "upper"))]
-    return pd.concat(parts, ignore_index=True)
-
-
-# ----------------------------------------------------------- where are measures
 def approach_colours() -> dict[str, tuple]:
     """Colours of the three approaches, from the book's sequential (colour-blind safe)
     colour map: light for no measure, dark for proactive."""

@@ -495,18 +495,6 @@ def by_groups(frame: pd.DataFrame, value: str, kind: str = "mean", groupings: Se
     return out[["grouping", "group", "estimate", "se", "lo", "hi", "n"]]
 
 
-def interval_long(table: pd.DataFrame, id_columns: Sequence[str], scale: float = 1.0) -> pd.DataFrame:
-    """Tidy (long) form of an estimate table for point-range plots: three rows per estimate
-    (``lo``, ``estimate``, ``hi``, times ``scale``, e.g. 100 for percent) in a column
-    ``value``, so that a point plot with the median as estimator and a 100% percentile
-    interval (``errorbar=("pi", 100)``) draws the point and its CI."""
-    _require_columns(table, [*id_columns, "estimate", "lo", "hi"], "The estimate table")
-    long = table.melt(id_vars=list(id_columns), value_vars=["lo", "estimate", "hi"], var_name="part",
-                      value_name="value")
-    long["value"] = long["value"] * scale
-    return long.dropna(subset=["value"]).reset_index(drop=True)
-
-
 # ----------------------------------------------------------------- the frame
 def analysis_frame(sv: pd.DataFrame | None = None, margins: pd.DataFrame | None = None,
                    localities: pd.DataFrame | None = None) -> pd.DataFrame:
