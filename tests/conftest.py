@@ -3,10 +3,16 @@ the built HTML find it; run `make book` first when calling pytest by hand."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+# One thread for the numerical libraries here and in every kernel the tests start, as in
+# the build (tools/build_book.py): results must not depend on the number of cores.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"

@@ -22,3 +22,32 @@ def test_checker_detects_a_broken_link_and_anchor(tmp_path):
     broken, external = check_links.scan(tmp_path)
     assert len(broken) == 2 and any("missing.html" in b for b in broken) and any("#nowhere" in b for b in broken)
     assert set(external) == {"https://example.org/"}
+
+
+def test_external_check_reports_only_the_links_that_fail(tmp_path):
+    """The weekly link check's checker, against a server on this machine."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self):
+            code = 200 if self.path == "/ok" else 405 if self.path == "/get-only" else 404
+            self.send_response(code)
+            self.end_headers()
+
+        def do_GET(self):
+            self.send_response(200 if self.path in ("/ok", "/get-only") else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        problems = check_links.check_external([f"{base}/ok", f"{base}/get-only", f"{base}/gone"], timeout=5)
+    finally:
+        server.shutdown()
+    assert problems == {f"{base}/gone": "HTTP 404"}

@@ -31,6 +31,10 @@ EXECUTED = re.compile(r"^(\S+): Executing notebook using (?:local|temporary) CWD
 CACHED = re.compile(r"^(\S+): Using cached notebook: ID=\d+ \[mystnb\]")
 FAILED = re.compile(r"(?:Executing notebook failed|Execution Failed)[^\n]*", re.IGNORECASE)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+#: One thread for every numerical library: a parallel BLAS may split a sum differently
+#: with another number of threads, and the recorded results must not depend on the machine.
+SINGLE_THREADED = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                          "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
 WARN_LOC = re.compile(r"^(/[^\s:]+\.(?:md|ipynb)):(?:\d+:)? (?:WARNING|ERROR)", re.MULTILINE)
 
 
@@ -80,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     log_path = build / "build.log"
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--builder", "html",
            "-n", "-W", "--keep-going"]
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = {**SINGLE_THREADED, **os.environ, "PYTHONUNBUFFERED": "1"}
     print("$", " ".join(cmd), flush=True)
     start = time.perf_counter()
     executed, cached, failed_lines = [], 0, []

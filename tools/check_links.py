@@ -2,6 +2,10 @@
 
     python tools/check_links.py             # internal links and anchors must all resolve (exit 1 if not)
     python tools/check_links.py --external  # list external links (never fails: the build has no network)
+    python tools/check_links.py --external --check  # request each external link (exit 1 if any is broken)
+
+The last form needs a network: the weekly link-check workflow
+(.github/workflows/linkcheck.yml) runs it; it never gates the build or the tests.
 
 Internal means relative links between pages of _build/html, to files (images, downloads,
 sources) and to anchors (#id) on the same or another page.
@@ -11,6 +15,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import concurrent.futures
+import urllib.error
+import urllib.request
 from collections import defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
@@ -73,14 +80,48 @@ def scan(html_dir: Path = HTML) -> tuple[list[str], dict[str, set[str]]]:
     return broken, external
 
 
+def _status(url: str, timeout: float) -> str | None:
+    """None when ``url`` answers (2xx or 3xx), else the HTTP status or the error."""
+    headers = {"User-Agent": "wholecomm-linkcheck/1 (+https://jupyterbook.org)"}
+    last = "no answer"
+    for method in ("HEAD", "GET"):  # some servers refuse HEAD
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, method=method, headers=headers),
+                                        timeout=timeout) as resp:
+                if resp.status < 400:
+                    return None
+                last = f"HTTP {resp.status}"
+        except urllib.error.HTTPError as exc:
+            last = f"HTTP {exc.code}"
+        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
+            last = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+    return last
+
+
+def check_external(urls, timeout: float = 20.0, workers: int = 8) -> dict[str, str]:
+    """Request each URL (HEAD, then GET if HEAD fails); return {url: problem} for those
+    that do not answer with a 2xx or 3xx status."""
+    urls = sorted(set(urls))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        found = dict(zip(urls, pool.map(lambda u: _status(u, timeout), urls)))
+    return {url: problem for url, problem in found.items() if problem is not None}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--external", action="store_true", help="list external links instead (never fails)")
+    parser.add_argument("--check", action="store_true", help="with --external: request each link (needs a network)")
     args = parser.parse_args(argv)
     if not (HTML / "index.html").exists():
         print("The book is not built: run `make book` first.", file=sys.stderr)
         return 1
     broken, external = scan()
+    if args.external and args.check:
+        problems = check_external(external)
+        print(f"{len(external)} external links checked, {len(problems)} broken.")
+        for url, problem in sorted(problems.items()):
+            print(f"  {url}: {problem} (on {', '.join(sorted(external[url]))})")
+        return 1 if problems else 0
     if args.external:
         print(f"{len(external)} external links (not checked here: the build has no network):")
         for url in sorted(external):

@@ -7,14 +7,35 @@ expected results are committed in ``tests/expected_results.json``.
     python tools/results.py compare   # exit 1 and list the differences if any (the tests do this)
     python tools/results.py accept    # `make results`: the current results become the expected ones
 
-Tolerances: numbers are equal when |a - b| <= ABS_TOL + REL_TOL * |b|; text, integers,
-booleans, the set of keys and the shape of every table must match exactly.
+Comparison policy (the same on every machine; see "Results and reproducibility" in the README):
+
+* **What a reader sees is compared exactly**: the text of every glued value as formatted
+  on the page, and every cell of every published table as rendered.
+* **Structure is compared exactly**: the pages, the keys of the glued values, the tables,
+  their columns and their number of rows.
+* **Integers, text, booleans and missing values are compared exactly** (counts, ids,
+  verdicts, labels). Lists (e.g. an interval's two bounds) are compared element by element.
+* **Other numbers are compared with a tolerance that fits how they are computed**:
+  - closed-form values (means, shares, intervals, statistics, and everything computed by
+    a fixed sequence of arithmetic): ``|a - b| <= 1e-12 + 1e-9 * |b|``;
+  - values from iterative fits (marked ``fit=True`` when recorded; maximum-likelihood and
+    REML fits): ``|a - b| <= 1e-12 + 1e-6 * |b|``;
+  - p-values (a key or column named ``p``, ``p_value``, ``p_*`` or ``*_p``) are compared on
+    the log scale, which treats 1e-150 and 0.05 with the same relative care:
+    ``|ln a - ln b| <= 1e-9`` (closed form) or ``1e-6`` (fits); a recorded p-value outside
+    [0, 1] is itself a difference.
+
+The measured spread between two BLAS kernels (``OPENBLAS_CORETYPE=Haswell`` and
+``Prescott``) is below 1e-12 relative for every recorded value, so each tolerance has a
+margin of at least a thousand while a change in the fourth significant digit of any
+number, or in any character a reader sees, fails the gate.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -22,8 +43,12 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = ROOT / "tests" / "expected_results.json"
-REL_TOL = 1e-6
-ABS_TOL = 1e-9
+
+#: (relative, absolute) tolerances for numbers, by how they are computed.
+TOLERANCES = {"closed": (1e-9, 1e-12), "fit": (1e-6, 1e-12)}
+#: Tolerance on |ln a - ln b| for p-values, by how they are computed.
+P_LOG_TOLERANCES = {"closed": 1e-9, "fit": 1e-6}
+P_NAME = re.compile(r"^(p|p_value|p_.*|.*_p)$")
 
 
 def recording_sources(root: Path = ROOT) -> list[Path]:
@@ -46,56 +71,149 @@ def collect(results_dir: Path | None = None, pages: list[str] | None = None) -> 
         if not path.is_file():
             raise FileNotFoundError(f"No recorded results for page {page!r} ({path}): build the book first.")
         record = json.loads(path.read_text(encoding="utf-8"))
-        out[page] = {"values": {k: v["value"] for k, v in record["values"].items()},
-                     "tables": record["tables"], "table_meta": record.get("table_meta", {})}
+        out[page] = {"values": record["values"], "tables": record["tables"],
+                     "table_meta": record.get("table_meta", {}), "rendered": record.get("rendered", {})}
     return out
 
 
-def _same(a, b) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
+# ------------------------------------------------------------------ comparison
+def is_p_value(name: str) -> bool:
+    """Whether a recorded value or column holds p-values (by the naming convention above)."""
+    return bool(P_NAME.match(name))
+
+
+def same_number(a: float, b: float, kind: str = "closed", p_value: bool = False) -> bool:
+    """Equality of two recorded numbers under the policy of this module."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if math.isinf(a) or math.isinf(b):
         return a == b
+    if p_value:
+        if not (0 <= a <= 1 and 0 <= b <= 1):
+            return False
+        tiny = 1e-300  # p-values this small (or 0 after underflow) are all equally "< 0.001"
+        if a < tiny or b < tiny:
+            return a < tiny and b < tiny
+        return abs(math.log(a) - math.log(b)) <= P_LOG_TOLERANCES[kind]
+    rel, abs_tol = TOLERANCES[kind]
+    return abs(a - b) <= abs_tol + rel * abs(b)
+
+
+def same(a, b, kind: str = "closed", p_value: bool = False) -> bool:
+    """Equality of two recorded values: exact for integers, text, booleans and missing
+    values; by :func:`same_number` for floats; element by element for lists."""
+    if isinstance(a, list) or isinstance(b, list):
+        return (isinstance(a, list) and isinstance(b, list) and len(a) == len(b)
+                and all(same(x, y, kind, p_value) for x, y in zip(a, b)))
+    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
+        return a == b and type(a) is type(b)
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         if isinstance(a, float) or isinstance(b, float):
-            if math.isnan(a) and math.isnan(b):
-                return True
-            return abs(a - b) <= ABS_TOL + REL_TOL * abs(b)
+            return same_number(float(a), float(b), kind, p_value)
         return a == b
     return a == b
 
 
-def differences(current: dict, expected: dict) -> list[str]:
+def _matched(cur: dict, exp: dict, diffs: list[str], new, gone):
+    """Keys present in both ``cur`` and ``exp``, sorted; a message for each key in only one
+    of them (``new(key)`` or ``gone(key)``) is appended to ``diffs``."""
+    for key in sorted(set(cur) | set(exp)):
+        if key not in exp:
+            diffs.append(new(key))
+        elif key not in cur:
+            diffs.append(gone(key))
+        else:
+            yield key
+
+
+def _value_diffs(page: str, cur: dict, exp: dict) -> list[str]:
+    diffs: list[str] = []
+    for key in _matched(cur, exp, diffs, lambda k: f"{page}.{k}: new value {cur[k].get('value')!r}",
+                        lambda k: f"{page}.{k}: no longer recorded (expected {exp[k].get('value')!r})"):
+        c, e = cur[key], exp[key]
+        if c.get("text") != e.get("text"):
+            diffs.append(f"{page}.{key}: text {c.get('text')!r} != expected {e.get('text')!r}")
+        kind = "fit" if (c.get("fit") or e.get("fit")) else "closed"
+        if not same(c.get("value"), e.get("value"), kind, is_p_value(key)):
+            diffs.append(f"{page}.{key}: {c.get('value')!r} != expected {e.get('value')!r} ({kind} tolerance)")
+    return diffs
+
+
+def _table_diffs(page: str, key: str, a: list, b: list, kind: str) -> list[str]:
+    if len(a) != len(b):
+        return [f"{page} table {key}: {len(a)} rows != expected {len(b)}"]
     diffs = []
-    for page in sorted(set(current) | set(expected)):
-        if page not in expected:
-            diffs.append(f"{page}: new page (not in the expected results)")
-            continue
-        if page not in current:
-            diffs.append(f"{page}: missing from the current results")
-            continue
+    for i, (ra, rb) in enumerate(zip(a, b)):
+        if set(ra) != set(rb):
+            return [f"{page} table {key}: columns {sorted(ra)} != expected {sorted(rb)}"]
+        bad = [c for c in ra if not same(ra[c], rb[c], kind, is_p_value(c))]
+        if bad:
+            diffs.append(f"{page} table {key} row {i}: "
+                         + ", ".join(f"{c}={ra[c]!r} (expected {rb[c]!r})" for c in bad))
+    return diffs
+
+
+def _rendered_diffs(page: str, key: str, a: list | None, b: list | None) -> list[str]:
+    if a == b:
+        return []
+    if a is None or b is None:
+        return [f"{page} table {key}: rendered cells recorded in only one of current/expected"]
+    if len(a) != len(b):
+        return [f"{page} table {key}: {len(a) - 1} rendered rows != expected {len(b) - 1}"]
+    diffs = []
+    for i, (ra, rb) in enumerate(zip(a, b)):
+        if ra != rb:
+            where = "header" if i == 0 else f"row {i - 1}"
+            cells = [f"{j}: {x!r} (expected {y!r})" for j, (x, y) in enumerate(zip(ra, rb)) if x != y]
+            diffs.append(f"{page} table {key} {where} as shown: " + ("; ".join(cells) or f"{ra} != {rb}"))
+    return diffs
+
+
+def differences(current: dict, expected: dict) -> list[str]:
+    """Every difference between two collections of recorded results, under the policy above."""
+    diffs: list[str] = []
+    for page in _matched(current, expected, diffs, lambda p: f"{p}: new page (not in the expected results)",
+                         lambda p: f"{p}: missing from the current results"):
         cur, exp = current[page], expected[page]
-        for key in sorted(set(cur["values"]) | set(exp["values"])):
-            if key not in exp["values"]:
-                diffs.append(f"{page}.{key}: new value {cur['values'][key]!r}")
-            elif key not in cur["values"]:
-                diffs.append(f"{page}.{key}: no longer recorded (expected {exp['values'][key]!r})")
-            elif not _same(cur["values"][key], exp["values"][key]):
-                diffs.append(f"{page}.{key}: {cur['values'][key]!r} != expected {exp['values'][key]!r}")
+        diffs += _value_diffs(page, cur["values"], exp["values"])
         for key in sorted(set(cur["tables"]) | set(exp["tables"])):
             if key not in exp["tables"] or key not in cur["tables"]:
                 diffs.append(f"{page} table {key}: present in only one of current/expected")
                 continue
-            a, b = cur["tables"][key], exp["tables"][key]
-            if len(a) != len(b):
-                diffs.append(f"{page} table {key}: {len(a)} rows != expected {len(b)}")
-                continue
-            for i, (ra, rb) in enumerate(zip(a, b)):
-                if set(ra) != set(rb):
-                    diffs.append(f"{page} table {key}: columns {sorted(ra)} != expected {sorted(rb)}")
-                    break
-                bad = [c for c in ra if not _same(ra[c], rb[c])]
-                if bad:
-                    diffs.append(f"{page} table {key} row {i}: {', '.join(f'{c}={ra[c]!r} (expected {rb[c]!r})' for c in bad)}")
+            meta = {**exp.get("table_meta", {}).get(key, {}), **cur.get("table_meta", {}).get(key, {})}
+            kind = "fit" if meta.get("fit") else "closed"
+            diffs += _table_diffs(page, key, cur["tables"][key], exp["tables"][key], kind)
+            diffs += _rendered_diffs(page, key, cur.get("rendered", {}).get(key), exp.get("rendered", {}).get(key))
     return diffs
+
+
+def shown_text(results: dict) -> dict:
+    """Only what a reader sees: each page's glued texts and rendered tables."""
+    return {page: {"values": {k: v.get("text") for k, v in rec["values"].items()}, "rendered": rec.get("rendered", {})}
+            for page, rec in results.items()}
+
+
+def largest_spread(current: dict, expected: dict) -> list[tuple[float, str]]:
+    """Relative differences of every recorded float between two collections (largest
+    first), for reports: ``[(relative difference, "page.key"), ...]``."""
+    out: list[tuple[float, str]] = []
+
+    def walk(a, b, where: str) -> None:
+        if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            for i, (x, y) in enumerate(zip(a, b)):
+                walk(x, y, f"{where}[{i}]")
+        elif isinstance(a, float) and isinstance(b, float) and math.isfinite(a) and math.isfinite(b) and a != b:
+            out.append((abs(a - b) / max(abs(b), 1e-300), where))
+
+    for page in sorted(set(current) & set(expected)):
+        cur, exp = current[page], expected[page]
+        for key in sorted(set(cur["values"]) & set(exp["values"])):
+            walk(cur["values"][key].get("value"), exp["values"][key].get("value"), f"{page}.{key}")
+        for key in sorted(set(cur["tables"]) & set(exp["tables"])):
+            for i, (ra, rb) in enumerate(zip(cur["tables"][key], exp["tables"][key])):
+                for col in sorted(set(ra) & set(rb)):
+                    walk(ra[col], rb[col], f"{page} table {key} row {i} {col}")
+    return sorted(out, reverse=True)
 
 
 def main(argv: list[str]) -> int:

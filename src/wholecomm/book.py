@@ -89,6 +89,20 @@ def table_records(frame: pd.DataFrame) -> list[dict]:
     return records
 
 
+def rendered_cells(frame: pd.DataFrame, float_format: str = "{:.1f}") -> pd.DataFrame:
+    """The cells of ``frame`` as a published table shows them (all text): floats with
+    ``float_format``, missing values as a dash, everything else as ``str``."""
+    def cell(value) -> str:
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return "–"
+        if isinstance(value, (float, np.floating)):
+            return float_format.format(value)
+        return str(value)
+
+    return pd.DataFrame({str(col): [cell(v) for v in frame[col].astype(object)] for col in frame.columns},
+                        index=range(len(frame)))
+
+
 def csv_download_link(frame: pd.DataFrame, filename: str, label: str = "Download this table (CSV)") -> str:
     payload = base64.b64encode(frame.to_csv(index=False).encode("utf-8")).decode("ascii")
     return (f'<a class="wholecomm-download" href="data:text/csv;charset=utf-8;base64,{payload}" '
@@ -121,6 +135,7 @@ class Page:
         self.values: dict[str, dict] = {}
         self.tables: dict[str, list[dict]] = {}
         self.table_meta: dict[str, dict] = {}
+        self.rendered: dict[str, list[list[str]]] = {}
         setup_plotting()
         if show_notice:
             self._display_html(notice_html(self.resources))
@@ -140,13 +155,20 @@ class Page:
     def _write(self) -> None:
         target = self.results_file
         target.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"page": self.name, "values": self.values, "tables": self.tables, "table_meta": self.table_meta}
+        payload = {"page": self.name, "values": self.values, "tables": self.tables, "table_meta": self.table_meta,
+                   "rendered": self.rendered}
         target.write_text(json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
                           encoding="utf-8")
 
     # -- glue -------------------------------------------------------------------
-    def glue(self, key: str, value, fmt: str = "{}") -> None:
-        """Glue ``fmt.format(value)`` under ``key`` (for ``{glue:md}`` in the prose) and record ``value``."""
+    def glue(self, key: str, value, fmt: str = "{}", fit: bool = False) -> None:
+        """Glue ``fmt.format(value)`` under ``key`` (for ``{glue:md}`` in the prose) and record ``value``.
+
+        ``fit=True`` marks a value computed by an iterative fit (a likelihood maximised
+        numerically): the results gate compares it with the tolerance for fitted values
+        rather than the one for closed-form values (see ``tools/results.py``). The text is
+        compared exactly in both cases.
+        """
         from myst_nb import glue
 
         if key in self.values:
@@ -154,12 +176,16 @@ class Page:
         text = fmt.format(value)
         glue(key, GluedText(text), display=False)
         self.values[key] = {"value": _jsonable(value), "text": text}
+        if fit:
+            self.values[key]["fit"] = True
         self._write()
 
     # -- tables -----------------------------------------------------------------
     def table(self, key: str, frame: pd.DataFrame, caption: str, float_format: str = "{:.1f}",
-              index: bool = False, respondents: str | None = None) -> None:
-        """Show ``frame`` with a caption and a CSV download link, and record it.
+              index: bool = False, respondents: str | None = None, fit: bool = False) -> None:
+        """Show ``frame`` with a caption and a CSV download link, and record it: its values,
+        and its cells as the reader sees them (the results gate compares those exactly).
+        ``fit=True`` marks a table of values from iterative fits (see :meth:`glue`).
 
         For survey tables, ``respondents`` names the column with each row's unweighted
         number of respondents: the table is published only if no shown row rests on fewer
@@ -175,18 +201,16 @@ class Page:
                 raise KeyError(f"Table {key!r}: respondent count column {respondents!r} not in {list(shown.columns)}.")
             data.assert_disclosure_safe(shown, respondents)
             self.table_meta[key] = {"respondents_column": respondents, "min_n": data.MIN_CELL_DEFAULT}
-        display_frame = shown.copy()
-        for col in display_frame.columns:  # nullable integer/boolean/string columns: show a dash for missing
-            if isinstance(display_frame[col].dtype, pd.api.extensions.ExtensionDtype) and not isinstance(
-                    display_frame[col].dtype, pd.CategoricalDtype):
-                display_frame[col] = display_frame[col].astype(object).where(display_frame[col].notna(), "–")
-        body = display_frame.to_html(index=False, border=0, classes="table wholecomm-table", na_rep="–",
-                             float_format=lambda v: float_format.format(v), escape=True)
+        if fit:
+            self.table_meta.setdefault(key, {})["fit"] = True
+        cells = rendered_cells(shown, float_format)
+        body = cells.to_html(index=False, border=0, classes="table wholecomm-table", escape=True)
         body = body.replace("<table ", f'<table id="tbl-{html.escape(key)}" ', 1)
         caption_html = f'<p class="caption wholecomm-caption"><strong>Table.</strong> {_md_to_html(caption)}</p>'
         link = csv_download_link(shown, f"{self.name}-{key}.csv")
         self._display_html(f'<div class="wholecomm-table-block">{caption_html}{body}<p>{link}</p></div>')
         self.tables[key] = table_records(shown)
+        self.rendered[key] = [[str(c) for c in cells.columns], *cells.to_numpy().tolist()]
         self._write()
 
 

@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .numerics import TIE_DECIMALS, first_max, first_min, sort_by, spearman, tie_round
+
 #: Policy areas in catalogue order.
 AREAS = ["governance_capacity", "labour_market", "education", "health", "housing", "language_orientation",
          "political_participation", "anti_discrimination", "intercultural_relations"]
@@ -59,8 +61,6 @@ MIN_ANSWERED_SHARE = 2 / 3
 DEFAULT_SEED = 1004714
 #: Aggregation rules (see :func:`aggregate`).
 RULES = ("area", "indicator", "geometric")
-#: Scores closer than this (points) count as tied when ranking.
-TIE_DECIMALS = 9
 _EPS = 1e-9
 
 
@@ -401,15 +401,15 @@ def overall_summary(result: IndexResult) -> dict:
     if s.empty:
         raise ValueError("No locality has an overall score.")
     mean, lo, hi = _t_ci(s.to_numpy())
-    return {"n": len(s), "min": float(s.min()), "max": float(s.max()), "min_id": str(s.idxmin()),
-            "max_id": str(s.idxmax()), "mean": mean, "ci_lo": lo, "ci_hi": hi, "sd": float(s.std(ddof=1))}
+    return {"n": len(s), "min": float(s.min()), "max": float(s.max()), "min_id": str(first_min(s)),
+            "max_id": str(first_max(s)), "mean": mean, "ci_lo": lo, "ci_hi": hi, "sd": float(s.std(ddof=1))}
 
 
 # --------------------------------------------------------------------- ranking
 def rank(scores: pd.Series) -> pd.DataFrame:
     """Rank localities: 1 = highest score; ties share the best rank ("min" method);
     missing (NaN) scores are not ranked (rank NA). Scores equal to ``TIE_DECIMALS``
-    decimals are ties. Returns columns score, rank (Int64), tied (bool), sorted by rank."""
+    decimals are ties (the rule of :mod:`wholecomm.numerics`, so ranks are the same on every CPU). Returns columns score, rank (Int64), tied (bool), sorted by rank."""
     if not isinstance(scores, pd.Series):
         raise TypeError(f"scores must be a pandas Series indexed by locality, got {type(scores).__name__}.")
     if scores.index.has_duplicates:
@@ -419,7 +419,7 @@ def rank(scores: pd.Series) -> pd.DataFrame:
     if np.isinf(values).any():
         raise ValueError("scores must be finite or NaN; infinite values at "
                          f"{list(values.index[np.isinf(values)][:10])}.")
-    rounded = values.round(TIE_DECIMALS)
+    rounded = tie_round(values)
     ranks = rounded.rank(method="min", ascending=False, na_option="keep")
     tied = rounded.notna() & rounded.duplicated(keep=False)
     out = pd.DataFrame({"score": values, "rank": ranks.astype("Int64"), "tied": tied.astype(bool)})
@@ -477,13 +477,14 @@ def alternative_aggregations(result: IndexResult) -> pd.DataFrame:
 
 def aggregation_agreement(result: IndexResult) -> pd.DataFrame:
     """How far each alternative rule moves the ranking: Spearman rank correlation with the
-    default ("area") scores and the largest change of rank, over the ranked localities."""
+    default ("area") scores and the largest change of rank, over the ranked localities.
+    Scores tied by the rule of :mod:`wholecomm.numerics` are tied in both."""
     alt = alternative_aggregations(result).dropna()
     base = rank(alt["area"])["rank"].reindex(alt.index).astype(float)
     rows = []
     for rule in RULES:
         r = rank(alt[rule])["rank"].reindex(alt.index).astype(float)
-        rho = stats.spearmanr(alt["area"], alt[rule]).statistic if len(alt) > 2 else np.nan
+        rho = spearman(alt["area"], alt[rule])
         rows.append({"rule": rule, "spearman_rho": float(rho), "max_rank_shift": int(np.abs(r - base).max()),
                      "mean_rank_shift": float(np.abs(r - base).mean()), "n": len(alt)})
     return pd.DataFrame(rows)
@@ -581,7 +582,7 @@ def monte_carlo(result_or_inputs, n_draws: int = 500, seed: int = DEFAULT_SEED, 
         ind = sums.sum(axis=-1) / counts.sum(axis=-1)
         r = rule_draw[start:stop][:, None]
         scores[start:stop] = np.where(r == "area", arith, np.where(r == "geometric", geo, ind))
-    ranks = stats.rankdata(-np.round(scores, TIE_DECIMALS), method="min", axis=1)
+    ranks = stats.rankdata(-tie_round(scores), method="min", axis=1)
     ids = pd.Index(np.asarray(result.overall.index)[keep], name="locality_id")
     draws = pd.RangeIndex(n_draws, name="draw")
     return MonteCarloResult(
@@ -777,7 +778,7 @@ def level_summary(result: IndexResult, level: str = "area") -> tuple[pd.DataFram
                      "ci_lo": lo, "ci_hi": hi, "claim": claim})
     summary = pd.DataFrame(rows)
     if level == "area":
-        summary = summary.sort_values("mean", ascending=False, kind="stable").reset_index(drop=True)
+        summary = sort_by(summary, "mean", ascending=False).reset_index(drop=True)
         summary.insert(1, "position", np.arange(1, len(summary) + 1))
     long = frame.rename_axis(columns=level).stack().rename("score").reset_index()
     long["label"] = long[level].map(lambda v: labels.get(v, v))
@@ -837,7 +838,7 @@ def lead_lag(result: IndexResult, lead: Sequence[str] = LEAD_AREAS, lag: Sequenc
     a 95% CI, and the Wilcoxon signed-rank test as a check. ``order_holds`` is True when
     the lead areas have the highest mean scores across towns and the lag areas the lowest."""
     gap = _paired_gap(result.area_scores, lead, lag)
-    means = result.area_scores.mean().sort_values(ascending=False)
+    means = tie_round(result.area_scores.mean()).sort_values(ascending=False, kind="stable")
     top, bottom = set(means.index[:len(lead)]), set(means.index[len(means) - len(lag):])
     gap.order_holds = top == set(lead) and bottom == set(lag)
     return gap

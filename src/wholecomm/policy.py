@@ -40,6 +40,7 @@ import pandas as pd
 from scipy import stats
 
 from . import data
+from .numerics import first_max, sort_by, ties, tie_round
 
 # ----------------------------------------------------------------------- constants
 AREAS = ["labour_market", "education", "health", "housing", "language_orientation",
@@ -433,7 +434,7 @@ def measures_by_area(df: pd.DataFrame | None = None, level: float = 0.95) -> pd.
         lo, hi = wilson_interval(k, n, level)
         rows.append({"policy_area": str(area), "area": AREA_LABELS.get(str(area), str(area)), "localities": n,
                      "with_measure": k, "share_pct": 100 * k / n, "ci_low_pct": 100 * lo, "ci_high_pct": 100 * hi})
-    return pd.DataFrame(rows).sort_values(["share_pct", "policy_area"], ascending=[False, True]).reset_index(drop=True)
+    return sort_by(pd.DataFrame(rows), "share_pct", ascending=False, then=["policy_area"]).reset_index(drop=True)
 
 
 def _join_words(words: Sequence[str]) -> str:
@@ -449,7 +450,7 @@ def most_and_least(by_area: pd.DataFrame) -> dict:
         raise PolicyInputError("most_and_least: empty table.")
     out = {}
     for key, value in (("most", by_area["share_pct"].max()), ("least", by_area["share_pct"].min())):
-        rows = by_area[np.isclose(by_area["share_pct"], value)]
+        rows = by_area[ties(by_area["share_pct"], value).to_numpy()]
         out[key] = {"areas": _join_words([f"*{a.lower()}*" for a in rows["area"]]), "n_areas": len(rows),
                     "share_pct": float(value), "ci_low_pct": float(rows["ci_low_pct"].min()),
                     "ci_high_pct": float(rows["ci_high_pct"].max())}
@@ -688,7 +689,7 @@ def qca_data(df: pd.DataFrame | None = None, threshold: float = QCA_PROACTIVE_TH
         "PROGRESSIVE": (loc["political_orientation"].astype(str) == "progressive").astype(int),
     }, index=loc.index)
     share = loc["share_proactive"]
-    out[QCA_OUTCOME] = ((loc["measures"] > 0) & (share.fillna(0) >= threshold)).astype(int)
+    out[QCA_OUTCOME] = ((loc["measures"] > 0) & (tie_round(share.fillna(0)) >= tie_round(threshold))).astype(int)
     out["measures"] = loc["measures"]
     out["share_proactive"] = share
     return out
@@ -756,7 +757,7 @@ def truth_table(crisp: pd.DataFrame, conditions: Sequence[str] = tuple(QCA_CONDI
         consistency = k / n if n else np.nan
         if n == 0:
             status = "remainder"
-        elif n >= frequency_threshold and consistency >= consistency_threshold:
+        elif n >= frequency_threshold and tie_round(consistency) >= tie_round(consistency_threshold):
             status = "consistent"
         else:
             status = "inconsistent"
@@ -953,10 +954,10 @@ def ward_typology(profile: pd.DataFrame | None = None, k_values: Iterable[int] =
         sil.append({"k": k, "clusters_formed": len(np.unique(lab)),
                     "silhouette": silhouette(D, lab) if 2 <= len(np.unique(lab)) < len(lab) else np.nan})
     sil = pd.DataFrame(sil)
-    best = sil.loc[sil["silhouette"].idxmax()]
+    best = sil.loc[first_max(sil["silhouette"])]
     k = int(best["k"])
     raw = pd.Series(fcluster(Z, t=k, criterion="maxclust"), index=prof.index)
-    means = prof.mean(axis=1).groupby(raw).mean().sort_values(ascending=False, kind="stable")
+    means = tie_round(prof.mean(axis=1).groupby(raw).mean()).sort_values(ascending=False, kind="stable")
     relabel = {old: new for new, old in enumerate(means.index, start=1)}
     labels = raw.map(relabel).rename("type")
     rule = (f"Ward linkage on Euclidean distances between profiles; k chosen among {k_values} as the one with "
