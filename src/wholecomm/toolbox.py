@@ -301,6 +301,13 @@ def download_link(text: str, filename: str, label: str, mime: str = "application
             f'download="{html.escape(filename)}">{html.escape(label)}</a>')
 
 
+def download_link_bytes(content: bytes, filename: str, label: str, mime: str) -> str:
+    """An HTML link that downloads binary ``content`` as ``filename`` (a data: URI)."""
+    payload = base64.b64encode(content).decode("ascii")
+    return (f'<a class="wholecomm-download" href="data:{mime};base64,{payload}" '
+            f'download="{html.escape(filename)}">{html.escape(label)}</a>')
+
+
 def questionnaire_download_link(label: str = "Download the blank questionnaire (YAML)") -> str:
     """The blank questionnaire as a download link (``whole-comm-questionnaire.yml``)."""
     return download_link(blank_questionnaire(), QUESTIONNAIRE_FILENAME, label)
@@ -1075,6 +1082,8 @@ class Assessment:
     notice: str
     synthetic: bool
     n_assessed: int
+    #: locality_id -> what the peer is ("small town in Austria; thriving, new to diversity")
+    peer_descriptions: dict = field(default_factory=dict)
 
     def warning_lines(self) -> list[str]:
         q = self.questionnaire
@@ -1167,6 +1176,29 @@ def _unit_scores(res: index.IndexResult) -> pd.DataFrame:
     out = res.area_scores.copy()
     out["overall"] = res.overall
     return out
+
+
+SIZE_SINGULAR = {"rural_area": "rural area", "small_town": "small town", "medium_town": "medium-sized town"}
+
+
+def describe_localities(localities: pd.DataFrame) -> dict:
+    """locality_id -> a description by what the locality is, not by its code:
+    'small town in Austria; thriving, new to diversity'."""
+    out = {}
+    for r in localities.itertuples(index=False):
+        size = SIZE_SINGULAR.get(str(r.size_class), str(r.size_class).replace("_", " "))
+        country = COUNTRY_NAMES.get(str(r.country), str(r.country))
+        kind = TYPE_LABELS.get(str(r.locality_type), str(r.locality_type).replace("_", " "))
+        out[str(r.locality_id)] = f"{size} in {country}; {kind}"
+    return out
+
+
+def _count_phrase(descriptions: list[str]) -> list[str]:
+    """['small town in Austria; ...', same, other] -> ['2 x small town in Austria; ...', 'other']."""
+    counts: dict[str, int] = {}
+    for d in descriptions:
+        counts[d] = counts.get(d, 0) + 1
+    return [f"{n} × {d}" if n > 1 else d for d, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 def _group_value_label(group: str, value: str) -> str:
@@ -1307,8 +1339,8 @@ def assess(q: Questionnaire, min_answered_share: float = index.MIN_ANSWERED_SHAR
         row["few_peers"] = len(enough) == 0
         gap_rows.append(row)
     gaps = pd.DataFrame(gap_rows)
-    gaps = gaps.assign(_na=gaps["reference_gap"].isna()).sort_values(
-        ["_na", "reference_gap", "unit"], kind="stable").drop(columns="_na").reset_index(drop=True)
+    gaps = gaps.assign(_na=gaps["reference_gap"].isna(), _g=gaps["reference_gap"].round(index.TIE_DECIMALS)).sort_values(
+        ["_na", "_g", "unit"], kind="stable").drop(columns=["_na", "_g"]).reset_index(drop=True)
 
     # -- priorities
     priorities = _priorities(q, cat, own, peer_res, members, gaps, latest)
@@ -1344,6 +1376,8 @@ def assess(q: Questionnaire, min_answered_share: float = index.MIN_ANSWERED_SHAR
         benchmarks=benchmarks, peer_scores=peer_scores, peers=members, gaps=gaps, priorities=priorities,
         monitoring=monitoring, changes=changes, warnings=warnings,
         notice=peers.notice, synthetic=peers.synthetic,
+        peer_descriptions=describe_localities(localities[localities["locality_id"].astype(str)
+                                                         .isin(set(members["locality_id"]))]),
         n_assessed=len(peer_res.localities),
     )
 
@@ -1389,8 +1423,11 @@ def _priorities(q, cat, own, peer_res, members, gaps, latest) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame(columns=cols)
     out = pd.DataFrame(rows)
-    out = out.sort_values(["priority", "points_gained", "n_peers_100", "indicator_id"],
-                          ascending=[False, False, False, True], kind="stable").reset_index(drop=True)
+    # Sorted on values rounded by the index's tie rule, so that priorities equal in exact
+    # arithmetic tie on every machine (and in the self-assessment page's script).
+    keys = out.assign(_p=out["priority"].round(index.TIE_DECIMALS), _g=out["points_gained"].round(index.TIE_DECIMALS))
+    out = out.loc[keys.sort_values(["_p", "_g", "n_peers_100", "indicator_id"],
+                                   ascending=[False, False, False, True], kind="stable").index].reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out[cols]
 
@@ -1576,6 +1613,61 @@ def _signed(value) -> str:
     return _num(value, "{:+.1f}")
 
 
+def _at_a_glance(a: Assessment) -> dict:
+    """The plain-language first page: overall score against each peer group, strongest and
+    weakest areas against the peers, three next steps, areas not yet scored."""
+    q = a.questionnaire
+    s = a.summary()
+    overall = a.benchmarks[a.benchmarks["unit"] == "overall"]
+    comparisons = []
+    for r in overall.itertuples(index=False):
+        if not r.n_scored or not np.isfinite(r.own):
+            continue
+        gap = float(r.gap)
+        word = "above" if gap > 0.05 else "below" if gap < -0.05 else "level with"
+        amount = f"{abs(gap):.1f} points {word}" if word != "level with" else "level with"
+        comparisons.append({
+            "group": _group_value_label(r.group, r.value), "n": int(r.n_scored), "median": _num(r.median),
+            "text": f"{amount} the typical score ({_num(r.median)}) of the {int(r.n_scored)} "
+                    f"{'peers' if r.n_scored != 1 else 'peer'} with the same "
+                    f"{FIELD_WORDS[r.group]} ({_group_value_label(r.group, r.value)})",
+            "few": bool(r.few_peers)})
+    gaps = a.gaps.dropna(subset=["reference_gap"])
+    strongest = gaps.sort_values(["reference_gap", "unit"], ascending=[False, True], kind="stable").head(2)
+    weakest = gaps.sort_values(["reference_gap", "unit"], ascending=[True, True], kind="stable").head(2)
+
+    def area_line(r):
+        g = float(r["reference_gap"])
+        side = "above" if g > 0.05 else "below" if g < -0.05 else "level with"
+        return {"label": r["label"], "own": _num(r["own"]),
+                "text": f"{abs(g):.1f} points {side} similar places on average" if side != "level with"
+                else "level with similar places on average"}
+
+    steps = []
+    for r in a.priorities.head(3).itertuples(index=False):
+        peers = r.peers_100.split(", ") if r.peers_100 else []
+        steps.append({"question": r.question, "area": r.area_label, "indicator": r.indicator_id,
+                      "now": r.answer_text, "next": r.next_text, "gain": f"{r.points_gained:.0f}",
+                      "area_gain": _num(r.area_points),
+                      "peers": (f"{len(peers)} similar place{'s' if len(peers) != 1 else ''} already "
+                                f"{'do' if len(peers) != 1 else 'does'} this fully" if peers
+                                else "no peer does this fully yet")})
+    latest = a.scores[(a.scores["year"] == a.latest_year) & (a.scores["unit"] != "overall")]
+    unscored = [{"label": r.label, "answered": r.answered, "n": r.n_indicators,
+                 "needed": _needed(r.n_indicators, a.min_answered_share)}
+                for r in latest.itertuples(index=False) if not r.scored]
+    change = None
+    if len(q.years) > 1 and np.isfinite(s["overall_change"]):
+        c = s["overall_change"]
+        change = (f"{'up' if c > 0.05 else 'down' if c < -0.05 else 'unchanged'}"
+                  f"{f' {abs(c):.1f} points' if abs(c) > 0.05 else ''} since {s['first_year']}")
+    return {"overall": _num(s["overall_latest"], missing=NOT_SCORED), "scored": bool(np.isfinite(s["overall_latest"])),
+            "comparisons": comparisons, "strongest": [area_line(r) for _, r in strongest.iterrows()
+                                                      if r["reference_gap"] > 0.05],
+            "weakest": [area_line(r) for _, r in weakest.iterrows() if r["reference_gap"] < -0.05],
+            "steps": steps, "unscored": unscored, "change": change}
+
+
 def report_context(a: Assessment, top: int = 10) -> dict:
     """Everything the report template shows, as plain text and numbers (no markup)."""
     from matplotlib.figure import Figure
@@ -1593,7 +1685,8 @@ def report_context(a: Assessment, top: int = 10) -> dict:
         groups.append({
             "label": first["group_label"], "n_peers": int(first["n_peers"]),
             "few": int(first["n_peers"]) < MIN_PEERS,
-            "members": ", ".join(a.peers.loc[a.peers["group"] == group, "locality_id"]),
+            "members": _count_phrase([a.peer_descriptions.get(i, i)
+                                      for i in a.peers.loc[a.peers["group"] == group, "locality_id"]]),
             "rows": [{"label": r.label, "own": _num(r.own, missing=NOT_SCORED), "n": int(r.n_scored),
                       "median": _num(r.median), "q1": _num(r.q1), "q3": _num(r.q3), "best": _num(r.best),
                       "gap": _signed(r.gap), "few": bool(r.few_peers), "overall": r.unit == "overall"}
@@ -1607,7 +1700,9 @@ def report_context(a: Assessment, top: int = 10) -> dict:
                  "current": f"{r.answer_code} = {r.answer_text} ({r.score:.0f})",
                  "next": f"{r.next_code} = {r.next_text}", "gained": f"{r.points_gained:.0f}",
                  "area_points": _num(r.area_points), "gap": _signed(r.reference_gap),
-                 "priority": _num(r.priority), "peers": r.peers_100.split(", ") if r.peers_100 else []}
+                 "priority": _num(r.priority),
+                 "peers": _count_phrase([a.peer_descriptions.get(i, i) for i in r.peers_100.split(", ")])
+                 if r.peers_100 else []}
                 for r in pri.itertuples(index=False)]
     figures = {}
     fig = Figure(figsize=(7.5, 7.0))
@@ -1628,6 +1723,7 @@ def report_context(a: Assessment, top: int = 10) -> dict:
     import wholecomm
 
     return {
+        "glance": _at_a_glance(a),
         "title": f"MIPEX-L self-evaluation: {q.name}",
         "name": q.name,
         "country": f"{COUNTRY_NAMES.get(q.country, q.country)} ({q.country})",
