@@ -542,7 +542,7 @@ def test_report_is_self_contained(example):
     imgs = [attrs for tag, attrs in parser.tags if tag == "img"]
     assert len(imgs) == 2  # benchmarks and monitoring
     for attrs in imgs:
-        assert attrs["src"].startswith("data:image/png;base64,")
+        assert attrs["src"].startswith("data:image/svg+xml;base64,")
         assert attrs.get("alt", "").strip()
     assert "The peers in this report are synthetic" in report
     assert data.provenance_notice(list(toolbox.RESOURCES)).split("**")[1] in report

@@ -192,8 +192,8 @@ class Catalogue:
 
 def catalogue() -> Catalogue:
     """The catalogue of the data package in use (validated by :func:`wholecomm.data.load`)."""
-    ind = data.load("mipex_l_indicators")
-    opt = data.load("mipex_l_options")
+    frames = data.load_resources(RESOURCES)  # validated together, once
+    ind, opt = frames["mipex_l_indicators"], frames["mipex_l_options"]
     fields = {f["name"]: f for f in data.resource_descriptor("localities")["schema"]["fields"]}
     allowed = {name: list(fields[name]["constraints"]["enum"]) for name in ("country", "size_class", "locality_type")}
     ind = ind.assign(indicator_id=ind["indicator_id"].astype(str), area=ind["area"].astype(str),
@@ -1256,9 +1256,10 @@ def peer_data(cat: Catalogue | None = None, min_answered_share: float = index.MI
     """Score the assessed localities of the data in use (the peers of every assessment)."""
     cat = catalogue() if cat is None else cat
     share = float(min_answered_share)
-    res = index.score(data.load("mipex_l_answers"), cat.indicators, cat.options, min_answered_share=share)
+    frames = data.load_resources(RESOURCES)
+    res = index.score(frames["mipex_l_answers"], cat.indicators, cat.options, min_answered_share=share)
     prov = data.provenance("mipex_l_answers")
-    return PeerData(result=res, localities=data.load("localities"), min_answered_share=share,
+    return PeerData(result=res, localities=frames["localities"], min_answered_share=share,
                     notice=_local_paths_removed(data.provenance_notice(list(RESOURCES))),
                     synthetic=prov.get("kind") == "synthetic")
 
@@ -1598,6 +1599,125 @@ def _png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+# ----------------------------------------------------------- report figures (SVG)
+# The report draws its two figures as SVG from the same tidy tables as plot_benchmarks and
+# plot_monitoring: no plotting library is loaded by the command, the figures stay sharp in
+# print, and every text in them is escaped (nothing in a name is ever markup or mathematics).
+PALETTE = ("#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc")
+_FONT = 'font-family="system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif"'
+
+
+def _svg_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def _x(score: float, left: float, width: float) -> float:
+    return left + width * float(score) / 100.0
+
+
+def benchmark_svg(a: Assessment) -> str:
+    """The benchmark figure as SVG: per policy area and overall, one box per peer group
+    (box = first to third quartile, line = median, whiskers = lowest and best peer), and
+    the municipality's own latest score as a black diamond."""
+    e = html.escape
+    peers, own = benchmark_figure_data(a)
+    groups = [a.group_label(g) for g in a.groups]
+    colour = dict(zip(groups, PALETTE))
+    left, width, top, box_h, gap = 190.0, 500.0, 30.0 + 16.0 * len(groups), 11.0, 12.0
+    row_h = box_h * len(groups) + gap
+    height = top + row_h * len(own) + 40
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{height:.0f}" viewBox="0 0 720 {height:.0f}" '
+           f'{_FONT} font-size="12"><rect width="100%" height="100%" fill="#ffffff"/>']
+    for k, g in enumerate(groups):
+        y = 8 + 16 * k
+        out.append(f'<rect x="{left}" y="{y}" width="14" height="10" fill="{colour[g]}" fill-opacity="0.55" '
+                   f'stroke="{colour[g]}"/><text x="{left + 20}" y="{y + 9}">{e(g)}</text>')
+    y = 8 + 16 * len(groups)
+    out.append(f'<path d="M{left + 7 - 5},{y + 5}l5,-5l5,5l-5,5z" fill="#000"/><text x="{left + 20}" y="{y + 9}">'
+               f'{e(a.questionnaire.name)} ({a.latest_year})</text>')
+    for t in (0, 25, 50, 75, 100):
+        x = _x(t, left, width)
+        out.append(f'<line x1="{x}" x2="{x}" y1="{top - 4}" y2="{top + row_h * len(own)}" stroke="#d9d9d9"/>'
+                   f'<text x="{x}" y="{top + row_h * len(own) + 14}" text-anchor="middle">{t}</text>')
+    out.append(f'<text x="{left + width / 2}" y="{height - 6}" text-anchor="middle">MIPEX-L score (0-100 points)'
+               '</text>')
+    for r, row in own.iterrows():
+        y0 = top + r * row_h
+        weight = ' font-weight="700"' if row["unit"] == "overall" else ""
+        out.append(f'<text x="{left - 8}" y="{y0 + row_h / 2}" text-anchor="end" dominant-baseline="middle"'
+                   f'{weight}>{e(row["label"])}</text>')
+        for k, g in enumerate(groups):
+            vals = peers[(peers["group_label"] == g) & (peers["label"] == row["label"])]["score"].to_numpy(float)
+            if not len(vals):
+                continue
+            q1, med, q3 = np.quantile(vals, [0.25, 0.5, 0.75])
+            lo, hi = vals.min(), vals.max()
+            yb = y0 + k * box_h + 1
+            ym = yb + (box_h - 2) / 2
+            c = colour[g]
+            out.append(f'<line x1="{_x(lo, left, width):.1f}" x2="{_x(hi, left, width):.1f}" y1="{ym:.1f}" '
+                       f'y2="{ym:.1f}" stroke="{c}"/>'
+                       f'<rect x="{_x(q1, left, width):.1f}" y="{yb:.1f}" width="{max(1.0, width * (q3 - q1) / 100):.1f}" '
+                       f'height="{box_h - 2}" fill="{c}" fill-opacity="0.55" stroke="{c}"/>'
+                       f'<line x1="{_x(med, left, width):.1f}" x2="{_x(med, left, width):.1f}" y1="{yb:.1f}" '
+                       f'y2="{yb + box_h - 2:.1f}" stroke="#000" stroke-width="1.5"/>')
+        if row["scored"]:
+            x = _x(row["score"], left, width)
+            yc = y0 + box_h * len(groups) / 2
+            out.append(f'<path d="M{x - 6:.1f},{yc:.1f}l6,-6l6,6l-6,6z" fill="#000" stroke="#fff"/>')
+        else:
+            out.append(f'<text x="{left + 4}" y="{y0 + row_h / 2}" font-style="italic" dominant-baseline="middle">'
+                       f'{e(NOT_SCORED)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def monitoring_svg(a: Assessment) -> str:
+    """The monitoring figure as SVG: one small chart per policy area and overall, with the
+    score in every assessment year (a missing point = not scored that year)."""
+    e = html.escape
+    mon = a.monitoring
+    units = list(dict.fromkeys(mon["unit"]))
+    years = sorted(mon["year"].unique())
+    ncols, pw, ph = 5, 136.0, 120.0
+    nrows = int(math.ceil(len(units) / ncols))
+    height = nrows * (ph + 48) + 20
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{height:.0f}" viewBox="0 0 720 {height:.0f}" '
+           f'{_FONT} font-size="11"><rect width="100%" height="100%" fill="#ffffff"/>']
+    for k, unit in enumerate(units):
+        sub = mon[mon["unit"] == unit].sort_values("year")
+        cx, cy = 30 + (k % ncols) * (pw + 2), 40 + (k // ncols) * (ph + 48)
+        title = textwrap.wrap(str(sub["label"].iloc[0]), 22, break_long_words=False)[:2]
+        for j, t in enumerate(title):
+            out.append(f'<text x="{cx + pw / 2 - 10}" y="{cy - 16 + 12 * j - 6 * (len(title) - 1)}" '
+                       f'text-anchor="middle" font-weight="600">{e(t)}</text>')
+        x0, x1, y0, y1 = cx, cx + pw - 24, cy, cy + ph - 20
+        out.append(f'<rect x="{x0}" y="{y0}" width="{x1 - x0}" height="{y1 - y0}" fill="none" stroke="#bdbdbd"/>')
+        for t in (0, 50, 100):
+            yy = y1 - (y1 - y0) * t / 100
+            out.append(f'<line x1="{x0}" x2="{x1}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#eeeeee"/>')
+            if k % ncols == 0:
+                out.append(f'<text x="{x0 - 4}" y="{yy + 4:.1f}" text-anchor="end">{t}</text>')
+
+        def xpos(year):
+            return x0 + 10 + (x1 - x0 - 20) * ((years.index(year) / (len(years) - 1)) if len(years) > 1 else 0.5)
+
+        for year in years:
+            out.append(f'<text x="{xpos(year):.1f}" y="{y1 + 13}" text-anchor="middle">{year}</text>')
+        pts = [(xpos(int(r.year)), y1 - (y1 - y0) * r.score / 100) for r in sub.itertuples(index=False)
+               if np.isfinite(r.score)]
+        if len(pts) > 1:
+            out.append('<polyline fill="none" stroke="#0173b2" stroke-width="2" points="'
+                       + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"/>')
+        for x, y in pts:
+            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#0173b2"/>')
+        if not pts:
+            out.append(f'<text x="{(x0 + x1) / 2}" y="{(y0 + y1) / 2}" text-anchor="middle" font-style="italic">'
+                       'not scored</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
 # ------------------------------------------------------------------------ report
 def _md_html(text: str) -> str:
     out = html.escape(text)
@@ -1670,8 +1790,6 @@ def _at_a_glance(a: Assessment) -> dict:
 
 def report_context(a: Assessment, top: int = 10) -> dict:
     """Everything the report template shows, as plain text and numbers (no markup)."""
-    from matplotlib.figure import Figure
-
     q = a.questionnaire
     s = a.summary()
     latest = a.scores[a.scores["year"] == a.latest_year]
@@ -1705,15 +1823,10 @@ def report_context(a: Assessment, top: int = 10) -> dict:
                  if r.peers_100 else []}
                 for r in pri.itertuples(index=False)]
     figures = {}
-    fig = Figure(figsize=(7.5, 7.0))
-    plot_benchmarks(a, ax=fig.subplots())
-    figures["benchmarks"] = _png(fig)
+    figures["benchmarks"] = _svg_uri(benchmark_svg(a))
     monitoring = None
     if len(q.years) > 1:
-        n_units = a.monitoring["unit"].nunique()
-        fig = Figure(figsize=(9.0, 2.3 * math.ceil(n_units / 5) + 0.6))
-        plot_monitoring(a, fig=fig)
-        figures["monitoring"] = _png(fig)
+        figures["monitoring"] = _svg_uri(monitoring_svg(a))
         monitoring = {
             "years": [str(y) for y in q.years],
             "rows": [{"label": r["label"], "scores": [_num(r[str(y)], missing=NOT_SCORED) for y in q.years],
