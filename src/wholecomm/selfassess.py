@@ -73,6 +73,7 @@ def page_data(min_answered_share: float = index.MIN_ANSWERED_SHARE) -> dict:
     return {
         "version": 1,
         "share": float(min_answered_share),
+        "rule_text": toolbox._rule_text(cat.area_sizes(), float(min_answered_share)),
         "eps": toolbox._EPS,
         "tie_decimals": index.TIE_DECIMALS,
         "min_peers": toolbox.MIN_PEERS,
@@ -105,7 +106,7 @@ def form_html(min_answered_share: float = index.MIN_ANSWERED_SHARE) -> str:
     d = page_data(min_answered_share)
     e = html.escape
     n = len(d["indicators"])
-    rule = toolbox._rule_text(toolbox.catalogue().area_sizes(), d["share"])
+    rule = d["rule_text"]
     out = [f'<div id="wc-sa" class="wc-sa" data-n="{n}">',
            f"<style>{CSS}</style>",
            f'<script type="application/json" id="wc-sa-data">{_json_for_script(d)}</script>',
@@ -187,7 +188,7 @@ def form_html(min_answered_share: float = index.MIN_ANSWERED_SHARE) -> str:
 def standalone_html(min_answered_share: float = index.MIN_ANSWERED_SHARE, title: str = "Self-assessment") -> str:
     """The widget in a minimal HTML document (for tests on other data and for offline use)."""
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
-            f'content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title></head><body><main>'
+            f'content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>{html.escape(title)}</title></head><body><main>'
             f"<h1>{html.escape(title)}</h1>{form_html(min_answered_share)}</main></body></html>")
 
 
