@@ -259,3 +259,33 @@ def test_no_local_folder_in_the_report_even_with_user_data(cat, town, tmp_path, 
     assert "data supplied by the user" in report.lower()
     assert str(tmp_path) not in report and str(folder) not in report
     assert "my-data-folder" in report
+
+
+# ------------------------------------------------------- only what it needs, lazily
+def test_assess_validates_only_the_resources_it_uses(town, tmp_path, capsys):
+    folder = tmp_path / "data"
+    shutil.copytree(ROOT / "data", folder)
+    (folder / "datapackage.json").unlink()
+    # a broken survey (never used by the toolbox) does not stop the assessment ...
+    (folder / "survey.csv").write_text("not;the;survey\n1;2;3\n", encoding="utf-8")
+    code, err = run(["assess", town, "--data", folder, "--out", tmp_path / "r.html"], capsys)
+    assert code == 0, err
+    # ... a broken answers file does, in one line naming the file
+    answers = (folder / "mipex_l_answers.csv").read_text(encoding="utf-8").splitlines()
+    answers[1] = answers[1].rsplit(",", 1)[0] + ",z"
+    (folder / "mipex_l_answers.csv").write_text("\n".join(answers) + "\n", encoding="utf-8")
+    code, err = run(["assess", town, "--data", folder, "--out", tmp_path / "r2.html"], capsys)
+    assert code == 2 and one_problem_line(err).startswith(f"wholecomm: --data {folder} cannot be used: "
+                                                          "mipex_l_answers.csv")
+
+
+def test_assess_loads_no_plotting_or_statistics_library(town, tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from wholecomm import cli; "
+            f"rc = cli.main(['assess', {str(town)!r}, '--out', {str(tmp_path / 'r.html')!r}, '--quiet']); "
+            "print(rc, sorted(m for m in ('matplotlib', 'seaborn', 'scipy', 'scipy.stats') if m in sys.modules))")
+    env = {k: v for k, v in os.environ.items() if k != "WHOLECOMM_DATA"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    assert out.stdout.split() == ["0", "[]"], out.stdout + out.stderr
