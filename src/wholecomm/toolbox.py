@@ -183,8 +183,15 @@ class Catalogue:
         return [a for a in index.AREAS if a in present] + sorted(present - set(index.AREAS))
 
     def codes(self, indicator_id: str) -> list[str]:
-        opts = self.options[self.options["indicator_id"].astype(str) == indicator_id]
-        return sorted(str(c) for c in opts["answer_code"])
+        return self._codes().get(indicator_id, [])
+
+    def _codes(self) -> dict:
+        cache = self.__dict__.get("_codes_cache")
+        if cache is None:
+            cache = {str(ind): sorted(str(c) for c in g["answer_code"])
+                     for ind, g in self.options.groupby(self.options["indicator_id"].astype(str), sort=False)}
+            object.__setattr__(self, "_codes_cache", cache)
+        return cache
 
     def area_sizes(self) -> pd.Series:
         return self.indicators["area"].astype(str).value_counts().reindex(self.areas)
@@ -1397,24 +1404,31 @@ def _priorities(q, cat, own, peer_res, members, gaps, latest) -> pd.DataFrame:
     ref_gap = gaps.set_index("unit")["reference_gap"]
     codes = q.answers[q.answers["year"] == latest].set_index("indicator_id")["answer_code"]
     meta = cat.indicators.set_index("indicator_id")
+    area_of, question_of = meta["area"].to_dict(), meta["question"].to_dict()
+    options = {ind: list(g.itertuples(index=False)) for ind, g in cat.options.groupby("indicator_id", sort=False)}
+    best_of = peer_ind.max().to_dict()
+    top = peer_ind.to_numpy() >= 100 - _EPS
+    peer_ids = peer_ind.index.to_numpy()
+    column = {ind: k for k, ind in enumerate(peer_ind.columns)}
     rows = []
     for ind in cat.ids:
         score = own_ind[ind]
-        area = meta.loc[ind, "area"]
+        area = area_of[ind]
         if np.isnan(score) or not area_scored[area]:
             continue
-        best = peer_ind[ind].max()
+        best = best_of[ind]
         if not (np.isfinite(best) and best > score + _EPS):
             continue
-        opts = cat.options[cat.options["indicator_id"] == ind]
-        higher = opts[opts["score"] > score + _EPS].sort_values("score", kind="stable")
-        nxt = higher.iloc[0]
-        current = opts[opts["answer_code"] == codes[ind]].iloc[0]
+        opts = options[ind]
+        nxt = min((o for o in opts if o.score > score + _EPS), key=lambda o: o.score)
+        current = next(o for o in opts if o.answer_code == codes[ind])
+        nxt, current = {"answer_code": nxt.answer_code, "answer_text": nxt.answer_text, "score": nxt.score}, \
+            {"answer_text": current.answer_text}
         gain = float(nxt["score"]) - float(score)
         gap = float(ref_gap[area])
-        at100 = sorted(peer_ind.index[(peer_ind[ind] >= 100 - _EPS).to_numpy()])
+        at100 = sorted(peer_ids[top[:, column[ind]]])
         rows.append({
-            "indicator_id": ind, "area": area, "area_label": area_label(area), "question": meta.loc[ind, "question"],
+            "indicator_id": ind, "area": area, "area_label": area_label(area), "question": question_of[ind],
             "answer_code": codes[ind], "answer_text": current["answer_text"], "score": float(score),
             "next_code": nxt["answer_code"], "next_text": nxt["answer_text"], "points_gained": gain,
             "area_points": gain / int(answered[area]), "reference_gap": gap,
