@@ -694,7 +694,10 @@ def read_questionnaire(path, min_answered_share: float = index.MIN_ANSWERED_SHAR
     path = Path(path)
     source = str(path)
     check_questionnaire_file(path)
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise QuestionnaireError([(None, f"cannot be read: {exc.strerror or exc}")], source) from None
     if raw[:4] == b"PK\x03\x04" or path.suffix.lower() == ".xlsx":
         return read_workbook(path, min_answered_share)
     try:
