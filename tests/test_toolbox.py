@@ -308,7 +308,7 @@ def test_area_with_too_few_answers_is_not_scored_never_zero(cat):
     table = toolbox.scores_table(a).set_index("policy_area")
     assert table.loc["Housing", "status"] == toolbox.NOT_SCORED
     report = toolbox.render_report(a)
-    row = re.search(r"<td>Housing</td><td class=\"num\">3 of 6</td>\s*<td class=\"num not-scored\">([^<]*)</td>",
+    row = re.search(r"<td>Housing</td><td class=\"num\"[^>]*>3 of 6</td>\s*<td class=\"num not-scored\"[^>]*>([^<]*)</td>",
                     report)
     assert row and row.group(1) == toolbox.NOT_SCORED
     # Housing is not ranked among the priorities (its area has no score).
@@ -542,7 +542,7 @@ def test_report_is_self_contained(example):
     imgs = [attrs for tag, attrs in parser.tags if tag == "img"]
     assert len(imgs) == 2  # benchmarks and monitoring
     for attrs in imgs:
-        assert attrs["src"].startswith("data:image/png;base64,")
+        assert attrs["src"].startswith("data:image/svg+xml;base64,")
         assert attrs.get("alt", "").strip()
     assert "The peers in this report are synthetic" in report
     assert data.provenance_notice(list(toolbox.RESOURCES)).split("**")[1] in report

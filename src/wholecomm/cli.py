@@ -2,14 +2,20 @@
 
 Commands
 --------
-``wholecomm questionnaire [--out FILE] [--example] [--force]``
-    Write the blank MIPEX-L questionnaire (YAML, generated from the indicator catalogue)
-    to FILE, or to the screen without ``--out``. ``--example`` writes the filled-in
-    fictional example (Exampleton) instead.
-``wholecomm assess QUESTIONNAIRE [--out REPORT.html] [--min-answered-share X]
+``wholecomm questionnaire [--out FILE] [--format yaml|xlsx] [--example] [--force]``
+    Write the blank MIPEX-L questionnaire (generated from the indicator catalogue) to
+    FILE, or to the screen without ``--out``: a YAML text file, or a workbook (``xlsx``)
+    with instructions on its first sheet and a drop-down list of the answer texts on
+    every question. ``--example`` writes the filled-in fictional example (Exampleton).
+``wholecomm assess QUESTIONNAIRE [--out REPORT.html] [--force] [--min-answered-share X]
 [--peers GROUPS] [--top N] [--data DIR] [--quiet] [--debug]``
-    Check a filled-in questionnaire, score it, benchmark it against its peers and write a
-    self-contained HTML report (default: the questionnaire's name with ``-report.html``).
+    Check a filled-in questionnaire (YAML or workbook), score it, benchmark it against its
+    peers and write a self-contained HTML report (default: the questionnaire's name with
+    ``-report.html``).
+
+Safety: the report is never written over the questionnaire (also not through a link),
+and an existing file is replaced only with ``--force``. Text from the questionnaire or
+the data reaches the terminal without control characters; oversized inputs are refused.
 
 Problems in a questionnaire are printed together, one per line, as
 ``file:line: message``; warnings (missing answers, areas not scored, small peer groups)
@@ -29,8 +35,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+import tempfile
 import traceback
+import warnings
 from pathlib import Path
 
 EXIT_OK = 0
@@ -48,6 +57,20 @@ GROUP_ALIASES = {"size_class": "size_class", "size": "size_class", "country": "c
 
 class UsageError(Exception):
     """Wrong use of the command (exit code 2)."""
+
+
+# C0 and C1 control characters (escape sequences, bells, carriage returns ...), except
+# newline and tab: text from a questionnaire or a data folder must not drive the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` with control characters (and bidirectional overrides) removed, for the terminal."""
+    return _CONTROL.sub("", str(text))
+
+
+def _err(text: str) -> None:
+    print(clean_text(text), file=sys.stderr)
 
 
 def _share(text: str) -> float:
@@ -108,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="write to FILE (e.g. my-town.yml) instead of the screen")
     qp.add_argument("--example", action="store_true",
                     help="write the filled-in fictional example (Exampleton, two years) instead of a blank one")
+    qp.add_argument("--format", choices=("yaml", "xlsx"),
+                    help="yaml (a text file) or xlsx (a spreadsheet with a drop-down list of the answers on "
+                         "each question); default: xlsx when FILE ends in .xlsx, otherwise yaml")
     qp.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     qp.add_argument("--data", metavar="DIR", type=Path,
                     help="read the indicator catalogue from the data directory DIR (sets WHOLECOMM_DATA)")
@@ -119,9 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "localities and write one self-contained HTML report. All problems of the questionnaire are "
                     "listed together as file:line: message.",
         epilog=EXIT_CODES)
-    ap.add_argument("questionnaire", metavar="QUESTIONNAIRE", type=Path, help="the filled-in questionnaire (YAML)")
+    ap.add_argument("questionnaire", metavar="QUESTIONNAIRE", type=Path,
+                    help="the filled-in questionnaire: a YAML file or a workbook (.xlsx) from "
+                         "`wholecomm questionnaire`")
     ap.add_argument("--out", metavar="REPORT", type=Path,
-                    help="where to write the report (default: QUESTIONNAIRE's name with -report.html)")
+                    help="where to write the report (default: QUESTIONNAIRE's name with -report.html); never "
+                         "the questionnaire itself")
+    ap.add_argument("--force", action="store_true", help="overwrite REPORT if it exists")
     ap.add_argument("--min-answered-share", metavar="X", type=_share, default=index.MIN_ANSWERED_SHARE,
                     help="smallest share of an area's indicators that must be answered for the area to be "
                          f"scored, in (0, 1] (default {index.MIN_ANSWERED_SHARE:.4g}, two thirds, as in the index "
@@ -153,18 +183,55 @@ def _issues_url() -> str:
 
 def _say(text: str, quiet: bool) -> None:
     if not quiet:
-        print(text, file=sys.stderr)
+        _err(text)
 
 
-def _write(path: Path, text: str, force: bool = True) -> None:
-    if path.exists() and not force:
+def _same_file(a: Path, b: Path) -> bool:
+    """True when ``a`` and ``b`` are the same file: same resolved path (symbolic links
+    followed) or same device and inode (hard links)."""
+    try:
+        if a.resolve() == b.resolve():
+            return True
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _check_output(path: Path, force: bool, inputs: tuple[Path, ...] = ()) -> None:
+    """Refuse to write over an input file (also through links) or, without ``force``, over
+    any existing file."""
+    for source in inputs:
+        if _same_file(path, source):
+            raise UsageError(f"--out {path} is the questionnaire itself; the report needs another file name "
+                             "(nothing was written)")
+    if path.is_dir():
+        raise UsageError(f"cannot write {path}: it is a folder")
+    if (path.exists() or path.is_symlink()) and not force:
         raise UsageError(f"{path} exists; choose another name or add --force to overwrite it")
     if not path.parent.exists():
         raise UsageError(f"cannot write {path}: the folder {path.parent} does not exist")
+
+
+def _write(path: Path, content: str | bytes, force: bool = False, inputs: tuple[Path, ...] = ()) -> None:
+    """Write ``content`` to ``path`` in one step (a temporary file in the same folder,
+    then renamed), after :func:`_check_output`. A link at ``path`` is replaced, never
+    followed."""
+    _check_output(path, force, inputs)
+    payload = content.encode("utf-8") if isinstance(content, str) else content
+    tmp = None
     try:
-        path.write_text(text, encoding="utf-8")
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        if not force and (path.exists() or path.is_symlink()):  # appeared meanwhile
+            raise UsageError(f"{path} exists; choose another name or add --force to overwrite it")
+        os.replace(tmp, path)
+        tmp = None
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def _use_data(directory: Path | None) -> None:
@@ -175,34 +242,95 @@ def _use_data(directory: Path | None) -> None:
     os.environ["WHOLECOMM_DATA"] = str(directory.resolve())
 
 
+def _data_problem(exc: Exception, directory: Path | None) -> str:
+    """One line saying why the data folder cannot be used (the first problem, and how many)."""
+    from . import data
+
+    where = f"--data {directory}" if directory is not None else "the data"
+    if isinstance(exc, data.DataError) and exc.problems:
+        first = exc.problems[0]
+        more = len(exc.problems) - 1
+        rule = f"{Path(first.file).name}: {first.rule}"
+        if first.columns:
+            rule += f" (column {', '.join(first.columns)})"
+        return (f"{where} cannot be used: {rule}"
+                + (f"; and {more} more problem{'s' if more != 1 else ''}" if more else "")
+                + " (nothing was written)")
+    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, FileNotFoundError) and exc.filename:
+        detail = f"missing file {Path(exc.filename).name}"
+    elif isinstance(exc, UnicodeDecodeError):
+        detail = "a file is not UTF-8 text"
+    return f"{where} cannot be used: {detail} (nothing was written)"
+
+
+def _format_of(args) -> str:
+    if args.format:
+        return args.format
+    return "xlsx" if args.out is not None and args.out.suffix.lower() == ".xlsx" else "yaml"
+
+
 def _questionnaire(args) -> int:
     from . import toolbox
 
     _use_data(args.data)
-    text = toolbox.example_questionnaire().read_text(encoding="utf-8") if args.example \
-        else toolbox.blank_questionnaire()
+    fmt = _format_of(args)
+    if fmt == "xlsx" and args.out is None:
+        raise UsageError("--format xlsx writes a workbook: give the file with --out, e.g. --out my-town.xlsx")
+    if args.out is not None:
+        _check_output(args.out, args.force)
+    try:
+        toolbox.catalogue()
+    except Exception as exc:  # noqa: BLE001 - the data folder could not be used
+        _reraise_data(exc, args.data)
+    if fmt == "xlsx":
+        content = toolbox.questionnaire_workbook(example=args.example)
+    else:
+        content = toolbox.example_questionnaire().read_text(encoding="utf-8") if args.example \
+            else toolbox.blank_questionnaire()
     if args.out is None:
-        sys.stdout.write(text)
+        sys.stdout.write(clean_text(content))
         return EXIT_OK
-    _write(args.out, text, force=args.force)
+    _write(args.out, content, force=args.force)
     what = "the fictional example" if args.example else "a blank questionnaire"
-    _say(f"wrote {what} to {args.out}; fill it in, then run: wholecomm assess {args.out} --out report.html",
+    how = "fill it in (choose each answer from its list)" if fmt == "xlsx" else "fill it in"
+    _say(f"wrote {what} to {args.out}; {how}, then run: wholecomm assess {args.out} --out report.html",
          args.quiet)
     return EXIT_OK
+
+
+def _reraise_data(exc: Exception, directory: Path | None):
+    """Turn a failure to use the data folder into a one-line usage error (exit 2)."""
+    from . import toolbox
+
+    if isinstance(exc, (toolbox.QuestionnaireError, UsageError)):
+        raise exc
+    raise UsageError(_data_problem(exc, directory)) from exc
 
 
 def _assess(args) -> int:
     from . import toolbox
 
     _use_data(args.data)
+    out = args.out or args.questionnaire.with_name(args.questionnaire.stem + "-report.html")
+    # Checked before any work: never the questionnaire itself, never an existing file without --force.
+    _check_output(out, args.force, inputs=(args.questionnaire,))
+    toolbox.check_questionnaire_file(args.questionnaire)
+    try:
+        cat = toolbox.catalogue()
+    except Exception as exc:  # noqa: BLE001
+        _reraise_data(exc, args.data)
     q = toolbox.read_questionnaire(args.questionnaire, min_answered_share=args.min_answered_share)
-    a = toolbox.assess(q, min_answered_share=args.min_answered_share, groups=args.peers)
+    try:
+        peers = toolbox.peer_data(cat, args.min_answered_share)
+    except Exception as exc:  # noqa: BLE001
+        _reraise_data(exc, args.data)
+    a = toolbox.assess(q, min_answered_share=args.min_answered_share, groups=args.peers, peers=peers)
     if not args.quiet:
         for line in a.warning_lines():
-            print(line, file=sys.stderr)
+            _err(line)
     report = toolbox.render_report(a, top=args.top)
-    out = args.out or args.questionnaire.with_name(args.questionnaire.stem + "-report.html")
-    _write(out, report)
+    _write(out, report, force=args.force, inputs=(args.questionnaire,))
     s = a.summary()
     overall = s["overall_latest"]
     shown = f"{overall:.1f}" if overall == overall else toolbox.NOT_SCORED
@@ -223,32 +351,33 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INVALID
     saved = os.environ.get("WHOLECOMM_DATA")
     try:
-        if args.command == "questionnaire":
-            return _questionnaire(args)
-        return _assess(args)
+        with warnings.catch_warnings():
+            # Library warnings (with internal paths) are not for the user; --debug shows them.
+            if not args.debug:
+                warnings.simplefilter("ignore")
+            if args.command == "questionnaire":
+                return _questionnaire(args)
+            return _assess(args)
     except Exception as exc:  # noqa: BLE001 - every failure is turned into an exit code
-        from . import data, toolbox
+        from . import toolbox
 
         if isinstance(exc, toolbox.QuestionnaireError):
             for line in exc.lines():
-                print(line, file=sys.stderr)
+                _err(line)
             n = len(exc.problems)
-            print(f"wholecomm: {n} problem{'s' if n != 1 else ''} in the questionnaire; nothing was written.",
-                  file=sys.stderr)
+            _err(f"wholecomm: {n} problem{'s' if n != 1 else ''} in the questionnaire; nothing was written.")
             return EXIT_INVALID
         if isinstance(exc, UsageError):
-            print(f"wholecomm: {exc}", file=sys.stderr)
-            return EXIT_INVALID
-        if isinstance(exc, (data.DataError, FileNotFoundError)):
-            print(f"wholecomm: the data could not be used:\n{exc}", file=sys.stderr)
+            _err(f"wholecomm: {exc}")
+            if args.debug and exc.__cause__ is not None:
+                traceback.print_exception(exc.__cause__)
             return EXIT_INVALID
         if args.debug:
             traceback.print_exc()
-        print(f"wholecomm: internal error ({type(exc).__name__}: {exc}).\n"
-              f"This is a fault in the toolbox, not in your questionnaire. Please report it at {_issues_url()} "
-              "with the command you ran and, if you can share it, the questionnaire"
-              f"{'' if args.debug else '; run again with --debug to include the full traceback'}.",
-              file=sys.stderr)
+        _err(f"wholecomm: internal error ({type(exc).__name__}: {str(exc)[:300]}).\n"
+             f"This is a fault in the toolbox, not in your questionnaire. Please report it at {_issues_url()} "
+             "with the command you ran and, if you can share it, the questionnaire"
+             f"{'' if args.debug else '; run again with --debug to include the full traceback'}.")
         return EXIT_INTERNAL
     finally:
         if saved is None:

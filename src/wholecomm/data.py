@@ -440,6 +440,62 @@ def _validated_frames() -> dict[str, pd.DataFrame]:
     return _VALIDATED[key]
 
 
+def _closure(desc: dict, names: Iterable[str]) -> list[str]:
+    """``names`` and every resource their foreign keys point to, in package order."""
+    by_name = {r["name"]: r for r in desc["resources"]}
+    wanted, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name in wanted:
+            continue
+        if name not in by_name:
+            raise KeyError(f"Unknown resource {name!r}; the package has {', '.join(by_name)}.")
+        wanted.add(name)
+        todo += [fk["reference"]["resource"] for fk in by_name[name]["schema"].get("foreignKeys", [])
+                 if fk["reference"].get("resource")]
+    return [r["name"] for r in desc["resources"] if r["name"] in wanted]
+
+
+_VALIDATED_PARTS: dict[tuple, dict[str, pd.DataFrame]] = {}
+
+
+def load_resources(names: Iterable[str]) -> dict[str, pd.DataFrame]:
+    """Validate and return only ``names`` and the resources their foreign keys point to
+    (the same checks as :func:`load`, restricted to those resources): for a program that
+    needs a few small resources, such as the toolbox's command, and not the survey."""
+    desc = descriptor()
+    key = _state_key(desc)
+    names = list(names)
+    if key in _VALIDATED:  # the whole package is already validated
+        return {name: _VALIDATED[key][name].copy() for name in names}
+    wanted = _closure(desc, names)
+    part_key = (key, tuple(wanted))
+    if part_key not in _VALIDATED_PARTS:
+        part = {**desc, "resources": [r for r in desc["resources"] if r["name"] in wanted]}
+        problems = [p for res in part["resources"] for p in _file_problems(res)]
+        if problems:
+            raise DataError(problems)
+        # The book's own files whose sha256 matched its package above are exactly the files
+        # that the build and the tests validate in full; any other file (user data, with or
+        # without its own datapackage.json) is validated here.
+        unverified = [r["name"] for r in part["resources"] if not (r.get("hash") and r.get("_origin") == "book")]
+        problems = _frictionless_problems(part, unverified) if unverified else []
+        if problems:
+            raise DataError(problems)
+        frames = {}
+        for res in part["resources"]:
+            frame = _read_typed(res)
+            frame.attrs["provenance"] = res.get("provenance", {})
+            frames[res["name"]] = frame
+        problems = _row_rule_problems(frames, wanted)
+        if problems:
+            raise DataError(problems)
+        _VALIDATED_PARTS.clear()
+        _VALIDATED_PARTS[part_key] = frames
+    frames = _VALIDATED_PARTS[part_key]
+    return {name: frames[name].copy() for name in names}
+
+
 def load_all() -> dict[str, pd.DataFrame]:
     """Validate the whole package (once per process and file state) and return every resource."""
     return {name: frame.copy() for name, frame in _validated_frames().items()}

@@ -29,7 +29,19 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+
+class _LazyStats:
+    """``scipy.stats``, imported on first use: scoring alone (the toolbox's command) does
+    not pay for importing it."""
+
+    def __getattr__(self, name):
+        from scipy import stats as _stats
+
+        return getattr(_stats, name)
+
+
+stats = _LazyStats()
 
 from .numerics import TIE_DECIMALS, first_max, first_min, sort_by, spearman, tie_round
 

@@ -99,22 +99,63 @@ FIELD_WORDS = {"country": "country", "size_class": "size class", "locality_type"
 _NULL_TAG = "tag:yaml.org,2002:null"
 _EPS = 1e-9
 
+#: Largest questionnaire file accepted (bytes); a filled-in questionnaire with ten years
+#: is under 200 kB as YAML and under 100 kB as a workbook.
+MAX_FILE_BYTES = 2_000_000
+#: Longest text accepted in one field (the municipality's name, an answer, a key).
+MAX_TEXT_CHARS = 200
+#: Most assessment years in one questionnaire.
+MAX_YEARS = 50
+#: Deepest nesting of YAML blocks accepted (a questionnaire needs 4).
+MAX_DEPTH = 20
+
 
 # --------------------------------------------------------------------------- errors
-Problem = tuple  # (line number or None, message)
+@dataclass(frozen=True)
+class Cell:
+    """Where a value sits in a workbook: sheet, row (from 1) and column letter."""
+
+    sheet: str
+    row: int
+    column: str = ""
+    sheet_no: int = 0
+
+    def __str__(self) -> str:
+        return f"sheet {self.sheet}, row {self.row}" + (f", column {self.column}" if self.column else "")
+
+    def key(self) -> tuple:
+        return (self.sheet_no, self.row, len(self.column), self.column)
 
 
-def _format(source: str, line: int | None, message: str, kind: str = "") -> str:
+Problem = tuple  # (line number, Cell or None, message)
+
+
+def _loc_key(where) -> tuple:
+    if isinstance(where, Cell):
+        return where.key()
+    return (0, where or 0, 0, "")
+
+
+def _format(source: str, line, message: str, kind: str = "") -> str:
+    if isinstance(line, Cell):
+        return f"{source}: {line}: {kind}{message}"
     where = f"{source}:{line}" if line else source
     return f"{where}: {kind}{message}"
 
 
+def _short(value: str, limit: int = 40) -> str:
+    """A user value as quoted in a message: at most ``limit`` characters."""
+    value = str(value)
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 class QuestionnaireError(ValueError):
-    """A questionnaire that cannot be scored. ``problems`` lists (line, message) pairs,
-    line numbers counting from 1 (None = the whole file); ``source`` names the file."""
+    """A questionnaire that cannot be scored. ``problems`` lists (where, message) pairs,
+    where = a line number counting from 1, a workbook :class:`Cell`, or None (the whole
+    file); ``source`` names the file."""
 
     def __init__(self, problems: Sequence[Problem], source: str = "<questionnaire>"):
-        self.problems = sorted(((p[0], p[1]) for p in problems), key=lambda p: (p[0] or 0, p[1]))
+        self.problems = sorted(((p[0], p[1]) for p in problems), key=lambda p: (_loc_key(p[0]), p[1]))
         self.source = source
         super().__init__("\n".join(self.lines()))
 
@@ -142,8 +183,15 @@ class Catalogue:
         return [a for a in index.AREAS if a in present] + sorted(present - set(index.AREAS))
 
     def codes(self, indicator_id: str) -> list[str]:
-        opts = self.options[self.options["indicator_id"].astype(str) == indicator_id]
-        return sorted(str(c) for c in opts["answer_code"])
+        return self._codes().get(indicator_id, [])
+
+    def _codes(self) -> dict:
+        cache = self.__dict__.get("_codes_cache")
+        if cache is None:
+            cache = {str(ind): sorted(str(c) for c in g["answer_code"])
+                     for ind, g in self.options.groupby(self.options["indicator_id"].astype(str), sort=False)}
+            object.__setattr__(self, "_codes_cache", cache)
+        return cache
 
     def area_sizes(self) -> pd.Series:
         return self.indicators["area"].astype(str).value_counts().reindex(self.areas)
@@ -151,8 +199,8 @@ class Catalogue:
 
 def catalogue() -> Catalogue:
     """The catalogue of the data package in use (validated by :func:`wholecomm.data.load`)."""
-    ind = data.load("mipex_l_indicators")
-    opt = data.load("mipex_l_options")
+    frames = data.load_resources(RESOURCES)  # validated together, once
+    ind, opt = frames["mipex_l_indicators"], frames["mipex_l_options"]
     fields = {f["name"]: f for f in data.resource_descriptor("localities")["schema"]["fields"]}
     allowed = {name: list(fields[name]["constraints"]["enum"]) for name in ("country", "size_class", "locality_type")}
     ind = ind.assign(indicator_id=ind["indicator_id"].astype(str), area=ind["area"].astype(str),
@@ -260,6 +308,13 @@ def download_link(text: str, filename: str, label: str, mime: str = "application
             f'download="{html.escape(filename)}">{html.escape(label)}</a>')
 
 
+def download_link_bytes(content: bytes, filename: str, label: str, mime: str) -> str:
+    """An HTML link that downloads binary ``content`` as ``filename`` (a data: URI)."""
+    payload = base64.b64encode(content).decode("ascii")
+    return (f'<a class="wholecomm-download" href="data:{mime};base64,{payload}" '
+            f'download="{html.escape(filename)}">{html.escape(label)}</a>')
+
+
 def questionnaire_download_link(label: str = "Download the blank questionnaire (YAML)") -> str:
     """The blank questionnaire as a download link (``whole-comm-questionnaire.yml``)."""
     return download_link(blank_questionnaire(), QUESTIONNAIRE_FILENAME, label)
@@ -320,6 +375,9 @@ def _mapping(node, what: str, problems: list) -> dict | None:
         if not isinstance(key, yaml.ScalarNode):
             problems.append((_line(key), f"{what}: keys must be plain names"))
             continue
+        if len(key.value) > MAX_TEXT_CHARS:
+            problems.append((_line(key), f"{what}: a key is too long ({len(key.value):,} characters)"))
+            continue
         if key.value in out:
             problems.append((_line(key), f"{what}: duplicate key '{key.value}' "
                                          f"(first given on line {_line(out[key.value][0])})"))
@@ -343,6 +401,10 @@ def _text(node, what: str, problems: list) -> str | None:
     if not isinstance(node, yaml.ScalarNode):
         problems.append((_line(node), f"{what} must be a single value, not a list or block"))
         return None
+    if len(node.value) > MAX_TEXT_CHARS:
+        problems.append((_line(node), f"{what} is too long ({len(node.value):,} characters; at most "
+                                      f"{MAX_TEXT_CHARS})"))
+        return None
     return node.value.strip()
 
 
@@ -360,7 +422,7 @@ def _parse_locality(node, line: int, cat: Catalogue, problems: list) -> dict:
         return out
     for key, (knode, _) in block.items():
         if key not in LOCALITY_FIELDS:
-            problems.append((_line(knode), f"unknown field '{key}' under locality: expected "
+            problems.append((_line(knode), f"unknown field '{_short(key)}' under locality: expected "
                                            f"{', '.join(LOCALITY_FIELDS)}{_suggest(key, LOCALITY_FIELDS)}"))
     for name in LOCALITY_FIELDS:
         if name not in block:
@@ -374,7 +436,7 @@ def _parse_locality(node, line: int, cat: Catalogue, problems: list) -> dict:
                 problems.append((_line(knode), f"locality {name} is empty{extra}"))
             continue
         if name in cat.allowed and value not in cat.allowed[name]:
-            problems.append((_line(vnode), f"unknown {FIELD_WORDS[name]} '{value}': must be one of "
+            problems.append((_line(vnode), f"unknown {FIELD_WORDS[name]} '{_short(value)}': must be one of "
                                            f"{', '.join(cat.allowed[name])}{_suggest(value, cat.allowed[name])}"))
             continue
         out[name] = value
@@ -388,7 +450,7 @@ def _parse_year(node, knode, problems: list) -> int | None:
             problems.append((_line(knode), "year is empty: give the year the answers describe, e.g. 2024"))
         return None
     if not re.fullmatch(r"[0-9]{4}", text) or not (YEAR_RANGE[0] <= int(text) <= YEAR_RANGE[1]):
-        problems.append((_line(node), f"year '{text}' must be a four-digit year from {YEAR_RANGE[0]} "
+        problems.append((_line(node), f"year '{_short(text)}' must be a four-digit year from {YEAR_RANGE[0]} "
                                       f"to {YEAR_RANGE[1]}"))
         return None
     return int(text)
@@ -401,7 +463,7 @@ def _parse_assessment(entry, k: int, cat: Catalogue, problems: list, warnings: l
         return None
     for key, (knode, _) in block.items():
         if key not in ("year", "answers"):
-            problems.append((_line(knode), f"unknown field '{key}' in assessment {k}: expected year and answers"
+            problems.append((_line(knode), f"unknown field '{_short(key)}' in assessment {k}: expected year and answers"
                                            f"{_suggest(key, ('year', 'answers'))}"))
     year = None
     year_line = _line(entry)
@@ -427,7 +489,7 @@ def _parse_assessment(entry, k: int, cat: Catalogue, problems: list, warnings: l
     given: dict = {}
     for ind, (inode, anode) in amap.items():
         if ind not in known:
-            problems.append((_line(inode), f"unknown indicator '{ind}': not in the MIPEX-L catalogue"
+            problems.append((_line(inode), f"unknown indicator '{_short(ind)}': not in the MIPEX-L catalogue"
                                            f"{_suggest(ind, cat.ids)}"))
             continue
         code = _text(anode, f"the answer for {ind}", problems)
@@ -437,10 +499,45 @@ def _parse_assessment(entry, k: int, cat: Catalogue, problems: list, warnings: l
             continue
         codes = cat.codes(ind)
         if code not in codes:
-            problems.append((_line(anode), f"answer '{code}' for {ind} is not among the options {', '.join(codes)}"))
+            problems.append((_line(anode), f"answer '{_short(code)}' for {ind} is not among the options "
+                                          f"{', '.join(codes)}"))
             continue
         given[ind] = (code, _line(anode))
     return year, year_line, given, answers_line
+
+
+def _nesting_depth(text: str) -> int:
+    """Deepest nesting of flow brackets, or of block indentation levels, in YAML text (a
+    cheap guard run before the parser, whose recursion a hostile file could exhaust)."""
+    deepest = depth = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}" and depth:
+            depth -= 1
+    levels = 0
+    for line in text.splitlines():
+        stripped = line.lstrip(" -")
+        if stripped and not stripped.startswith("#"):
+            levels = max(levels, (len(line) - len(stripped)) // 2)
+    return max(deepest, levels // 2)
+
+
+def depth_line(text: str) -> int | None:
+    """Line of the first flow bracket nested more than MAX_DEPTH deep (None = by indentation)."""
+    depth = 0
+    line = 1
+    for ch in text:
+        if ch == "\n":
+            line += 1
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        elif ch in "]}" and depth:
+            depth -= 1
+    return None
 
 
 def parse_questionnaire(text: str, source: str = "<questionnaire>",
@@ -448,8 +545,18 @@ def parse_questionnaire(text: str, source: str = "<questionnaire>",
     """Check a questionnaire given as YAML text (see :func:`read_questionnaire`)."""
     import yaml
 
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise QuestionnaireError([(None, f"the questionnaire is too large ({len(text.encode('utf-8')):,} bytes; at "
+                                         f"most {MAX_FILE_BYTES:,}): is this the right file?")], source)
+    depth = _nesting_depth(text)
+    if depth > MAX_DEPTH:
+        raise QuestionnaireError([(depth_line(text), f"not a questionnaire: blocks or brackets are nested more than "
+                                                     f"{MAX_DEPTH} levels deep")], source)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise QuestionnaireError([(None, f"not a questionnaire: nested too deeply (more than {MAX_DEPTH} "
+                                         "levels)")], source) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = str(exc.problem or exc.context or "cannot be read")
@@ -473,7 +580,7 @@ def parse_questionnaire(text: str, source: str = "<questionnaire>",
         raise QuestionnaireError(problems, source)
     for key, (knode, _) in top.items():
         if key not in ("locality", "assessments"):
-            problems.append((_line(knode), f"unknown top-level key '{key}': expected locality: and assessments:"
+            problems.append((_line(knode), f"unknown top-level key '{_short(key)}': expected locality: and assessments:"
                                            f"{_suggest(key, ('locality', 'assessments'))}"))
     cat = catalogue()
     if "locality" not in top:
@@ -491,19 +598,31 @@ def parse_questionnaire(text: str, source: str = "<questionnaire>",
             found = "empty" if _is_null(vnode) or isinstance(vnode, yaml.SequenceNode) else "not a list"
             problems.append((_line(knode), f"assessments: must be a list of `- year: ... answers: ...` entries, "
                                            f"found {found}"))
+        elif len(vnode.value) > MAX_YEARS:
+            problems.append((_line(knode), f"assessments: has {len(vnode.value)} entries; at most {MAX_YEARS} "
+                                           "years can be assessed in one questionnaire"))
         else:
             for k, entry in enumerate(vnode.value, start=1):
                 parsed = _parse_assessment(entry, k, cat, problems, warnings)
                 if parsed is not None:
                     entries.append(parsed)
-    seen: dict[int, int] = {}
+    return _build_questionnaire(loc, entries, cat, problems, warnings, source, min_answered_share)
+
+
+def _build_questionnaire(loc: dict, entries: list, cat: Catalogue, problems: list, warnings: list, source: str,
+                         min_answered_share: float) -> Questionnaire:
+    """The checks shared by both formats: duplicate years, missing answers, scorability.
+    ``entries`` = [(year, where, {indicator: (code, where)}, where of the answers)]."""
+    seen: dict[int, object] = {}
     rows = []
     year_lines = {}
     for year, year_line, given, answers_line in entries:
         if year is None:
             continue
         if year in seen:
-            problems.append((year_line, f"year {year} appears twice (first on line {seen[year]}): "
+            first = seen[year]
+            first = f"line {first}" if not isinstance(first, Cell) else str(first)
+            problems.append((year_line, f"year {year} appears twice (first on {first}): "
                                         "each year may be assessed once"))
             continue
         seen[year] = year_line
@@ -525,7 +644,7 @@ def parse_questionnaire(text: str, source: str = "<questionnaire>",
     answers = answers.sort_values(["year"], kind="stable").reset_index(drop=True)
     return Questionnaire(name=loc["name"], country=loc["country"], size_class=loc["size_class"],
                          locality_type=loc["locality_type"], years=years, answers=answers, source=source,
-                         warnings=sorted(warnings, key=lambda w: (w[0] or 0, w[1])), year_lines=year_lines)
+                         warnings=sorted(warnings, key=lambda w: (_loc_key(w[0]), w[1])), year_lines=year_lines)
 
 
 def _scorability_problems(answers: pd.DataFrame, cat: Catalogue, year_lines: dict, share: float) -> list:
@@ -544,27 +663,394 @@ def _scorability_problems(answers: pd.DataFrame, cat: Catalogue, year_lines: dic
     return out
 
 
-def read_questionnaire(path, min_answered_share: float = index.MIN_ANSWERED_SHARE) -> Questionnaire:
-    """Read and check a filled-in questionnaire (YAML).
-
-    Raises :class:`QuestionnaireError` listing every problem with its line: malformed YAML,
-    wrong top-level structure, unknown or empty locality fields (country, size class,
-    locality type), missing or invalid years, duplicate years, unknown indicators, answers
-    that are not among the indicator's options, and years with too few answers to score
-    any area. Missing answers are not errors: they are listed in ``warnings`` and scored
-    by the engine's rule (module docstring).
-    """
+def check_questionnaire_file(path) -> None:
+    """Refuse a questionnaire path that is missing, not a file, too large or of an unknown kind."""
     path = Path(path)
     source = str(path)
     if not path.is_file():
         raise QuestionnaireError([(None, "file not found" if not path.exists() else "not a file")], source)
-    raw = path.read_bytes()
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise QuestionnaireError([(None, f"the file is too large ({size:,} bytes; at most {MAX_FILE_BYTES:,}): "
+                                         "is this the right file?")], source)
+    if path.suffix.lower() in (".xls", ".ods", ".xlsm", ".csv"):
+        raise QuestionnaireError([(None, f"cannot read {path.suffix} files: save the workbook as .xlsx, or use "
+                                         "the YAML questionnaire")], source)
+
+
+def read_questionnaire(path, min_answered_share: float = index.MIN_ANSWERED_SHARE) -> Questionnaire:
+    """Read and check a filled-in questionnaire: YAML text, or a workbook (``.xlsx``, see
+    :func:`questionnaire_workbook`, read by :func:`read_workbook`).
+
+    Raises :class:`QuestionnaireError` listing every problem with its line (or sheet, row
+    and column): malformed YAML, wrong top-level structure, unknown or empty locality
+    fields (country, size class, locality type), missing or invalid years, duplicate
+    years, unknown indicators, answers that are not among the indicator's options, years
+    with too few answers to score any area, and inputs beyond the size limits
+    (:data:`MAX_FILE_BYTES`, :data:`MAX_TEXT_CHARS`, :data:`MAX_YEARS`, :data:`MAX_DEPTH`).
+    Missing answers are not errors: they are listed in ``warnings`` and scored by the
+    engine's rule (module docstring).
+    """
+    path = Path(path)
+    source = str(path)
+    check_questionnaire_file(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise QuestionnaireError([(None, f"cannot be read: {exc.strerror or exc}")], source) from None
+    if raw[:4] == b"PK\x03\x04" or path.suffix.lower() == ".xlsx":
+        return read_workbook(path, min_answered_share)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise QuestionnaireError([(line, "the file is not UTF-8 text; save it as UTF-8")], source) from None
     return parse_questionnaire(text, source, min_answered_share)
+
+
+# ------------------------------------------------------------------- workbook
+#: Sheet names of the questionnaire workbook, in order.
+SHEETS = ("Instructions", "Locality", "Answers", "Lists")
+#: The answer that means "not answered" in the workbook's drop-down lists.
+DONT_KNOW = "Don't know"
+#: Answer columns in a blank workbook (one year each; extra ones may stay empty).
+BLANK_YEAR_COLUMNS = 3
+_FIRST_ANSWER_COL = 5  # column E
+_FIRST_QUESTION_ROW = 3
+
+
+def _choice_label(field_name: str, value: str) -> str:
+    """The text shown in a workbook drop-down for a locality value: 'AT (Austria)'."""
+    label = {"country": COUNTRY_NAMES, "size_class": SIZE_LABELS, "locality_type": TYPE_LABELS}[field_name].get(value)
+    if field_name == "size_class" and value in SIZE_HELP:
+        label = f"{label}, {SIZE_HELP[value]}"
+    return f"{value} ({label})" if label else value
+
+
+def questionnaire_workbook(example: bool = False, q: Questionnaire | None = None,
+                           min_answered_share: float = index.MIN_ANSWERED_SHARE) -> bytes:
+    """The questionnaire as an Excel workbook (bytes), generated from the indicator catalogue.
+
+    Sheets: *Instructions* (how to fill it in), *Locality* (name and drop-downs for
+    country, size class and locality type), *Answers* (one row per question: area,
+    indicator, stage, question, then one column per assessment year with a drop-down of
+    the answer texts and "Don't know"), and a hidden *Lists* sheet holding the drop-down
+    lists. ``example`` fills in the bundled fictional example; ``q`` fills in a checked
+    questionnaire. :func:`read_workbook` reads it back.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter, quote_sheetname
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    if example and q is None:
+        q = read_questionnaire(example_questionnaire(), min_answered_share)
+    cat = catalogue()
+    rule = _rule_text(cat.area_sizes(), min_answered_share)
+    wb = Workbook()
+    bold = Font(bold=True)
+    head_fill = PatternFill("solid", fgColor="DDE8F3")
+    input_fill = PatternFill("solid", fgColor="FFF6D5")
+    wrap = Alignment(wrap_text=True, vertical="top")
+
+    ins = wb.active
+    ins.title = SHEETS[0]
+    lines = [
+        ("Whole-COMM toolbox: MIPEX-L self-evaluation questionnaire", Font(bold=True, size=14)),
+        ("", None),
+        ("How to fill it in", bold),
+        ("1. On the sheet Locality, type the municipality's name and choose its country, size class and "
+         "locality type from the lists (yellow cells).", None),
+        (f"2. On the sheet Answers, type the year the answers describe in the yellow cell above the answer "
+         f"column (row 2), then choose one answer per question from the list in its cell.", None),
+        (f"3. When you do not know an answer, choose \"{DONT_KNOW}\" or leave the cell empty. It counts as not "
+         f"answered, never as 0: an area is scored only when {rule} are answered, and the overall score only "
+         "when every area is scored.", None),
+        ("4. To monitor change over time, fill in the next answer column for another year (its year in row 2). "
+         "Leave unused columns empty. Each year may appear only once.", None),
+        ("5. Save the file (keep the .xlsx format), then run:   wholecomm assess this-file.xlsx --out "
+         "report.html", None),
+        ("", None),
+        ("Do not rename the sheets or move the rows; the indicator codes in column B tell the toolbox which "
+         "question a row answers.", None),
+        (f"{len(cat.ids)} questions in {len(cat.areas)} policy areas. Answer texts and their scores (0-100) are "
+         "listed on the sheet Answers, next to each question.", None),
+    ]
+    for k, (text, font) in enumerate(lines, start=1):
+        c = ins.cell(row=k, column=1, value=text)
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+        if font is not None:
+            c.font = font
+    ins.column_dimensions["A"].width = 110
+
+    # -- hidden lists
+    lst = wb.create_sheet(SHEETS[3])
+    lst.sheet_state = "hidden"
+    list_ranges = {}
+    col = 1
+    for name in ("country", "size_class", "locality_type"):
+        items = [_choice_label(name, v) for v in cat.allowed[name]]
+        letter = get_column_letter(col)
+        lst.cell(row=1, column=col, value=name)
+        for r, item in enumerate(items, start=2):
+            lst.cell(row=r, column=col, value=item)
+        list_ranges[name] = f"{quote_sheetname(SHEETS[3])}!${letter}$2:${letter}${len(items) + 1}"
+        col += 1
+    for ind in cat.ids:
+        opts = cat.options[cat.options["indicator_id"] == ind]
+        items = [*opts["answer_text"].astype(str), DONT_KNOW]
+        letter = get_column_letter(col)
+        lst.cell(row=1, column=col, value=ind)
+        for r, item in enumerate(items, start=2):
+            lst.cell(row=r, column=col, value=item)
+        list_ranges[ind] = f"{quote_sheetname(SHEETS[3])}!${letter}$2:${letter}${len(items) + 1}"
+        col += 1
+
+    # -- locality
+    loc = wb.create_sheet(SHEETS[1], 1)
+    loc.append(["Field", "Value", "How to fill it in"])
+    helps = {"name": "Free text, as the report should show it",
+             "country": "Choose from the list", "size_class": "Choose from the list (inhabitants)",
+             "locality_type": "thriving = economy improved or stable over five years and unemployment below 10%, "
+                              "otherwise struggling; experienced = foreign-born share at least 5% in 2014, "
+                              "otherwise new"}
+    for k, name in enumerate(LOCALITY_FIELDS, start=2):
+        value = None
+        if q is not None:
+            value = q.name if name == "name" else _choice_label(name, getattr(q, name))
+        loc.cell(row=k, column=1, value=name).font = bold
+        cell = loc.cell(row=k, column=2, value=value)
+        cell.fill = input_fill
+        loc.cell(row=k, column=3, value=helps[name]).alignment = wrap
+        if name in list_ranges:
+            dv = DataValidation(type="list", formula1=f"={list_ranges[name]}", allow_blank=True,
+                                showErrorMessage=True, errorTitle="Not in the list",
+                                error="Choose a value from the list.")
+            loc.add_data_validation(dv)
+            dv.add(cell)
+    for c in loc[1]:
+        c.font, c.fill = bold, head_fill
+    loc.column_dimensions["A"].width = 16
+    loc.column_dimensions["B"].width = 44
+    loc.column_dimensions["C"].width = 70
+
+    # -- answers
+    ans = wb.create_sheet(SHEETS[2], 2)
+    years = list(q.years) if q is not None else [None] * BLANK_YEAR_COLUMNS
+    heads = ["Policy area", "Indicator", "Stage", "Question"]
+    ans.append(heads + [f"Answer ({k})" for k in range(1, len(years) + 1)] + ["Answer options (score)"])
+    ans.append(["", "", "", "Year the answers describe →"] + [y for y in years] + [""])
+    for c in ans[1]:
+        c.font, c.fill = bold, head_fill
+        c.alignment = wrap
+    ans.cell(row=2, column=4).font = bold
+    given = {}
+    if q is not None:
+        given = {(int(r.year), r.indicator_id): r.answer_code for r in q.answers.itertuples(index=False)
+                 if isinstance(r.answer_code, str)}
+    text_of = {(r.indicator_id, r.answer_code): r.answer_text for r in cat.options.itertuples(index=False)}
+    for k in range(len(years)):
+        cell = ans.cell(row=2, column=_FIRST_ANSWER_COL + k)
+        cell.fill = input_fill
+        cell.font = bold
+    year_dv = DataValidation(type="whole", operator="between", formula1=str(YEAR_RANGE[0]),
+                             formula2=str(YEAR_RANGE[1]), allow_blank=True, showErrorMessage=True,
+                             errorTitle="Not a year", error=f"Type a year from {YEAR_RANGE[0]} to {YEAR_RANGE[1]}.")
+    ans.add_data_validation(year_dv)
+    year_dv.add(f"{get_column_letter(_FIRST_ANSWER_COL)}2:{get_column_letter(_FIRST_ANSWER_COL + len(years) - 1)}2")
+    last_col = _FIRST_ANSWER_COL + len(years) - 1
+    for r, row in enumerate(cat.indicators.itertuples(index=False), start=_FIRST_QUESTION_ROW):
+        opts = cat.options[cat.options["indicator_id"] == row.indicator_id]
+        ans.cell(row=r, column=1, value=area_label(row.area))
+        ans.cell(row=r, column=2, value=row.indicator_id)
+        ans.cell(row=r, column=3, value=index.STAGE_LABELS.get(row.stage, row.stage))
+        ans.cell(row=r, column=4, value=row.question).alignment = wrap
+        for k, year in enumerate(years):
+            code = given.get((year, row.indicator_id)) if year is not None else None
+            cell = ans.cell(row=r, column=_FIRST_ANSWER_COL + k,
+                            value=text_of[(row.indicator_id, code)] if code else None)
+            cell.fill = input_fill
+            cell.alignment = wrap
+        ans.cell(row=r, column=last_col + 1,
+                 value="\n".join(f"{t} ({int(sc)})" for t, sc in zip(opts["answer_text"], opts["score"]))
+                 ).alignment = wrap
+        dv = DataValidation(type="list", formula1=f"={list_ranges[row.indicator_id]}", allow_blank=True,
+                            showErrorMessage=True, errorTitle="Not an answer option",
+                            error=f"Choose one of the answers in the list, or {DONT_KNOW}.")
+        ans.add_data_validation(dv)
+        dv.add(f"{get_column_letter(_FIRST_ANSWER_COL)}{r}:{get_column_letter(last_col)}{r}")
+    widths = {"A": 22, "B": 10, "C": 12, "D": 60}
+    for letter, w in widths.items():
+        ans.column_dimensions[letter].width = w
+    for k in range(len(years)):
+        ans.column_dimensions[get_column_letter(_FIRST_ANSWER_COL + k)].width = 40
+    ans.column_dimensions[get_column_letter(last_col + 1)].width = 60
+    ans.freeze_panes = "E3"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _cell_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+def read_workbook(path, min_answered_share: float = index.MIN_ANSWERED_SHARE) -> Questionnaire:
+    """Read and check a questionnaire workbook (:func:`questionnaire_workbook`); problems
+    name the sheet, row and column of the cell."""
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    path = Path(path)
+    source = str(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            unpacked = sum(i.file_size for i in zf.infolist())
+        if unpacked > 20 * MAX_FILE_BYTES:
+            raise QuestionnaireError([(None, f"the workbook unpacks to {unpacked:,} bytes; at most "
+                                             f"{20 * MAX_FILE_BYTES:,}: is this the right file?")], source)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = load_workbook(path, read_only=True, data_only=True)
+    except QuestionnaireError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
+        raise QuestionnaireError([(None, f"cannot be read as an Excel workbook (.xlsx): "
+                                         f"{_short(str(exc) or type(exc).__name__, 120)}")], source) from None
+    try:
+        missing = [name for name in SHEETS[1:3] if name not in wb.sheetnames]
+        if missing:
+            raise QuestionnaireError([(None, f"the sheet{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                                             "is missing: start from `wholecomm questionnaire --format xlsx` and do "
+                                             "not rename its sheets")], source)
+        sheet_no = {name: k for k, name in enumerate(wb.sheetnames)}
+        cat = catalogue()
+        problems: list = []
+        warns: list = []
+
+        def where(sheet, row, col):
+            return Cell(sheet, row, get_column_letter(col), sheet_no[sheet])
+
+        def text_at(sheet, row, col, value, what):
+            text = _cell_text(value)
+            if text is not None and len(text) > MAX_TEXT_CHARS:
+                problems.append((where(sheet, row, col), f"{what} is too long ({len(text):,} characters; at most "
+                                                         f"{MAX_TEXT_CHARS})"))
+                return None
+            return text
+
+        # -- locality
+        rows = list(wb[SHEETS[1]].iter_rows(min_row=1, max_row=50, max_col=3, values_only=True))
+        loc = dict.fromkeys(LOCALITY_FIELDS)
+        found = {}
+        for r, row in enumerate(rows, start=1):
+            key = _cell_text(row[0]) if row else None
+            if key in LOCALITY_FIELDS:
+                found[key] = (r, row[1] if len(row) > 1 else None)
+        for name in LOCALITY_FIELDS:
+            if name not in found:
+                problems.append((Cell(SHEETS[1], 1, "A", sheet_no[SHEETS[1]]), f"the row '{name}' is missing"))
+                continue
+            r, value = found[name]
+            text = text_at(SHEETS[1], r, 2, value, f"locality {name}")
+            if text is None:
+                if _cell_text(value) is None:
+                    extra = f": choose one of {', '.join(cat.allowed[name])}" if name in cat.allowed else ""
+                    problems.append((where(SHEETS[1], r, 2), f"locality {name} is empty{extra}"))
+                continue
+            if name in cat.allowed:
+                choices = {_choice_label(name, v): v for v in cat.allowed[name]}
+                code = text if text in cat.allowed[name] else choices.get(text)
+                if code is None:
+                    problems.append((where(SHEETS[1], r, 2),
+                                     f"unknown {FIELD_WORDS[name]} '{_short(text)}': choose one of "
+                                     f"{', '.join(cat.allowed[name])}{_suggest(text, cat.allowed[name])}"))
+                    continue
+                text = code
+            loc[name] = text
+
+        # -- answers
+        sheet = SHEETS[2]
+        grid = list(wb[sheet].iter_rows(min_row=1, max_row=len(cat.ids) + 200, values_only=True))
+        header = grid[0] if grid else ()
+        year_row = grid[1] if len(grid) > 1 else ()
+        answer_cols = [c for c in range(_FIRST_ANSWER_COL, len(header) + 1)
+                       if str(_cell_text(header[c - 1]) or "").startswith("Answer (")]
+        if len(answer_cols) > MAX_YEARS:
+            problems.append((where(sheet, 1, answer_cols[MAX_YEARS]), f"at most {MAX_YEARS} answer columns"))
+            answer_cols = answer_cols[:MAX_YEARS]
+        known = set(cat.ids)
+        by_ind = {}
+        for r in range(_FIRST_QUESTION_ROW, len(grid) + 1):
+            row = grid[r - 1]
+            ind = _cell_text(row[1]) if len(row) > 1 else None
+            if ind is None:
+                if any(_cell_text(row[c - 1]) for c in answer_cols if c - 1 < len(row)):
+                    problems.append((where(sheet, r, 2), "an answer is given on a row without an indicator code"))
+                continue
+            if ind not in known:
+                problems.append((where(sheet, r, 2), f"unknown indicator '{_short(ind)}': not in the MIPEX-L "
+                                                     f"catalogue{_suggest(ind, cat.ids)}"))
+                continue
+            if ind in by_ind:
+                problems.append((where(sheet, r, 2), f"{ind} appears twice (first on row {by_ind[ind]})"))
+                continue
+            by_ind[ind] = r
+        options = {}
+        for o in cat.options.itertuples(index=False):
+            options.setdefault(o.indicator_id, {})[str(o.answer_text).strip().casefold()] = o.answer_code
+        entries = []
+        for c in answer_cols:
+            col_values = {ind: (grid[r - 1][c - 1] if c - 1 < len(grid[r - 1]) else None)
+                          for ind, r in by_ind.items()}
+            year_value = year_row[c - 1] if c - 1 < len(year_row) else None
+            any_answer = any(_cell_text(v) not in (None,) and _cell_text(v).casefold() != DONT_KNOW.casefold()
+                             for v in col_values.values())
+            year_text = text_at(sheet, 2, c, year_value, "the year")
+            if year_text is None and not any_answer:
+                continue  # an unused answer column
+            year = None
+            if year_text is None:
+                if _cell_text(year_value) is None:
+                    problems.append((where(sheet, 2, c), "this answer column has answers but no year: type the "
+                                                         "year the answers describe"))
+            elif not re.fullmatch(r"[0-9]{4}", year_text) or not (YEAR_RANGE[0] <= int(year_text) <= YEAR_RANGE[1]):
+                problems.append((where(sheet, 2, c), f"year '{_short(year_text)}' must be a four-digit year from "
+                                                     f"{YEAR_RANGE[0]} to {YEAR_RANGE[1]}"))
+            else:
+                year = int(year_text)
+            given = {}
+            for ind, r in by_ind.items():
+                text = text_at(sheet, r, c, col_values[ind], f"the answer for {ind}")
+                if text is None:
+                    if _cell_text(col_values[ind]) is None:
+                        given[ind] = (None, where(sheet, r, c))
+                    continue
+                if text.casefold() in (DONT_KNOW.casefold(), "dont know", "don’t know"):
+                    given[ind] = (None, where(sheet, r, c))
+                    continue
+                code = options[ind].get(text.casefold())
+                if code is None and text in cat.codes(ind):
+                    code = text  # the letter of the option, as in the YAML questionnaire
+                if code is None:
+                    problems.append((where(sheet, r, c), f"'{_short(text)}' is not an answer option for {ind}: "
+                                                         f"choose one from the list, or {DONT_KNOW}"))
+                    continue
+                given[ind] = (code, where(sheet, r, c))
+            entries.append((year, where(sheet, 2, c), given, where(sheet, 2, c)))
+        if not entries and not problems:
+            problems.append((where(sheet, 2, _FIRST_ANSWER_COL), "no answers: type the year in row 2 and answer "
+                                                                 "the questions below it"))
+    finally:
+        wb.close()
+    return _build_questionnaire(loc, entries, cat, problems, warns, source, min_answered_share)
 
 
 # -------------------------------------------------------------------- assessment
@@ -606,6 +1092,8 @@ class Assessment:
     notice: str
     synthetic: bool
     n_assessed: int
+    #: locality_id -> what the peer is ("small town in Austria; thriving, new to diversity")
+    peer_descriptions: dict = field(default_factory=dict)
 
     def warning_lines(self) -> list[str]:
         q = self.questionnaire
@@ -700,6 +1188,29 @@ def _unit_scores(res: index.IndexResult) -> pd.DataFrame:
     return out
 
 
+SIZE_SINGULAR = {"rural_area": "rural area", "small_town": "small town", "medium_town": "medium-sized town"}
+
+
+def describe_localities(localities: pd.DataFrame) -> dict:
+    """locality_id -> a description by what the locality is, not by its code:
+    'small town in Austria; thriving, new to diversity'."""
+    out = {}
+    for r in localities.itertuples(index=False):
+        size = SIZE_SINGULAR.get(str(r.size_class), str(r.size_class).replace("_", " "))
+        country = COUNTRY_NAMES.get(str(r.country), str(r.country))
+        kind = TYPE_LABELS.get(str(r.locality_type), str(r.locality_type).replace("_", " "))
+        out[str(r.locality_id)] = f"{size} in {country}; {kind}"
+    return out
+
+
+def _count_phrase(descriptions: list[str]) -> list[str]:
+    """['small town in Austria; ...', same, other] -> ['2 x small town in Austria; ...', 'other']."""
+    counts: dict[str, int] = {}
+    for d in descriptions:
+        counts[d] = counts.get(d, 0) + 1
+    return [f"{n} × {d}" if n > 1 else d for d, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
 def _group_value_label(group: str, value: str) -> str:
     if group == "size_class":
         return SIZE_LABELS.get(value, value)
@@ -734,8 +1245,37 @@ def _check_groups(groups) -> list[str]:
     return [g for g in PEER_GROUPS if g in groups]
 
 
+@dataclass
+class PeerData:
+    """The benchmark data: every assessed locality scored with the engine's rule, the
+    localities table, and the provenance of the data (:func:`peer_data`)."""
+
+    result: index.IndexResult
+    localities: pd.DataFrame
+    min_answered_share: float
+    notice: str
+    synthetic: bool
+
+
+def _local_paths_removed(text: str) -> str:
+    """A notice without absolute local folders (a report may be shared): `/a/b/c` -> `c`."""
+    return re.sub(r"`((?:[A-Za-z]:)?[/\\][^`]*)`", lambda m: f"`{Path(m.group(1)).name or m.group(1)}`", text)
+
+
+def peer_data(cat: Catalogue | None = None, min_answered_share: float = index.MIN_ANSWERED_SHARE) -> PeerData:
+    """Score the assessed localities of the data in use (the peers of every assessment)."""
+    cat = catalogue() if cat is None else cat
+    share = float(min_answered_share)
+    frames = data.load_resources(RESOURCES)
+    res = index.score(frames["mipex_l_answers"], cat.indicators, cat.options, min_answered_share=share)
+    prov = data.provenance("mipex_l_answers")
+    return PeerData(result=res, localities=frames["localities"], min_answered_share=share,
+                    notice=_local_paths_removed(data.provenance_notice(list(RESOURCES))),
+                    synthetic=prov.get("kind") == "synthetic")
+
+
 def assess(q: Questionnaire, min_answered_share: float = index.MIN_ANSWERED_SHARE,
-           groups: Sequence[str] = PEER_GROUPS) -> Assessment:
+           groups: Sequence[str] = PEER_GROUPS, peers: PeerData | None = None) -> Assessment:
     """Score a checked questionnaire and benchmark it against its peers (rules in the module docstring).
 
     Raises :class:`QuestionnaireError` when a year has too few answers to score any area
@@ -764,8 +1304,10 @@ def assess(q: Questionnaire, min_answered_share: float = index.MIN_ANSWERED_SHAR
     own_latest = scores[scores["year"] == latest].set_index("unit")
 
     # -- peers: the package's assessed localities, scored with the same engine and rule
-    peer_res = index.score(data.load("mipex_l_answers"), cat.indicators, cat.options, min_answered_share=share)
-    localities = data.load("localities")
+    if peers is None or abs(peers.min_answered_share - share) > 0:
+        peers = peer_data(cat, share)
+    peer_res = peers.result
+    localities = peers.localities
     members = peer_groups(q, localities, peer_res.localities, groups)
     units = [*own.areas, "overall"]
     peer_units = _unit_scores(peer_res)
@@ -808,8 +1350,8 @@ def assess(q: Questionnaire, min_answered_share: float = index.MIN_ANSWERED_SHAR
         row["few_peers"] = len(enough) == 0
         gap_rows.append(row)
     gaps = pd.DataFrame(gap_rows)
-    gaps = gaps.assign(_na=gaps["reference_gap"].isna()).sort_values(
-        ["_na", "reference_gap", "unit"], kind="stable").drop(columns="_na").reset_index(drop=True)
+    gaps = gaps.assign(_na=gaps["reference_gap"].isna(), _g=gaps["reference_gap"].round(index.TIE_DECIMALS)).sort_values(
+        ["_na", "_g", "unit"], kind="stable").drop(columns=["_na", "_g"]).reset_index(drop=True)
 
     # -- priorities
     priorities = _priorities(q, cat, own, peer_res, members, gaps, latest)
@@ -840,12 +1382,13 @@ def assess(q: Questionnaire, min_answered_share: float = index.MIN_ANSWERED_SHAR
             warnings.append((None, f"{b['group_label']}: only {b['n_peers']} peer"
                                    f"{'s' if b['n_peers'] != 1 else ''} (fewer than {MIN_PEERS}); "
                                    "read this benchmark with care"))
-    prov = data.provenance("mipex_l_answers")
     return Assessment(
         questionnaire=q, min_answered_share=share, groups=groups, latest_year=latest, result=own, scores=scores,
         benchmarks=benchmarks, peer_scores=peer_scores, peers=members, gaps=gaps, priorities=priorities,
         monitoring=monitoring, changes=changes, warnings=warnings,
-        notice=data.provenance_notice(list(RESOURCES)), synthetic=prov.get("kind") == "synthetic",
+        notice=peers.notice, synthetic=peers.synthetic,
+        peer_descriptions=describe_localities(localities[localities["locality_id"].astype(str)
+                                                         .isin(set(members["locality_id"]))]),
         n_assessed=len(peer_res.localities),
     )
 
@@ -864,24 +1407,31 @@ def _priorities(q, cat, own, peer_res, members, gaps, latest) -> pd.DataFrame:
     ref_gap = gaps.set_index("unit")["reference_gap"]
     codes = q.answers[q.answers["year"] == latest].set_index("indicator_id")["answer_code"]
     meta = cat.indicators.set_index("indicator_id")
+    area_of, question_of = meta["area"].to_dict(), meta["question"].to_dict()
+    options = {ind: list(g.itertuples(index=False)) for ind, g in cat.options.groupby("indicator_id", sort=False)}
+    best_of = peer_ind.max().to_dict()
+    top = peer_ind.to_numpy() >= 100 - _EPS
+    peer_ids = peer_ind.index.to_numpy()
+    column = {ind: k for k, ind in enumerate(peer_ind.columns)}
     rows = []
     for ind in cat.ids:
         score = own_ind[ind]
-        area = meta.loc[ind, "area"]
+        area = area_of[ind]
         if np.isnan(score) or not area_scored[area]:
             continue
-        best = peer_ind[ind].max()
+        best = best_of[ind]
         if not (np.isfinite(best) and best > score + _EPS):
             continue
-        opts = cat.options[cat.options["indicator_id"] == ind]
-        higher = opts[opts["score"] > score + _EPS].sort_values("score", kind="stable")
-        nxt = higher.iloc[0]
-        current = opts[opts["answer_code"] == codes[ind]].iloc[0]
+        opts = options[ind]
+        nxt = min((o for o in opts if o.score > score + _EPS), key=lambda o: o.score)
+        current = next(o for o in opts if o.answer_code == codes[ind])
+        nxt, current = {"answer_code": nxt.answer_code, "answer_text": nxt.answer_text, "score": nxt.score}, \
+            {"answer_text": current.answer_text}
         gain = float(nxt["score"]) - float(score)
         gap = float(ref_gap[area])
-        at100 = sorted(peer_ind.index[(peer_ind[ind] >= 100 - _EPS).to_numpy()])
+        at100 = sorted(peer_ids[top[:, column[ind]]])
         rows.append({
-            "indicator_id": ind, "area": area, "area_label": area_label(area), "question": meta.loc[ind, "question"],
+            "indicator_id": ind, "area": area, "area_label": area_label(area), "question": question_of[ind],
             "answer_code": codes[ind], "answer_text": current["answer_text"], "score": float(score),
             "next_code": nxt["answer_code"], "next_text": nxt["answer_text"], "points_gained": gain,
             "area_points": gain / int(answered[area]), "reference_gap": gap,
@@ -891,8 +1441,11 @@ def _priorities(q, cat, own, peer_res, members, gaps, latest) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame(columns=cols)
     out = pd.DataFrame(rows)
-    out = out.sort_values(["priority", "points_gained", "n_peers_100", "indicator_id"],
-                          ascending=[False, False, False, True], kind="stable").reset_index(drop=True)
+    # Sorted on values rounded by the index's tie rule, so that priorities equal in exact
+    # arithmetic tie on every machine (and in the self-assessment page's script).
+    keys = out.assign(_p=out["priority"].round(index.TIE_DECIMALS), _g=out["points_gained"].round(index.TIE_DECIMALS))
+    out = out.loc[keys.sort_values(["_p", "_g", "n_peers_100", "indicator_id"],
+                                   ascending=[False, False, False, True], kind="stable").index].reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out[cols]
 
@@ -973,6 +1526,12 @@ def benchmark_figure_data(a: Assessment) -> tuple[pd.DataFrame, pd.DataFrame]:
     return a.peer_scores.copy(), own
 
 
+def plain_text(text: str) -> str:
+    """Text for a matplotlib label, shown as written: every ``$`` is escaped, so none
+    starts mathematics (matplotlib turns ``\\$`` back into ``$`` in plain text)."""
+    return str(text).replace("$", r"\$")
+
+
 def plot_benchmarks(a: Assessment, ax=None):
     """Box plot of the peers' scores per area and overall, one box per peer group (box =
     quartiles, line = median, whiskers = lowest and best peer), with the municipality's
@@ -1003,7 +1562,7 @@ def plot_benchmarks(a: Assessment, ax=None):
         handles = handles[: len(hue_order)] + [Line2D([], [], color="black", marker="D", linestyle="",
                                                      markersize=7)]
         labels = labels[: len(hue_order)] + [f"{a.questionnaire.name} ({a.latest_year})"]
-        ax.legend(handles, ["\n".join(textwrap.wrap(x, 44, break_on_hyphens=False)) for x in labels],
+        ax.legend(handles, [plain_text("\n".join(textwrap.wrap(x, 44, break_on_hyphens=False))) for x in labels],
                   title="Peer group", loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False,
                   fontsize=8, title_fontsize=9)
         ax.set_xlim(-2, 102)
@@ -1035,7 +1594,7 @@ def plot_monitoring(a: Assessment, fig=None):
             if sub["score"].isna().all():
                 ax.text(0.5, 0.5, "not scored", transform=ax.transAxes, ha="center", fontsize=8, style="italic")
             title = textwrap.wrap(sub["label"].iloc[0], 18, break_on_hyphens=False, break_long_words=False)
-            ax.set_title("\n".join(title), fontsize=9)
+            ax.set_title(plain_text("\n".join(title)), fontsize=9)
             ax.set_xlabel("")
             ax.set_ylabel("")
             ax.set_ylim(-3, 103)
@@ -1057,6 +1616,125 @@ def _png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+# ----------------------------------------------------------- report figures (SVG)
+# The report draws its two figures as SVG from the same tidy tables as plot_benchmarks and
+# plot_monitoring: no plotting library is loaded by the command, the figures stay sharp in
+# print, and every text in them is escaped (nothing in a name is ever markup or mathematics).
+PALETTE = ("#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc")
+_FONT = 'font-family="system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif"'
+
+
+def _svg_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def _x(score: float, left: float, width: float) -> float:
+    return left + width * float(score) / 100.0
+
+
+def benchmark_svg(a: Assessment) -> str:
+    """The benchmark figure as SVG: per policy area and overall, one box per peer group
+    (box = first to third quartile, line = median, whiskers = lowest and best peer), and
+    the municipality's own latest score as a black diamond."""
+    e = html.escape
+    peers, own = benchmark_figure_data(a)
+    groups = [a.group_label(g) for g in a.groups]
+    colour = dict(zip(groups, PALETTE))
+    left, width, top, box_h, gap = 190.0, 500.0, 30.0 + 16.0 * len(groups), 11.0, 12.0
+    row_h = box_h * len(groups) + gap
+    height = top + row_h * len(own) + 40
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{height:.0f}" viewBox="0 0 720 {height:.0f}" '
+           f'{_FONT} font-size="12"><rect width="100%" height="100%" fill="#ffffff"/>']
+    for k, g in enumerate(groups):
+        y = 8 + 16 * k
+        out.append(f'<rect x="{left}" y="{y}" width="14" height="10" fill="{colour[g]}" fill-opacity="0.55" '
+                   f'stroke="{colour[g]}"/><text x="{left + 20}" y="{y + 9}">{e(g)}</text>')
+    y = 8 + 16 * len(groups)
+    out.append(f'<path d="M{left + 7 - 5},{y + 5}l5,-5l5,5l-5,5z" fill="#000"/><text x="{left + 20}" y="{y + 9}">'
+               f'{e(a.questionnaire.name)} ({a.latest_year})</text>')
+    for t in (0, 25, 50, 75, 100):
+        x = _x(t, left, width)
+        out.append(f'<line x1="{x}" x2="{x}" y1="{top - 4}" y2="{top + row_h * len(own)}" stroke="#d9d9d9"/>'
+                   f'<text x="{x}" y="{top + row_h * len(own) + 14}" text-anchor="middle">{t}</text>')
+    out.append(f'<text x="{left + width / 2}" y="{height - 6}" text-anchor="middle">MIPEX-L score (0-100 points)'
+               '</text>')
+    for r, row in own.iterrows():
+        y0 = top + r * row_h
+        weight = ' font-weight="700"' if row["unit"] == "overall" else ""
+        out.append(f'<text x="{left - 8}" y="{y0 + row_h / 2}" text-anchor="end" dominant-baseline="middle"'
+                   f'{weight}>{e(row["label"])}</text>')
+        for k, g in enumerate(groups):
+            vals = peers[(peers["group_label"] == g) & (peers["label"] == row["label"])]["score"].to_numpy(float)
+            if not len(vals):
+                continue
+            q1, med, q3 = np.quantile(vals, [0.25, 0.5, 0.75])
+            lo, hi = vals.min(), vals.max()
+            yb = y0 + k * box_h + 1
+            ym = yb + (box_h - 2) / 2
+            c = colour[g]
+            out.append(f'<line x1="{_x(lo, left, width):.1f}" x2="{_x(hi, left, width):.1f}" y1="{ym:.1f}" '
+                       f'y2="{ym:.1f}" stroke="{c}"/>'
+                       f'<rect x="{_x(q1, left, width):.1f}" y="{yb:.1f}" width="{max(1.0, width * (q3 - q1) / 100):.1f}" '
+                       f'height="{box_h - 2}" fill="{c}" fill-opacity="0.55" stroke="{c}"/>'
+                       f'<line x1="{_x(med, left, width):.1f}" x2="{_x(med, left, width):.1f}" y1="{yb:.1f}" '
+                       f'y2="{yb + box_h - 2:.1f}" stroke="#000" stroke-width="1.5"/>')
+        if row["scored"]:
+            x = _x(row["score"], left, width)
+            yc = y0 + box_h * len(groups) / 2
+            out.append(f'<path d="M{x - 6:.1f},{yc:.1f}l6,-6l6,6l-6,6z" fill="#000" stroke="#fff"/>')
+        else:
+            out.append(f'<text x="{left + 4}" y="{y0 + row_h / 2}" font-style="italic" dominant-baseline="middle">'
+                       f'{e(NOT_SCORED)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def monitoring_svg(a: Assessment) -> str:
+    """The monitoring figure as SVG: one small chart per policy area and overall, with the
+    score in every assessment year (a missing point = not scored that year)."""
+    e = html.escape
+    mon = a.monitoring
+    units = list(dict.fromkeys(mon["unit"]))
+    years = sorted(mon["year"].unique())
+    ncols, pw, ph = 5, 136.0, 120.0
+    nrows = int(math.ceil(len(units) / ncols))
+    height = nrows * (ph + 48) + 20
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{height:.0f}" viewBox="0 0 720 {height:.0f}" '
+           f'{_FONT} font-size="11"><rect width="100%" height="100%" fill="#ffffff"/>']
+    for k, unit in enumerate(units):
+        sub = mon[mon["unit"] == unit].sort_values("year")
+        cx, cy = 30 + (k % ncols) * (pw + 2), 40 + (k // ncols) * (ph + 48)
+        title = textwrap.wrap(str(sub["label"].iloc[0]), 22, break_long_words=False)[:2]
+        for j, t in enumerate(title):
+            out.append(f'<text x="{cx + pw / 2 - 10}" y="{cy - 16 + 12 * j - 6 * (len(title) - 1)}" '
+                       f'text-anchor="middle" font-weight="600">{e(t)}</text>')
+        x0, x1, y0, y1 = cx, cx + pw - 24, cy, cy + ph - 20
+        out.append(f'<rect x="{x0}" y="{y0}" width="{x1 - x0}" height="{y1 - y0}" fill="none" stroke="#bdbdbd"/>')
+        for t in (0, 50, 100):
+            yy = y1 - (y1 - y0) * t / 100
+            out.append(f'<line x1="{x0}" x2="{x1}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#eeeeee"/>')
+            if k % ncols == 0:
+                out.append(f'<text x="{x0 - 4}" y="{yy + 4:.1f}" text-anchor="end">{t}</text>')
+
+        def xpos(year):
+            return x0 + 10 + (x1 - x0 - 20) * ((years.index(year) / (len(years) - 1)) if len(years) > 1 else 0.5)
+
+        for year in years:
+            out.append(f'<text x="{xpos(year):.1f}" y="{y1 + 13}" text-anchor="middle">{year}</text>')
+        pts = [(xpos(int(r.year)), y1 - (y1 - y0) * r.score / 100) for r in sub.itertuples(index=False)
+               if np.isfinite(r.score)]
+        if len(pts) > 1:
+            out.append('<polyline fill="none" stroke="#0173b2" stroke-width="2" points="'
+                       + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"/>')
+        for x, y in pts:
+            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#0173b2"/>')
+        if not pts:
+            out.append(f'<text x="{(x0 + x1) / 2}" y="{(y0 + y1) / 2}" text-anchor="middle" font-style="italic">'
+                       'not scored</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
 # ------------------------------------------------------------------------ report
 def _md_html(text: str) -> str:
     out = html.escape(text)
@@ -1072,10 +1750,63 @@ def _signed(value) -> str:
     return _num(value, "{:+.1f}")
 
 
+def _at_a_glance(a: Assessment) -> dict:
+    """The plain-language first page: overall score against each peer group, strongest and
+    weakest areas against the peers, three next steps, areas not yet scored."""
+    q = a.questionnaire
+    s = a.summary()
+    overall = a.benchmarks[a.benchmarks["unit"] == "overall"]
+    comparisons = []
+    for r in overall.itertuples(index=False):
+        if not r.n_scored or not np.isfinite(r.own):
+            continue
+        gap = float(r.gap)
+        word = "above" if gap > 0.05 else "below" if gap < -0.05 else "level with"
+        amount = f"{abs(gap):.1f} points {word}" if word != "level with" else "level with"
+        comparisons.append({
+            "group": _group_value_label(r.group, r.value), "n": int(r.n_scored), "median": _num(r.median),
+            "text": f"{amount} the typical score ({_num(r.median)}) of the {int(r.n_scored)} "
+                    f"{'peers' if r.n_scored != 1 else 'peer'} with the same "
+                    f"{FIELD_WORDS[r.group]} ({_group_value_label(r.group, r.value)})",
+            "few": bool(r.few_peers)})
+    gaps = a.gaps.dropna(subset=["reference_gap"])
+    strongest = gaps.sort_values(["reference_gap", "unit"], ascending=[False, True], kind="stable").head(2)
+    weakest = gaps.sort_values(["reference_gap", "unit"], ascending=[True, True], kind="stable").head(2)
+
+    def area_line(r):
+        g = float(r["reference_gap"])
+        side = "above" if g > 0.05 else "below" if g < -0.05 else "level with"
+        return {"label": r["label"], "own": _num(r["own"]),
+                "text": f"{abs(g):.1f} points {side} similar places on average" if side != "level with"
+                else "level with similar places on average"}
+
+    steps = []
+    for r in a.priorities.head(3).itertuples(index=False):
+        peers = r.peers_100.split(", ") if r.peers_100 else []
+        steps.append({"question": r.question, "area": r.area_label, "indicator": r.indicator_id,
+                      "now": r.answer_text, "next": r.next_text, "gain": f"{r.points_gained:.0f}",
+                      "area_gain": _num(r.area_points),
+                      "peers": (f"{len(peers)} similar place{'s' if len(peers) != 1 else ''} already "
+                                f"{'do' if len(peers) != 1 else 'does'} this fully" if peers
+                                else "no peer does this fully yet")})
+    latest = a.scores[(a.scores["year"] == a.latest_year) & (a.scores["unit"] != "overall")]
+    unscored = [{"label": r.label, "answered": r.answered, "n": r.n_indicators,
+                 "needed": _needed(r.n_indicators, a.min_answered_share)}
+                for r in latest.itertuples(index=False) if not r.scored]
+    change = None
+    if len(q.years) > 1 and np.isfinite(s["overall_change"]):
+        c = s["overall_change"]
+        change = (f"{'up' if c > 0.05 else 'down' if c < -0.05 else 'unchanged'}"
+                  f"{f' {abs(c):.1f} points' if abs(c) > 0.05 else ''} since {s['first_year']}")
+    return {"overall": _num(s["overall_latest"], missing=NOT_SCORED), "scored": bool(np.isfinite(s["overall_latest"])),
+            "comparisons": comparisons, "strongest": [area_line(r) for _, r in strongest.iterrows()
+                                                      if r["reference_gap"] > 0.05],
+            "weakest": [area_line(r) for _, r in weakest.iterrows() if r["reference_gap"] < -0.05],
+            "steps": steps, "unscored": unscored, "change": change}
+
+
 def report_context(a: Assessment, top: int = 10) -> dict:
     """Everything the report template shows, as plain text and numbers (no markup)."""
-    from matplotlib.figure import Figure
-
     q = a.questionnaire
     s = a.summary()
     latest = a.scores[a.scores["year"] == a.latest_year]
@@ -1089,7 +1820,8 @@ def report_context(a: Assessment, top: int = 10) -> dict:
         groups.append({
             "label": first["group_label"], "n_peers": int(first["n_peers"]),
             "few": int(first["n_peers"]) < MIN_PEERS,
-            "members": ", ".join(a.peers.loc[a.peers["group"] == group, "locality_id"]),
+            "members": _count_phrase([a.peer_descriptions.get(i, i)
+                                      for i in a.peers.loc[a.peers["group"] == group, "locality_id"]]),
             "rows": [{"label": r.label, "own": _num(r.own, missing=NOT_SCORED), "n": int(r.n_scored),
                       "median": _num(r.median), "q1": _num(r.q1), "q3": _num(r.q3), "best": _num(r.best),
                       "gap": _signed(r.gap), "few": bool(r.few_peers), "overall": r.unit == "overall"}
@@ -1103,18 +1835,15 @@ def report_context(a: Assessment, top: int = 10) -> dict:
                  "current": f"{r.answer_code} = {r.answer_text} ({r.score:.0f})",
                  "next": f"{r.next_code} = {r.next_text}", "gained": f"{r.points_gained:.0f}",
                  "area_points": _num(r.area_points), "gap": _signed(r.reference_gap),
-                 "priority": _num(r.priority), "peers": r.peers_100.split(", ") if r.peers_100 else []}
+                 "priority": _num(r.priority),
+                 "peers": _count_phrase([a.peer_descriptions.get(i, i) for i in r.peers_100.split(", ")])
+                 if r.peers_100 else []}
                 for r in pri.itertuples(index=False)]
     figures = {}
-    fig = Figure(figsize=(7.5, 7.0))
-    plot_benchmarks(a, ax=fig.subplots())
-    figures["benchmarks"] = _png(fig)
+    figures["benchmarks"] = _svg_uri(benchmark_svg(a))
     monitoring = None
     if len(q.years) > 1:
-        n_units = a.monitoring["unit"].nunique()
-        fig = Figure(figsize=(9.0, 2.3 * math.ceil(n_units / 5) + 0.6))
-        plot_monitoring(a, fig=fig)
-        figures["monitoring"] = _png(fig)
+        figures["monitoring"] = _svg_uri(monitoring_svg(a))
         monitoring = {
             "years": [str(y) for y in q.years],
             "rows": [{"label": r["label"], "scores": [_num(r[str(y)], missing=NOT_SCORED) for y in q.years],
@@ -1124,6 +1853,7 @@ def report_context(a: Assessment, top: int = 10) -> dict:
     import wholecomm
 
     return {
+        "glance": _at_a_glance(a),
         "title": f"MIPEX-L self-evaluation: {q.name}",
         "name": q.name,
         "country": f"{COUNTRY_NAMES.get(q.country, q.country)} ({q.country})",

@@ -12,7 +12,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from scipy.special import expit
+
+
+def expit(x):
+    """The logistic function: :func:`scipy.special.expit`, imported on first use (the
+    labels below are read by programs that never generate data)."""
+    from scipy.special import expit as _expit
+
+    return _expit(x)
+
 
 GENERATOR = "wholecomm.twin"
 HERE = Path(__file__).parent
