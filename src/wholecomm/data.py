@@ -292,7 +292,8 @@ def _contract_problems(book_res: dict, res: dict, pkg: Path) -> list[Problem]:
         fk_theirs = None
     fk_ours = _norm_fk(book_res["schema"].get("foreignKeys"))
     if fk_theirs != fk_ours:
-        add(f"foreignKeys must be {[f'{a} -> {b}.{c}' for a, b, c in fk_ours]} as in the book's schema",
+        shown = "; ".join(f"{' + '.join(a)} -> {b}.{' + '.join(c or a)}" for a, b, c in fk_ours) or "none"
+        add(f"foreignKeys must be [{shown}] as in the book's schema",
             excerpt(json.dumps(schema.get("foreignKeys")), 120))
     missing = schema.get("missingValues", list(MISSING_VALUES))
     if not (isinstance(missing, list) and all(isinstance(v, str) for v in missing)):
@@ -839,7 +840,7 @@ def _read_resource(res: dict) -> tuple[pd.DataFrame | None, np.ndarray | None, l
     delim, quote = dialect.get("delimiter", ","), dialect.get("quoteChar", '"')
     structure, found = _scan(raw, ord(delim), ord(quote), path)
     problems += found
-    if structure is None:
+    if structure is None or found:
         return None, None, problems
     expected = [f["name"] for f in res["schema"]["fields"]]
     header = structure.header
@@ -866,10 +867,10 @@ def _read_resource(res: dict) -> tuple[pd.DataFrame | None, np.ndarray | None, l
         head_problems.append(Problem(path, "the header may only name columns of the book's schema",
                                      tuple(extra), (1,), detail=f"Expected only {expected}"))
     problems += head_problems
-    if problems:
+    if head_problems:
         return None, None, problems
     if structure.lines.size == 0:
-        return None, None, [Problem(path, "file has no rows", rows=(1,),
+        return None, None, problems + [Problem(path, "file has no rows", rows=(1,),
                                     detail="It has a header but no data; every resource needs at least one row")]
     reader = pd.read_csv(io.BytesIO(raw), sep=delim, quotechar=quote, doublequote=True, dtype=object,
                          na_filter=False, keep_default_na=False, skip_blank_lines=False, engine="c",
