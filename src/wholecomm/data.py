@@ -1045,10 +1045,12 @@ def _answer_rules(frames):
     n_ind = len(frames["mipex_l_indicators"])
     assessed = ans["locality_id"].map(loc["mipex_l_assessed"]).astype(bool)
     yield (("locality_id",), ~assessed,
-           "answers may only be given for localities with mipex_l_assessed = true")
+           f"answers may only be given for localities with mipex_l_assessed = true in "
+           f"{Path(frames['localities'].attrs.get('file', 'localities.csv')).name}")
     counts = ans.groupby("locality_id", observed=True)["indicator_id"].transform("size")
     yield (("locality_id", "indicator_id"), counts != n_ind,
-           f"each assessed locality must have one row for each of the {n_ind} indicators "
+           f"each assessed locality must have one row for each of the {n_ind} indicators of "
+           f"{Path(frames['mipex_l_indicators'].attrs.get('file', 'mipex_l_indicators.csv')).name} "
            "(an unanswered item is a row with an empty answer_code)")
 
 
