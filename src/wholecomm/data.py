@@ -345,12 +345,11 @@ def descriptor() -> dict:
 
 
 def _pkg_state() -> tuple:
-    """The descriptors' stat signatures (so an edited datapackage.json is read again)."""
+    """The descriptors' contents (small files), so an edited datapackage.json is read again."""
     out = []
     for d in (paths.data_dir(), paths.book_data_dir()):
         try:
-            st = (d / paths.PACKAGE_FILE).stat()
-            out.append((st.st_size, st.st_mtime_ns, st.st_ino))
+            out.append(hashlib.sha256((d / paths.PACKAGE_FILE).read_bytes()).hexdigest())
         except OSError:
             out.append(None)
     return tuple(out)
@@ -663,6 +662,7 @@ class _Field:
         self.false = list(fld.get("falseValues", FALSE_VALUES))
         self.decimal = fld.get("decimalChar", ".")
         self.pattern = re.compile(self.cons["pattern"]) if "pattern" in self.cons else None
+        self.dense = False
 
     # -- distinct values -> (status per unique, typed value per unique)
     def _fast_numbers(self, u: np.ndarray, missing: np.ndarray) -> np.ndarray | None:
@@ -698,7 +698,9 @@ class _Field:
     def check_uniques(self, u: np.ndarray) -> tuple[list[tuple[str, np.ndarray]], np.ndarray, np.ndarray]:
         """Rules broken by each distinct value (list of (rule, mask)), missing mask, typed values."""
         k = u.size
-        missing = np.isin(u, self.missing) if self.missing else np.zeros(k, bool)
+        missing = np.zeros(k, bool)
+        for marker in self.missing:
+            missing |= u == marker
         issues: list[tuple[str, np.ndarray]] = []
         fast = self._fast_numbers(u, missing) if k > _FAST_MIN and self.type in ("integer", "number") else None
         if fast is not None:
@@ -773,7 +775,11 @@ class _Field:
 
     def convert(self, col: np.ndarray) -> tuple[dict, list[_Issue]]:
         """Typed pieces of one chunk: ``{"values", "missing"}`` per row, and the broken rules."""
-        codes, uniq = pd.factorize(col)
+        if self.dense:  # (nearly) every value distinct, as in an id column: skip the hashing
+            codes, uniq = np.arange(col.size), col
+        else:
+            codes, uniq = pd.factorize(col)
+            self.dense = col.size >= 10_000 and len(uniq) > 0.5 * col.size
         uniq = np.asarray(uniq, dtype=object)
         issues_u, missing_u, values_u = self.check_uniques(uniq)
         issues = []
