@@ -637,13 +637,3 @@ def test_concurrent_kernels_share_one_cache_entry(data_copy):
     cache = Path(data.cache_dir())
     assert len(list(cache.glob("*.pkl"))) == 1 and not list(cache.glob(".tmp-*"))
 
-
-def test_the_books_descriptor_follows_the_data_package_standard():
-    """The descriptor itself is checked with Frictionless (the rows are checked by wholecomm.data)."""
-    import frictionless
-
-    desc = json.loads((ROOT / "data" / "datapackage.json").read_text(encoding="utf-8"))
-    assert list(frictionless.Package.metadata_validate(desc)) == []
-    supported = {"string", "integer", "number", "boolean"}
-    for res in desc["resources"]:
-        assert {f["type"] for f in res["schema"]["fields"]} <= supported, res["name"]
