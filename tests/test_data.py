@@ -637,3 +637,13 @@ def test_concurrent_kernels_share_one_cache_entry(data_copy):
     cache = Path(data.cache_dir())
     assert len(list(cache.glob("*.pkl"))) == 1 and not list(cache.glob(".tmp-*"))
 
+
+
+def test_header_cells_are_quoted_as_short_excerpts_too(data_copy):
+    def add(rows):
+        rows[0].append("z" * 50_000)
+        for r in rows[1:]:
+            r.append("1")
+    _rewrite(data_copy / "localities.csv", add)
+    msg = str(_load_error("localities"))
+    assert "header may only name columns" in msg and "50,000 characters" in msg and len(msg) < 2_000

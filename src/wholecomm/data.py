@@ -121,7 +121,7 @@ class Problem:
         where = []
         if self.columns:
             label = "column" if len(self.columns) == 1 else "columns"
-            where.append(f"{label} {', '.join(repr(c) for c in self.columns)}")
+            where.append(f"{label} {', '.join(excerpt(c) for c in self.columns)}")
         if self.rows:
             total = self.n_rows if self.n_rows is not None else len(self.rows)
             shown = ", ".join(str(r) for r in self.rows[:max_rows])
