@@ -46,4 +46,5 @@ def data_copy(tmp_path, monkeypatch):
         if csv.name != "mipex2020_national.csv":
             shutil.copy(csv, target / csv.name)
     monkeypatch.setenv("WHOLECOMM_DATA", str(target))
+    monkeypatch.setenv("WHOLECOMM_DATA_CACHE", str(tmp_path / "data-cache"))
     return target

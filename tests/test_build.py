@@ -64,3 +64,43 @@ def test_cache_fingerprint_changes_with_library_and_data(tmp_path):
     assert after_code != before
     (book / "data" / "localities.csv").write_text("changed\n", encoding="utf-8")
     assert fingerprint(book) != after_code
+
+
+def _bad_survey(folder: Path) -> None:
+    path = folder / "survey.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[6] = lines[6].replace(",female,", ",femme,", 1).replace(",male,", ",femme,", 1)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+@pytest.mark.parametrize("whose", ["user", "twin"])
+def test_bad_data_stop_the_build_before_any_notebook_with_one_readable_block(tmp_path, whose):
+    import os
+
+    book = tmp_path / "book"
+    book.mkdir()
+    copy_book(book)
+    env = dict(os.environ)
+    env.pop("WHOLECOMM_DATA", None)
+    if whose == "user":
+        user = tmp_path / "user"
+        user.mkdir()
+        for csv in (ROOT / "data").glob("*.csv"):
+            shutil.copy(csv, user / csv.name)
+        _bad_survey(user)
+        env["WHOLECOMM_DATA"] = str(user)
+    else:
+        _bad_survey(book / "data")
+    proc = subprocess.run([*BUILD, "--root", str(book)], capture_output=True, text=True, timeout=300, env=env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "Executing notebook" not in out and "jupyter-book build" not in out
+    block = out[out.index("BUILD STOPPED"):]
+    assert "survey.csv" in block and "'gender'" in block and "line 7 " in block and "must be one of" in block
+    assert "Traceback" not in out
+    log = book / "_build" / "build-failed.log"
+    assert f"Full log: {log}" in block and "survey.csv" in log.read_text(encoding="utf-8")
+    if whose == "user":
+        assert "data supplied by the user" in block and "make data" not in block
+    else:
+        assert "synthetic twin" in block and "`make data`" in block

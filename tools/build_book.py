@@ -7,6 +7,11 @@
 * The build runs with ``-n -W --keep-going``: any warning or failing cell fails it.
   A failing cell's traceback is printed (execute.show_tb) and the failing notebooks
   are named at the end.
+* The data in use are validated first (``python -m wholecomm.data`` with this checkout's
+  library), before any notebook runs: with bad data the build stops at once and prints
+  one block naming file, column, lines, rule and what to do, with the full log in
+  ``_build/build-failed.log``. The validated frames are cached (``_build/data-cache``),
+  so the notebooks' kernels load them without validating again.
 * The log is kept in ``_build/build.log``; a summary with the number of executed
   notebooks and the wall time is printed and written to ``_build/build-summary.json``.
 
@@ -73,22 +78,67 @@ def guard_cache(root: Path, force: bool) -> str:
     return current
 
 
+def data_in_use(root: Path) -> str:
+    override = os.environ.get("WHOLECOMM_DATA", "").strip()
+    return f"data supplied by the user (WHOLECOMM_DATA={override})" if override else \
+        f"the book's synthetic twin ({root / 'data'})"
+
+
+def validate_data(root: Path, log_path: Path) -> tuple[int, str]:
+    """Validate the data in use with the library of ``root``; return (exit code, output).
+
+    The output (and the full traceback of an unexpected failure) goes to ``log_path``."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root / "src"), env.get("PYTHONPATH", "")) if p)
+    proc = subprocess.run([sys.executable, "-m", "wholecomm.data"], cwd=root, env=env, capture_output=True,
+                          text=True)
+    out = (proc.stdout + proc.stderr).strip()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.write_text(f"$ python -m wholecomm.data  (data in use: {data_in_use(root)})\n{out}\n", encoding="utf-8")
+    return proc.returncode, out
+
+
+def data_failure_block(root: Path, out: str, log: Path) -> str:
+    """The one block printed when the data are bad: the problems, the data in use, the log."""
+    if "The data failed validation" in out:
+        body = out[out.index("The data failed validation"):]
+    else:  # not a DataError: show the end of the traceback
+        body = "\n".join(out.splitlines()[-15:])
+    rule = "=" * 78
+    return (f"\n{rule}\nBUILD STOPPED before any notebook was executed: the data cannot be used.\n"
+            f"Data in use: {data_in_use(root)}\n\n{body}\n\nFull log: {log}\n{rule}")
+
+
+DATA_ERROR = re.compile(r"DataError: (The data failed validation.*?What to do:[^\n]*)", re.S)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="book root (default: this checkout)")
     parser.add_argument("--force", action="store_true", help="clear the notebook cache and execute everything")
     args = parser.parse_args(argv)
     root = args.root.resolve()
-    guard_cache(root, args.force)
     build = root / "_build"
     log_path = build / "build.log"
+    print(f"Validating the data ({data_in_use(root)}) ...", flush=True)
+    code, out = validate_data(root, log_path)
+    if code != 0:
+        failed_log = build / "build-failed.log"
+        shutil.copy2(log_path, failed_log)
+        summary = {"exit_code": code, "wall_seconds": 0.0, "executed": [], "n_executed": 0, "n_cached": 0,
+                   "pages_with_warnings": [], "data_valid": False}
+        (build / "build-summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        print(data_failure_block(root, out, failed_log))
+        return code
+    print(out.splitlines()[-1] if out else "Data valid.", flush=True)
+    guard_cache(root, args.force)
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--builder", "html",
            "-n", "-W", "--keep-going"]
     env = {**SINGLE_THREADED, **os.environ, "PYTHONUNBUFFERED": "1"}
     print("$", " ".join(cmd), flush=True)
     start = time.perf_counter()
     executed, cached, failed_lines = [], 0, []
-    with log_path.open("w", encoding="utf-8") as log, subprocess.Popen(
+    with log_path.open("a", encoding="utf-8") as log, subprocess.Popen(
         cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     ) as proc:
         assert proc.stdout is not None
@@ -121,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         reports = build / "html" / "reports"
         for report in sorted(reports.glob("**/*.err.log")) if reports.exists() else []:
             print(f"\n--- {report.relative_to(root)} ---\n{report.read_text(encoding='utf-8')[-4000:]}")
+        if m := DATA_ERROR.search(ANSI.sub("", text)):
+            print(f"\nA notebook stopped on bad data ({data_in_use(root)}):\n{m.group(1)}")
         return code
     print(f"Book built: {build / 'html' / 'index.html'}")
     return 0

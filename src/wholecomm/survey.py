@@ -133,7 +133,17 @@ def _enum(resource: str, column: str) -> list:
 
 
 def _as_categorical(values: pd.Series, categories: Sequence, column: str, what: str) -> pd.Categorical:
-    """Values as a categorical with ``categories`` (in that order); unknown or empty values raise."""
+    """Values as a categorical with ``categories`` (in that order); unknown or empty values raise.
+
+    A column that already is a categorical with these categories (as :func:`wholecomm.data.load`
+    returns enumerated fields) is taken as it is: only its codes are checked."""
+    cats = [str(c) for c in categories]
+    if isinstance(values.dtype, pd.CategoricalDtype) and [str(c) for c in values.cat.categories] == cats:
+        codes = values.cat.codes.to_numpy()
+        if (codes < 0).any():
+            raise ValueError(f"{what}: column {column!r} has {int((codes < 0).sum())} empty value(s); "
+                             "it must be given for every row.")
+        return pd.Categorical.from_codes(codes, categories=cats)
     raw = values.astype("object") if isinstance(values.dtype, pd.CategoricalDtype) else values
     if raw.isna().any():
         raise ValueError(f"{what}: column {column!r} has {int(raw.isna().sum())} empty value(s); "
@@ -242,16 +252,16 @@ def rake(sv: pd.DataFrame, margins: pd.DataFrame, max_iter: int = 100, tol: floa
     if not np.all(np.isfinite(pop) & (pop >= 0)):
         raise ValueError("Population margins: column 'population' must be non-negative and given for every cell.")
 
-    sv_loc = sv["locality_id"].astype(str)
+    # Localities in order of first appearance; factorize hashes the values once (no text copies).
+    r_loc, uniques = pd.factorize(sv["locality_id"], use_na_sentinel=False)
+    loc_ids = pd.Index(np.asarray(uniques, dtype=object).astype(str))
     m_loc = margins["locality_id"].astype(str)
-    loc_ids = pd.Index(pd.unique(sv_loc))
     missing = sorted(set(loc_ids) - set(m_loc))
     if missing:
         raise ValueError(f"Population margins are missing for localit{'y' if len(missing) == 1 else 'ies'} "
                          f"{missing}: every locality with respondents needs its margins.")
     keep = m_loc.isin(loc_ids).to_numpy()
     L = len(loc_ids)
-    r_loc = loc_ids.get_indexer(sv_loc)
     m_idx = loc_ids.get_indexer(m_loc[keep])
     m_pop = pop[keep]
     total = np.bincount(m_idx, weights=m_pop, minlength=L)
