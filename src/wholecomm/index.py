@@ -489,13 +489,38 @@ def aggregation_agreement(result: IndexResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# ----------------------------------------------------------------- Monte Carlo
+# ------------------------------------------------------- uncertainty analysis
+#: The uncertain assumptions of the index (OECD/JRC handbook, COINr practice), in the
+#: order of the columns of the unit-cube design (weights take one column per area).
+FACTORS = ("weights", "aggregation", "imputation", "threshold", "middle")
+FACTOR_LABELS = {"weights": "Area weights", "aggregation": "Aggregation rule", "imputation": "Imputation",
+                 "threshold": "Answered-share threshold", "middle": "Score of the middle answer"}
+#: Each area weight varies uniformly within +-25% of its nominal value (then all are rescaled to sum to 1).
+WEIGHT_SPREAD = 0.25
+#: Aggregation alternatives, equally likely.
+AGGREGATIONS = ("arithmetic", "geometric", "leave_one_area_out")
+#: The geometric mean adds a shift to every area score (a 0 would zero the product); the
+#: shift is itself uncertain and drawn log-uniformly in this range (points).
+GEOMETRIC_SHIFT = (0.1, 10.0)
+#: Answered-share thresholds, equally likely (the nominal is MIN_ANSWERED_SHARE).
+THRESHOLDS = (1 / 2, 2 / 3, 5 / 6)
+#: The middle answer (nominally 50) scores uniformly within this range (points).
+MIDDLE_RANGE = (25.0, 75.0)
+#: Donors of the hot-deck imputation: the nearest towns that answered the indicator.
+N_DONORS = 5
+#: Hot-deck realisations drawn once per analysis; each draw uses one of them.
+N_REALISATIONS = 100
+
+
 @dataclass
 class MonteCarloResult:
-    """Rank distribution of each locality over random perturbations of the index.
+    """Rank distribution of each locality over the uncertainty factors of the index.
 
-    ``ranks`` and ``scores``: draws x localities; ``rules``: the aggregation rule of each
-    draw; ``weights``: the area weights of each draw; ``point``: the default scores."""
+    ``ranks`` and ``scores``: draws x localities (ranks on scores rounded to
+    ``TIE_DECIMALS``); ``factors``: the value of each factor in each draw (aggregation,
+    geometric shift, left-out area, imputation, realisation, threshold, middle);
+    ``weights``: the area weights of each draw; ``rules``: the aggregation of each draw;
+    ``point``: the published scores; ``design``: the unit-cube inputs of the draws."""
 
     ranks: pd.DataFrame
     scores: pd.DataFrame
@@ -505,6 +530,8 @@ class MonteCarloResult:
     seed: int
     n_imputed: int = 0
     settings: dict = field(default_factory=dict)
+    factors: pd.DataFrame | None = None
+    design: np.ndarray | None = None
 
 
 def _as_result(result_or_inputs) -> IndexResult:
@@ -517,87 +544,236 @@ def _as_result(result_or_inputs) -> IndexResult:
     raise TypeError("Pass an IndexResult, or (answers, indicators, options) as a tuple or a dict with those keys.")
 
 
-def monte_carlo(result_or_inputs, n_draws: int = 500, seed: int = DEFAULT_SEED, vary_weights: bool = True,
-                impute: bool = True, rules: Sequence[str] = RULES) -> MonteCarloResult:
-    """Uncertainty analysis of the ranking (OECD/JRC handbook practice).
+def _check_factors(factors: Sequence[str]) -> list[str]:
+    factors = list(factors)
+    unknown = [f for f in factors if f not in FACTORS]
+    if unknown or len(set(factors)) != len(factors):
+        raise ValueError(f"factors must be distinct names from {FACTORS}; got {factors}.")
+    return [f for f in FACTORS if f in factors]
 
-    Each draw combines three perturbations:
 
-    (a) area weights drawn from a flat Dirichlet(1, ..., 1) (``vary_weights``);
-    (b) every unanswered item imputed by a draw from that indicator's observed answers
-        in the other assessed localities (``impute``);
-    (c) an aggregation rule drawn with equal probability from ``rules`` ("area":
-        weighted arithmetic mean of areas; "geometric": weighted geometric mean of
-        areas, shifted by one point; "indicator": mean of all indicators, which ignores
-        the area weights).
+def hot_deck_donors(result: IndexResult, n_donors: int = N_DONORS) -> dict[tuple[int, int], np.ndarray]:
+    """Donor towns of each unanswered item: the ``n_donors`` towns nearest to the town
+    that answered that indicator.
 
-    Ranks (1 = best, ties "min") are computed among the localities that have a default
-    overall score; localities missing by the rule are not ranked here either.
-    Deterministic for a given ``seed``.
+    Distance between two towns = mean absolute difference of their scores over the
+    indicators both answered (towns with no indicator in common are farthest); ties in
+    distance are broken by locality order. Keys are (town row, indicator column) of
+    ``result.indicator_scores``; values the donor rows, nearest first."""
+    x = result.indicator_scores.to_numpy()
+    ans = ~np.isnan(x)
+    filled = np.where(ans, x, 0.0)
+    both = ans.astype(float) @ ans.T.astype(float)
+    # sum |a - b| over common items, via one pass per indicator (few indicators, many towns)
+    dist_sum = np.zeros((x.shape[0], x.shape[0]))
+    for j in range(x.shape[1]):
+        col, ok = filled[:, j], ans[:, j].astype(float)
+        dist_sum += np.abs(col[:, None] - col[None, :]) * ok[:, None] * ok[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dist = np.where(both > 0, dist_sum / np.maximum(both, 1), np.inf)
+    np.fill_diagonal(dist, np.inf)
+    dist = np.round(dist, TIE_DECIMALS)
+    donors = {}
+    for i, j in np.argwhere(~ans):
+        pool = np.flatnonzero(ans[:, j])
+        pool = pool[pool != i]
+        if pool.size == 0:
+            raise ValueError(f"Cannot impute indicator {result.indicator_scores.columns[j]!r}: no other "
+                             "locality answered it.")
+        order = np.lexsort((pool, dist[i, pool]))
+        donors[(int(i), int(j))] = pool[order[:n_donors]]
+    return donors
+
+
+@dataclass
+class _Prepared:
+    ids: pd.Index
+    areas: list[str]
+    lo: np.ndarray          # towns x areas: sum of min(score, 50) over answered items
+    hi: np.ndarray          # towns x areas: sum of max(score - 50, 0) over answered items
+    n_obs: np.ndarray       # towns x areas: answered items
+    share: np.ndarray       # towns x areas: answered share
+    hole_lo: np.ndarray     # realisations x towns x areas
+    hole_hi: np.ndarray
+    hole_n: np.ndarray      # towns x areas: unanswered items
+    nominal: np.ndarray     # unit-cube input of the nominal assumptions
+    point: pd.Series
+    n_holes: int
+
+
+def _prepare(result: IndexResult, rng: np.random.Generator, n_realisations: int = N_REALISATIONS) -> _Prepared:
+    keep = result.overall.notna().to_numpy()
+    if keep.sum() < 2:
+        raise ValueError("The uncertainty analysis needs at least two localities with an overall score.")
+    full = result.indicator_scores.to_numpy()
+    areas = result.areas
+    member = _membership(result.indicators["area"].to_numpy(dtype=object), areas)
+    ans = ~np.isnan(full)
+    lo = np.where(ans, np.minimum(full, 50.0), 0.0) @ member
+    hi = np.where(ans, np.maximum(full - 50.0, 0.0), 0.0) @ member
+    n_obs = ans.astype(float) @ member
+    share = n_obs / member.sum(axis=0)[None, :]
+    holes = np.argwhere(~ans)
+    holes = holes[keep[holes[:, 0]]]
+    donors = hot_deck_donors(result) if len(holes) else {}
+    area_of = member.argmax(axis=1)
+    n_all = full.shape[0]
+    hole_lo = np.zeros((n_realisations, n_all, len(areas)))
+    hole_hi = np.zeros_like(hole_lo)
+    hole_n = np.zeros((n_all, len(areas)))
+    for i, j in holes:
+        pool = donors[(int(i), int(j))]
+        values = full[pool[rng.integers(0, pool.size, size=n_realisations)], j]
+        a = area_of[j]
+        hole_lo[:, i, a] += np.minimum(values, 50.0)
+        hole_hi[:, i, a] += np.maximum(values - 50.0, 0.0)
+        hole_n[i, a] += 1
+    k = len(areas)
+    nominal = np.concatenate([np.full(k, 0.5), [0.0, 0.0, (THRESHOLDS.index(2 / 3) + 0.5) / len(THRESHOLDS), 0.5]])
+    if not np.isclose(result.min_answered_share, 2 / 3):
+        nominal[k + 2] = float(np.argmin(np.abs(np.asarray(THRESHOLDS) - result.min_answered_share)) + 0.5) / 3
+    return _Prepared(ids=pd.Index(np.asarray(result.overall.index)[keep], name="locality_id"), areas=areas,
+                     lo=lo[keep], hi=hi[keep], n_obs=n_obs[keep], share=share[keep], hole_lo=hole_lo[:, keep],
+                     hole_hi=hole_hi[:, keep], hole_n=hole_n[keep], nominal=nominal, point=result.overall[keep],
+                     n_holes=int(len(holes)))
+
+
+def _decode(u: np.ndarray, n_areas: int, n_realisations: int) -> dict[str, np.ndarray]:
+    """Factor values from unit-cube inputs (one row per draw)."""
+    w = (1.0 + WEIGHT_SPREAD * (2.0 * u[:, :n_areas] - 1.0)) / n_areas
+    w = w / w.sum(axis=1, keepdims=True)
+    ua, ui, ut, um = (np.clip(u[:, n_areas + c], 0.0, 1.0 - 1e-12) for c in range(4))
+    agg = np.floor(ua * len(AGGREGATIONS)).astype(int)
+    within = ua * len(AGGREGATIONS) - agg
+    lo_s, hi_s = np.log10(GEOMETRIC_SHIFT[0]), np.log10(GEOMETRIC_SHIFT[1])
+    shift = 10.0 ** (lo_s + within * (hi_s - lo_s))
+    left_out = np.floor(within * n_areas).astype(int)
+    hot = ui >= 0.5
+    realisation = np.floor((ui * 2 - hot) * n_realisations).astype(int)
+    threshold = np.asarray(THRESHOLDS)[np.floor(ut * len(THRESHOLDS)).astype(int)]
+    middle = MIDDLE_RANGE[0] + um * (MIDDLE_RANGE[1] - MIDDLE_RANGE[0])
+    return {"weights": w, "aggregation": agg, "shift": shift, "left_out": left_out, "hot_deck": hot,
+            "realisation": realisation, "threshold": threshold, "middle": middle}
+
+
+def _evaluate(prep: _Prepared, u: np.ndarray, block: int = 1000) -> tuple[np.ndarray, dict]:
+    """Overall scores (draws x towns) for unit-cube inputs ``u``."""
+    k = len(prep.areas)
+    f = _decode(u, k, prep.hole_lo.shape[0])
+    n_draws, n_loc = len(u), len(prep.ids)
+    out = np.empty((n_draws, n_loc))
+    for start in range(0, n_draws, block):
+        s = slice(start, min(n_draws, start + block))
+        m = f["middle"][s][:, None, None]
+        fill = f["hot_deck"][s][:, None, None] | (prep.share[None] < f["threshold"][s][:, None, None] - _EPS)
+        r = f["realisation"][s]
+        lo = prep.lo[None] + fill * prep.hole_lo[r]
+        hi = prep.hi[None] + fill * prep.hole_hi[r]
+        cnt = prep.n_obs[None] + fill * prep.hole_n[None]
+        area = (m / 50.0 * lo + (100.0 - m) / 50.0 * hi) / cnt
+        w = f["weights"][s]
+        agg = f["aggregation"][s]
+        arith = np.einsum("dla,da->dl", area, w)
+        shift = f["shift"][s][:, None, None]
+        geo = np.exp(np.einsum("dla,da->dl", np.log(area + shift), w)) - shift[:, :, 0]
+        w_loo = w.copy()
+        w_loo[np.arange(len(w_loo)), f["left_out"][s]] = 0.0
+        w_loo /= w_loo.sum(axis=1, keepdims=True)
+        loo = np.einsum("dla,da->dl", area, w_loo)
+        a = agg[:, None]
+        out[s] = np.where(a == 0, arith, np.where(a == 1, geo, loo))
+    return out, f
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """Ranks within each draw (1 = best, ties share the best rank) on tie-rounded scores."""
+    return stats.rankdata(-np.round(scores, TIE_DECIMALS), method="min", axis=1).astype(np.int32)
+
+
+def _design(prep: _Prepared, u: np.ndarray, factors: list[str]) -> np.ndarray:
+    """Hold the factors not in ``factors`` at their nominal value."""
+    k = len(prep.areas)
+    cols = {"weights": list(range(k)), "aggregation": [k], "imputation": [k + 1], "threshold": [k + 2],
+            "middle": [k + 3]}
+    fixed = [c for f in FACTORS if f not in factors for c in cols[f]]
+    u = np.array(u, dtype=float)
+    u[:, fixed] = prep.nominal[fixed]
+    return u
+
+
+def _mc_result(prep: _Prepared, u: np.ndarray, seed: int, settings: dict, scores: np.ndarray | None = None,
+               ranks: np.ndarray | None = None) -> MonteCarloResult:
+    f = _decode(u, len(prep.areas), prep.hole_lo.shape[0])
+    if scores is None:
+        scores = _evaluate(prep, u)[0]
+    if ranks is None:
+        ranks = _ranks(scores)
+    draws = pd.RangeIndex(len(u), name="draw")
+    agg = np.asarray(AGGREGATIONS, dtype=object)[f["aggregation"]]
+    factors = pd.DataFrame({
+        "aggregation": agg,
+        "geometric_shift": np.where(f["aggregation"] == 1, f["shift"], np.nan),
+        "left_out_area": np.where(f["aggregation"] == 2, np.asarray(prep.areas, dtype=object)[f["left_out"]], None),
+        "imputation": np.where(f["hot_deck"], "hot_deck", "point_rule"),
+        "realisation": f["realisation"],
+        "threshold": f["threshold"],
+        "middle": f["middle"],
+    }, index=draws)
+    return MonteCarloResult(
+        ranks=pd.DataFrame(ranks, index=draws, columns=prep.ids),
+        scores=pd.DataFrame(scores, index=draws, columns=prep.ids),
+        rules=pd.Series(agg, index=draws, name="aggregation"),
+        weights=pd.DataFrame(f["weights"], index=draws, columns=pd.Index(prep.areas, name="area")),
+        point=prep.point, seed=int(seed), n_imputed=prep.n_holes, settings=settings, factors=factors, design=u)
+
+
+def monte_carlo(result_or_inputs, n_draws: int = 10_000, seed: int = DEFAULT_SEED,
+                factors: Sequence[str] = FACTORS) -> MonteCarloResult:
+    """Uncertainty analysis of the ranking (OECD/JRC handbook; COINr's practice).
+
+    Each draw sets every factor in ``factors`` independently (the others stay nominal):
+
+    * **weights**: each area weight uniform within +-25% (:data:`WEIGHT_SPREAD`) of the
+      nominal equal weight, then rescaled to sum to 1;
+    * **aggregation** (equally likely): the arithmetic mean of the areas (nominal); a
+      geometric mean of the shifted area scores, exp(sum w log(s + c)) - c, with the
+      shift c log-uniform in 0.1-10 points (:data:`GEOMETRIC_SHIFT`); or the arithmetic
+      mean leaving one area out (each area equally likely);
+    * **imputation** (equally likely): the point rule (an area's unanswered items are
+      left out, i.e. the area is the mean of the town's own answers in it: nominal), or a
+      hot-deck: each unanswered item takes the answer of one of the
+      :data:`N_DONORS` towns most similar to the town (:func:`hot_deck_donors`) that
+      answered it, one of :data:`N_REALISATIONS` realisations drawn once;
+    * **threshold**: answered-share threshold 1/2, 2/3 (nominal) or 5/6; an area
+      answered below the threshold is completed by the hot-deck whatever the
+      imputation factor (under the point rule it would have no score);
+    * **middle**: the middle answer scores uniformly 25-75 points (nominal 50); other
+      scores move piecewise linearly (0 and 100 stay).
+
+    At the nominal values every town gets its published score. The ranked towns are
+    those with a published overall score, in every draw; ranks (1 = best, ties share
+    the best rank) are taken on scores rounded to ``TIE_DECIMALS``. Deterministic for a
+    given ``seed``.
     """
     result = _as_result(result_or_inputs)
     if int(n_draws) < 1:
         raise ValueError(f"n_draws must be at least 1, got {n_draws!r}.")
-    rules = list(rules)
-    unknown = [r for r in rules if r not in RULES]
-    if not rules or unknown:
-        raise ValueError(f"rules must be a non-empty subset of {RULES}; unknown: {unknown}.")
-    n_draws = int(n_draws)
-    keep = result.overall.notna().to_numpy()
-    if keep.sum() < 2:
-        raise ValueError("Monte Carlo ranking needs at least two localities with an overall score.")
-    full = result.indicator_scores.to_numpy()
-    matrix = full[keep]
-    n_loc, n_ind = matrix.shape
-    areas = result.areas
-    member = _membership(result.indicators["area"].to_numpy(dtype=object), areas)
+    factors = _check_factors(factors)
     rng = np.random.default_rng(seed)
-    weights = rng.dirichlet(np.ones(len(areas)), size=n_draws) if vary_weights else \
-        np.full((n_draws, len(areas)), 1.0 / len(areas))
-    rule_draw = np.asarray(rules, dtype=object)[rng.integers(0, len(rules), size=n_draws)]
-    holes = np.argwhere(np.isnan(matrix))
-    if impute and len(holes):
-        pools = {j: full[~np.isnan(full[:, j]), j] for j in np.unique(holes[:, 1])}
-        empty = [result.indicator_scores.columns[j] for j, pool in pools.items() if pool.size == 0]
-        if empty:
-            raise ValueError(f"Cannot impute indicators nobody answered: {empty}.")
-        fills = np.empty((n_draws, len(holes)))
-        for k, (_, j) in enumerate(holes):
-            fills[:, k] = pools[j][rng.integers(0, pools[j].size, size=n_draws)]
-    scores = np.empty((n_draws, n_loc))
-    block = max(1, int(4e6 // max(1, n_loc * n_ind)))
-    for start in range(0, n_draws, block):
-        stop = min(n_draws, start + block)
-        x = np.broadcast_to(matrix, (stop - start, n_loc, n_ind)).copy()
-        if impute and len(holes):
-            x[:, holes[:, 0], holes[:, 1]] = fills[start:stop]
-        answered = ~np.isnan(x)
-        sums = np.where(answered, x, 0.0) @ member
-        counts = answered.astype(float) @ member
-        area = sums / np.where(counts > 0, counts, 1.0)  # every kept area meets the rule
-        w = weights[start:stop][:, None, :]
-        arith = np.sum(area * w, axis=-1)
-        geo = _geometric(area, w)
-        ind = sums.sum(axis=-1) / counts.sum(axis=-1)
-        r = rule_draw[start:stop][:, None]
-        scores[start:stop] = np.where(r == "area", arith, np.where(r == "geometric", geo, ind))
-    ranks = stats.rankdata(-np.round(scores, TIE_DECIMALS), method="min", axis=1)
-    ids = pd.Index(np.asarray(result.overall.index)[keep], name="locality_id")
-    draws = pd.RangeIndex(n_draws, name="draw")
-    return MonteCarloResult(
-        ranks=pd.DataFrame(ranks.astype(int), index=draws, columns=ids),
-        scores=pd.DataFrame(scores, index=draws, columns=ids),
-        rules=pd.Series(rule_draw, index=draws, name="rule"),
-        weights=pd.DataFrame(weights, index=draws, columns=pd.Index(areas, name="area")),
-        point=result.overall[keep],
-        seed=int(seed),
-        n_imputed=int(len(holes)) if impute else 0,
-        settings={"n_draws": n_draws, "vary_weights": vary_weights, "impute": impute, "rules": rules},
-    )
+    prep = _prepare(result, rng)
+    u = _design(prep, rng.random((int(n_draws), len(prep.areas) + 4)), factors)
+    return _mc_result(prep, u, seed, {"n_draws": int(n_draws), "factors": factors, "design": "Monte Carlo"})
+
+
+def nominal_scores(result: IndexResult) -> pd.Series:
+    """Scores of the ranked towns with every uncertainty factor at its nominal value
+    (equal to the published overall scores; a check of the uncertainty model)."""
+    prep = _prepare(result, np.random.default_rng(0), n_realisations=1)
+    return pd.Series(_evaluate(prep, prep.nominal[None, :])[0][0], index=prep.ids, name="nominal")
 
 
 def rank_intervals(mc: MonteCarloResult, level: float = 0.90) -> pd.DataFrame:
-    """Per locality: point rank (default rule), median Monte Carlo rank and the central
+    """Per locality: point rank (published scores), median Monte Carlo rank and the central
     ``level`` interval of the Monte Carlo ranks (default 5th to 95th percentile; the
     lower bound rounds down and the upper bound up to whole ranks). ``point_inside``
     says whether the point rank lies in the interval. Sorted by point rank."""
@@ -616,7 +792,8 @@ def rank_intervals(mc: MonteCarloResult, level: float = 0.90) -> pd.DataFrame:
     }, index=mc.point.index)
     out["point_inside"] = (out["rank"] >= out["rank_lo"]) & (out["rank"] <= out["rank_hi"])
     out["point_inside"] = out["point_inside"].astype(bool)
-    return out.sort_values(["rank", "score"], ascending=[True, False], kind="stable")
+    order = np.lexsort((np.asarray(out.index, dtype=str), out["rank"].astype(float).to_numpy()))
+    return out.iloc[order]
 
 
 def rank_interval_summary(intervals: pd.DataFrame) -> dict:
@@ -624,7 +801,226 @@ def rank_interval_summary(intervals: pd.DataFrame) -> dict:
     width = (intervals["rank_hi"] - intervals["rank_lo"] + 1).astype(int)
     return {"n": len(intervals), "median_width": float(width.median()), "max_width": int(width.max()),
             "min_width": int(width.min()), "all_point_inside": bool(intervals["point_inside"].all()),
-            "widest_id": str(width.idxmax())}
+            "n_point_outside": int((~intervals["point_inside"]).sum()), "widest_id": str(width.idxmax())}
+
+
+def monte_carlo_error(mc: MonteCarloResult, level: float = 0.90, confidence: float = 0.95) -> pd.DataFrame:
+    """Monte Carlo error of the rank summaries, per locality.
+
+    ``mean_rank_se``: standard error of the mean rank (sd / sqrt(draws)); ``lo_min``,
+    ``lo_max`` (``hi_min``, ``hi_max``): the distribution-free ``confidence`` interval of
+    the lower (upper) endpoint of the ``level`` rank interval, from the order statistics
+    of the draws (binomial normal approximation); ``endpoint_settled`` is True when both
+    endpoint intervals hold a single rank, i.e. more draws would not move the endpoints.
+    ``attrs``: n_draws, max_mean_rank_se, n_unsettled."""
+    ranks = np.sort(mc.ranks.to_numpy(), axis=0)
+    n = ranks.shape[0]
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    tail = (1 - level) / 2
+
+    def order_stat(q: float, side: int) -> np.ndarray:
+        k = n * q + side * z * np.sqrt(n * q * (1 - q))
+        idx = int(np.clip(np.floor(k) if side < 0 else np.ceil(k), 0, n - 1))
+        return ranks[idx]
+
+    out = pd.DataFrame({
+        "mean_rank": ranks.mean(axis=0),
+        "mean_rank_se": ranks.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.nan,
+        "lo_min": order_stat(tail, -1), "lo_max": order_stat(tail, +1),
+        "hi_min": order_stat(1 - tail, -1), "hi_max": order_stat(1 - tail, +1),
+    }, index=mc.ranks.columns)
+    out["endpoint_settled"] = (out["lo_min"] == out["lo_max"]) & (out["hi_min"] == out["hi_max"])
+    out.attrs.update({"n_draws": n, "max_mean_rank_se": float(out["mean_rank_se"].max()),
+                      "n_unsettled": int((~out["endpoint_settled"]).sum())})
+    return out
+
+
+# ----------------------------------------------------------- pairwise order
+def pairwise_order(mc: MonteCarloResult) -> pd.DataFrame:
+    """P(row town ranks above column town): the share of the joint draws in which the
+    row town has a strictly better (smaller) rank. ``P[i, j] + P[j, i]`` is below 1 by
+    the share of draws in which the two are tied. Rows and columns in point-rank order."""
+    ranks = mc.ranks.to_numpy()
+    order = rank(mc.point).index
+    pos = mc.ranks.columns.get_indexer(order)
+    r = ranks[:, pos]
+    n = r.shape[1]
+    p = np.empty((n, n))
+    for i in range(n):
+        p[i] = (r[:, [i]] < r).mean(axis=0)
+    return pd.DataFrame(p, index=pd.Index(order, name="locality_id"), columns=pd.Index(order, name="below"))
+
+
+def firm_order(mc: MonteCarloResult, pairwise: pd.DataFrame | None = None, firm: float = 0.95,
+               level: float = 0.90) -> tuple[pd.DataFrame, dict]:
+    """Per town: the number of towns it ranks above (below) in at least ``firm`` of the
+    draws; and a summary of the pairs whose ``level`` rank intervals overlap: how many
+    of them still keep one order in at least ``firm`` of the draws."""
+    p = pairwise_order(mc) if pairwise is None else pairwise
+    values = p.to_numpy()
+    per = pd.DataFrame({"firmly_above": (values >= firm).sum(axis=1),
+                        "firmly_below": (values.T >= firm).sum(axis=1)}, index=p.index)
+    ri = rank_intervals(mc, level).reindex(p.index)
+    lo, hi = ri["rank_lo"].to_numpy(), ri["rank_hi"].to_numpy()
+    iu = np.triu_indices(len(p), k=1)
+    overlap = (lo[iu[0]] <= hi[iu[1]]) & (lo[iu[1]] <= hi[iu[0]])
+    firm_pair = (values[iu] >= firm) | (values.T[iu] >= firm)
+    summary = {"n_pairs": int(len(iu[0])), "n_firm": int(firm_pair.sum()), "n_overlap": int(overlap.sum()),
+               "n_overlap_firm": int((overlap & firm_pair).sum()), "firm": firm, "level": level,
+               "max_pair_se": float(np.sqrt(values * (1 - values) / len(mc.ranks)).max())}
+    return per, summary
+
+
+# ---------------------------------------------------------- Sobol sensitivity
+@dataclass
+class SensitivityResult:
+    """First-order and total Sobol indices of each factor on each output.
+
+    ``indices``: output, factor, label, S1, S1_lo, S1_hi, ST, ST_lo, ST_hi (bootstrap
+    percentile intervals); ``mc``: the draws of the design (its rows follow Saltelli's
+    scheme, so they are not independent draws); ``n_base``: the base sample size N."""
+
+    indices: pd.DataFrame
+    mc: MonteCarloResult
+    n_base: int
+    factors: list
+    outputs: list
+
+
+MEAN_SHIFT = "mean_abs_rank_shift"
+
+
+def sobol_indices(model, problem: dict, n_base: int = 2048, seed: int = DEFAULT_SEED, num_resamples: int = 200,
+                  level: float = 0.95):
+    """First-order and total Sobol indices of a vector function ``model(X) -> Y`` (rows of
+    X = draws, columns = the inputs of ``problem`` in SALib's form, optionally with
+    ``groups``; Y = draws, or draws x outputs).
+
+    Design: Saltelli's scheme on a scrambled Sobol sequence (SALib ``sample.sobol``,
+    ``n_base * (factors + 2)`` rows). Estimators: SALib's (Saltelli et al. 2010 first
+    order, Jansen total), applied to every output at once on the standardised output.
+    Intervals: percentile bootstrap over the ``n_base`` base rows (``num_resamples``
+    resamples, ``level``), the resampling SALib uses.
+
+    Returns (indices, X, Y): ``indices`` a tidy frame with output (column number of Y),
+    factor, S1, S1_lo, S1_hi, ST, ST_lo, ST_hi."""
+    import warnings
+
+    from SALib.analyze.sobol import first_order, total_order
+    from SALib.sample import sobol as sobol_sample
+
+    if n_base < 2 or n_base & (n_base - 1):
+        raise ValueError(f"n_base must be a power of 2 (Sobol sequence), got {n_base!r}.")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1, got {level!r}.")
+    x = sobol_sample.sample(problem, n_base, calc_second_order=False, scramble=True, seed=seed)
+    y = np.asarray(model(x), dtype=float)
+    y2 = y.reshape(len(x), -1)
+    names = list(dict.fromkeys(problem.get("groups") or problem["names"]))
+    d = len(names)
+    sd = y2.std(axis=0)
+    z = np.where(sd > 0, (y2 - y2.mean(axis=0)) / np.where(sd > 0, sd, 1.0), 0.0)
+    z = z.reshape(n_base, d + 2, -1)
+    a_, b_ = z[:, 0], z[:, d + 1]
+    rng = np.random.default_rng(seed)
+    r = rng.integers(0, n_base, size=(num_resamples, n_base))
+    tail = 100 * (1 - level) / 2
+    est = {key: np.zeros((d, z.shape[2])) for key in ("S1", "S1_lo", "S1_hi", "ST", "ST_lo", "ST_hi")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # constant outputs: SALib returns 0 and warns
+        s1 = np.empty((d, num_resamples, z.shape[2]))
+        st = np.empty_like(s1)
+        for j in range(d):
+            est["S1"][j] = first_order(a_, z[:, 1 + j], b_)
+            est["ST"][j] = total_order(a_, z[:, 1 + j], b_)
+        for c in range(0, num_resamples, 50):
+            rr = r[c:c + 50].T  # n_base x chunk, as SALib indexes its resamples
+            ar, br = a_[rr], b_[rr]
+            for j in range(d):
+                abr = z[:, 1 + j][rr]
+                s1[j, c:c + 50] = first_order(ar, abr, br)
+                st[j, c:c + 50] = total_order(ar, abr, br)
+        est["S1_lo"], est["S1_hi"] = np.percentile(s1, [tail, 100 - tail], axis=1)
+        est["ST_lo"], est["ST_hi"] = np.percentile(st, [tail, 100 - tail], axis=1)
+    rows = [{"output": c, "factor": name, **{key: float(v[k, c]) for key, v in est.items()}}
+            for c in range(z.shape[2]) for k, name in enumerate(names)]
+    return pd.DataFrame(rows), x, y
+
+
+def sensitivity(result_or_inputs, n_base: int = 2048, seed: int = DEFAULT_SEED, factors: Sequence[str] = FACTORS,
+                num_resamples: int = 200, level: float = 0.95) -> SensitivityResult:
+    """Variance-based (Sobol) sensitivity of the ranking to the factors of :func:`monte_carlo`.
+
+    The factors are grouped (the area weights form one group), sampled with Saltelli's
+    design of ``n_base * (factors + 2)`` draws, and each output is analysed with SALib:
+    every ranked town's rank, and the mean absolute rank shift (mean over towns of
+    |draw rank - published rank|). First-order index S1: the share of the output's
+    variance due to the factor alone; total index ST: including its interactions.
+    Intervals: bootstrap percentiles over the base samples (``level``)."""
+    result = _as_result(result_or_inputs)
+    factors = _check_factors(factors)
+    if not factors:
+        raise ValueError("The sensitivity analysis needs at least one factor.")
+    rng = np.random.default_rng(seed)
+    prep = _prepare(result, rng)
+    k = len(prep.areas)
+    names = [f"w_{a}" for a in prep.areas] + ["aggregation", "imputation", "threshold", "middle"]
+    groups = ["weights"] * k + ["aggregation", "imputation", "threshold", "middle"]
+    use = [c for c, g in enumerate(groups) if g in factors]
+    problem = {"num_vars": len(use), "names": [names[c] for c in use], "bounds": [[0.0, 1.0]] * len(use),
+               "groups": [groups[c] for c in use]}
+    point_rank = rank(prep.point)["rank"].reindex(prep.ids).to_numpy(dtype=float)
+    store = {}
+
+    def model(x: np.ndarray) -> np.ndarray:
+        u = np.tile(prep.nominal, (len(x), 1))
+        u[:, use] = x
+        store["u"] = u
+        scores, _ = _evaluate(prep, u)
+        ranks = _ranks(scores)
+        store["scores"], store["ranks"] = scores, ranks
+        return np.column_stack([ranks, np.abs(ranks - point_rank[None, :]).mean(axis=1)])
+
+    idx, _, y = sobol_indices(model, problem, n_base=n_base, seed=seed, num_resamples=num_resamples, level=level)
+    outputs = list(prep.ids) + [MEAN_SHIFT]
+    idx["output"] = np.asarray(outputs, dtype=object)[idx["output"].to_numpy()]
+    idx.insert(2, "label", idx["factor"].map(FACTOR_LABELS))
+    mc = _mc_result(prep, store["u"], seed, {"n_draws": len(store["u"]), "factors": factors,
+                                             "design": "Saltelli", "n_base": n_base},
+                    scores=store["scores"], ranks=store["ranks"])
+    return SensitivityResult(indices=idx, mc=mc, n_base=n_base, factors=factors, outputs=outputs)
+
+
+def sensitivity_summary(sa: SensitivityResult) -> pd.DataFrame:
+    """Per factor: its Sobol indices on the mean absolute rank shift (with intervals), and
+    the median over towns of its first-order and total indices on the town's rank;
+    sorted by the total index on the mean shift (tie-rounded), largest first."""
+    idx = sa.indices
+    shift = idx[idx["output"] == MEAN_SHIFT].set_index("factor")
+    towns = idx[idx["output"] != MEAN_SHIFT].groupby("factor")[["S1", "ST"]].median()
+    out = shift[["label", "S1", "S1_lo", "S1_hi", "ST", "ST_lo", "ST_hi"]].join(
+        towns.rename(columns={"S1": "town_S1_median", "ST": "town_ST_median"}))
+    out["_key"] = out["ST"].round(6)
+    out = out.sort_values(["_key", "label"], ascending=[False, True], kind="stable").drop(columns="_key")
+    return out.reset_index()
+
+
+def sensitivity_verdict(summary: pd.DataFrame) -> str:
+    """One sentence naming the assumption that drives the rank uncertainty, from the
+    total Sobol indices on the mean absolute rank shift and their intervals."""
+    top = summary.iloc[0]
+    lead = str(top["label"]).lower()
+    verb = "matter" if top["factor"] == "weights" else "matters"
+    if len(summary) == 1:
+        return f"The {lead} {verb} for the rank uncertainty: it is the only assumption varied."
+    nxt = summary.iloc[1]
+    if top["ST_lo"] > nxt["ST_hi"]:
+        return (f"Of the assumptions varied, the {lead} {verb} most for the rank uncertainty: its total "
+                f"Sobol index is the largest, and its interval lies above that of the next assumption "
+                f"({str(nxt['label']).lower()}).")
+    return (f"The {lead} and the {str(nxt['label']).lower()} matter most for the rank uncertainty: their total "
+            "Sobol indices are the largest, and their intervals overlap, so these draws do not say which of "
+            "the two matters more.")
 
 
 # ------------------------------------------------------------------ reliability
