@@ -395,14 +395,36 @@ def missing_summary(result: IndexResult) -> dict:
     }
 
 
-def overall_summary(result: IndexResult) -> dict:
-    """Range and mean (95% t-interval) of the overall scores of the ranked localities."""
+def overall_summary(result: IndexResult, countries: pd.Series | None = None) -> dict:
+    """Range and mean of the overall scores of the ranked localities, with a 95% interval
+    that stays within 0-100 (:func:`bounded_mean_ci`). With ``countries`` (locality_id ->
+    country) the interval is cluster-robust over countries with G - 1 degrees of freedom."""
     s = result.overall.dropna()
     if s.empty:
         raise ValueError("No locality has an overall score.")
-    mean, lo, hi = _t_ci(s.to_numpy())
+    clusters = None
+    if countries is not None:
+        clusters = countries.reindex(s.index)
+        if clusters.isna().any():
+            raise ValueError(f"countries: no country for {list(s.index[clusters.isna().to_numpy()][:10])}.")
+    ci = bounded_mean_ci(s.to_numpy(), None if clusters is None else clusters.to_numpy())
     return {"n": len(s), "min": float(s.min()), "max": float(s.max()), "min_id": str(s.idxmin()),
-            "max_id": str(s.idxmax()), "mean": mean, "ci_lo": lo, "ci_hi": hi, "sd": float(s.std(ddof=1))}
+            "max_id": str(s.idxmax()), "mean": ci["mean"], "ci_lo": ci["ci_lo"], "ci_hi": ci["ci_hi"],
+            "ci_method": ci["method"], "sd": float(s.std(ddof=1)),
+            "n_clusters": int(clusters.nunique()) if clusters is not None else None}
+
+
+def town_countries(result: IndexResult, localities: pd.DataFrame | None = None) -> pd.Series:
+    """Country of each assessed locality (index locality_id)."""
+    from . import data
+
+    loc = data.load("localities") if localities is None else localities
+    _require_columns(loc, ["locality_id", "country"], "localities")
+    c = loc.set_index(loc["locality_id"].astype(str))["country"].astype(str)
+    missing = [i for i in result.localities if i not in c.index]
+    if missing:
+        raise ValueError(f"localities: no row for the assessed localities {missing[:10]}.")
+    return c.reindex(result.localities).rename("country")
 
 
 # --------------------------------------------------------------------- ranking
@@ -615,7 +637,7 @@ def _prepare(result: IndexResult, rng: np.random.Generator, n_realisations: int 
     share = n_obs / member.sum(axis=0)[None, :]
     holes = np.argwhere(~ans)
     holes = holes[keep[holes[:, 0]]]
-    donors = hot_deck_donors(result) if len(holes) else {}
+    donors = hot_deck_donors(result, n_donors=N_DONORS) if len(holes) else {}
     area_of = member.argmax(axis=1)
     n_all = full.shape[0]
     hole_lo = np.zeros((n_realisations, n_all, len(areas)))
@@ -1024,22 +1046,33 @@ def sensitivity_verdict(summary: pd.DataFrame) -> str:
 
 
 # ------------------------------------------------------------------ reliability
-def cronbach_alpha(items: pd.DataFrame) -> float:
+def cronbach_alpha(items: pd.DataFrame, missing: str = "complete") -> float:
     """Cronbach's alpha of ``items`` (rows = localities, columns = indicators of one area).
 
     alpha = k / (k - 1) * (1 - sum of item variances / variance of the total), with
-    sample variances (ddof = 1). Rule for missing values: complete cases only (rows with
-    any missing item are left out of the computation). Returns NaN when the total score
-    does not vary. Raises ValueError for fewer than 2 items or 2 complete rows, or
-    non-numeric items.
+    sample variances (ddof = 1). Rule for missing values: ``"complete"`` uses complete
+    cases only (rows with any missing item are left out); ``"pairwise"`` uses every row,
+    each variance and covariance on the rows where both items are answered (the total's
+    variance is the sum of the item covariance matrix). Returns NaN when the total score
+    does not vary. Raises ValueError for fewer than 2 items or 2 complete rows
+    (``"complete"``) or an item pair answered together fewer than 2 times (``"pairwise"``),
+    or non-numeric items.
     """
     if not isinstance(items, pd.DataFrame):
         raise TypeError(f"items must be a DataFrame (rows = localities, columns = items), got {type(items).__name__}.")
+    if missing not in ("complete", "pairwise"):
+        raise ValueError(f"missing must be 'complete' or 'pairwise', got {missing!r}.")
     if items.shape[1] < 2:
         raise ValueError(f"Cronbach's alpha needs at least 2 items (columns); got {items.shape[1]}.")
     nonnum = [c for c in items.columns if not pd.api.types.is_numeric_dtype(items[c])]
     if nonnum:
         raise ValueError(f"items must be numeric; non-numeric columns: {nonnum}.")
+    if missing == "pairwise":
+        cov = _pairwise_cov(items.astype(float).to_numpy()[None])[0]
+        if np.isnan(cov).any():
+            raise ValueError("Cronbach's alpha (pairwise) needs every pair of items answered together at least "
+                             "twice.")
+        return _alpha_from_cov(cov[None])[0]
     x = items.astype(float).dropna().to_numpy()
     if x.shape[0] < 2:
         raise ValueError(f"Cronbach's alpha needs at least 2 complete rows; got {x.shape[0]}.")
@@ -1050,16 +1083,55 @@ def cronbach_alpha(items: pd.DataFrame) -> float:
     return float(k / (k - 1) * (1 - x.var(axis=0, ddof=1).sum() / total_var))
 
 
-def alpha_by_area(result: IndexResult) -> pd.DataFrame:
-    """Cronbach's alpha of each area's indicators across localities (complete cases)."""
+def _pairwise_cov(x: np.ndarray) -> np.ndarray:
+    """Pairwise-complete sample covariance matrices of a stack of data sets (b x n x k)."""
+    ok = ~np.isnan(x)
+    v = np.where(ok, x, 0.0)
+    m = ok.astype(float)
+    n_ij = np.einsum("bni,bnj->bij", m, m)
+    s_i = np.einsum("bni,bnj->bij", v, m)          # sum of x_i over rows where j is answered too
+    s_ij = np.einsum("bni,bnj->bij", v, v)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = (s_ij - s_i * np.swapaxes(s_i, 1, 2) / n_ij) / (n_ij - 1)
+    return np.where(n_ij >= 2, cov, np.nan)
+
+
+def _alpha_from_cov(cov: np.ndarray) -> np.ndarray:
+    k = cov.shape[-1]
+    total = cov.sum(axis=(1, 2))
+    trace = np.trace(cov, axis1=1, axis2=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, k / (k - 1) * (1 - trace / total), np.nan)
+
+
+def alpha_by_area(result: IndexResult, n_boot: int = 2000, seed: int = DEFAULT_SEED,
+                  level: float = 0.95) -> pd.DataFrame:
+    """Cronbach's alpha of each area's indicators across all assessed localities.
+
+    Every town enters (pairwise-complete covariances, :func:`cronbach_alpha` with
+    ``missing="pairwise"``); the interval is a percentile bootstrap over towns
+    (``n_boot`` resamples). ``alpha_complete`` is the complete-case alpha for comparison
+    and ``complete_localities`` its number of towns. Alpha assumes reflective indicators
+    (items that measure one underlying trait); policy indicators are formative (each is
+    a distinct measure that defines the area), so a low alpha does not make an area score
+    wrong: it says the area's measures are not interchangeable."""
+    rng = np.random.default_rng(seed)
+    tail = 100 * (1 - level) / 2
     rows = []
+    n = len(result.localities)
+    boot = rng.integers(0, n, size=(n_boot, n))
     for area in result.areas:
         cols = result.indicators.index[result.indicators["area"] == area]
         items = result.indicator_scores[cols]
+        x = items.to_numpy()
         complete = int(items.notna().all(axis=1).sum())
-        alpha = cronbach_alpha(items) if complete >= 2 and len(cols) >= 2 else float("nan")
+        alpha_c = cronbach_alpha(items) if complete >= 2 and len(cols) >= 2 else float("nan")
+        alpha = float(_alpha_from_cov(_pairwise_cov(x[None]))[0]) if len(cols) >= 2 else float("nan")
+        draws = _alpha_from_cov(_pairwise_cov(x[boot])) if len(cols) >= 2 else np.full(n_boot, np.nan)
+        lo, hi = np.nanpercentile(draws, [tail, 100 - tail]) if np.isfinite(draws).any() else (np.nan, np.nan)
         rows.append({"area": area, "label": AREA_LABELS.get(area, area), "indicators": len(cols),
-                     "complete_localities": complete, "alpha": alpha})
+                     "localities": int(items.notna().any(axis=1).sum()), "alpha": alpha, "ci_lo": float(lo),
+                     "ci_hi": float(hi), "complete_localities": complete, "alpha_complete": alpha_c})
     return pd.DataFrame(rows)
 
 
@@ -1073,6 +1145,213 @@ def correlation_summary(corr: pd.DataFrame) -> dict:
     """Smallest, median and largest correlation between two different areas."""
     values = corr.to_numpy()[np.triu_indices(len(corr), k=1)]
     return {"min": float(np.nanmin(values)), "median": float(np.nanmedian(values)), "max": float(np.nanmax(values))}
+
+
+def principal_components(result: IndexResult) -> pd.DataFrame:
+    """Principal components of the area scores of the ranked towns (correlation matrix):
+    component, eigenvalue, share of variance, cumulative share, and the loadings of each
+    area (columns named by area; the sign makes the loadings sum to a positive number).
+    ``attrs["n_above_one"]``: components with an eigenvalue above 1 (Kaiser rule)."""
+    x = result.area_scores[result.overall.notna()].to_numpy()
+    if len(x) < 3:
+        raise ValueError("Principal components need at least three ranked towns.")
+    corr = np.corrcoef(x, rowvar=False)
+    values, vectors = np.linalg.eigh(corr)
+    order = np.argsort(-np.round(values, TIE_DECIMALS), kind="stable")
+    values, vectors = values[order], vectors[:, order]
+    vectors = vectors * np.where(vectors.sum(axis=0) < 0, -1.0, 1.0)
+    out = pd.DataFrame(vectors.T, columns=result.areas)
+    out.insert(0, "component", np.arange(1, len(values) + 1))
+    out.insert(1, "eigenvalue", values)
+    out.insert(2, "share", values / values.sum())
+    out.insert(3, "cumulative_share", np.cumsum(values) / values.sum())
+    out.attrs["n_above_one"] = int((np.round(values, TIE_DECIMALS) > 1).sum())
+    out.attrs["n"] = len(x)
+    return out
+
+
+def area_index_correlations(result: IndexResult) -> pd.DataFrame:
+    """How much each area actually drives the overall score (COINr's check of
+    "effective weights"): Pearson r of the area with the overall score, r with the
+    mean of the other areas (area-rest), and the area's share of the squared
+    correlations (r^2 / sum r^2), beside its nominal weight. Ranked towns only."""
+    a = result.area_scores[result.overall.notna()]
+    overall = result.overall.dropna()
+    rows = []
+    for area in a.columns:
+        rest = a.drop(columns=area).mean(axis=1)
+        rows.append({"area": area, "label": AREA_LABELS.get(area, area),
+                     "r_index": float(np.corrcoef(a[area], overall)[0, 1]),
+                     "r_rest": float(np.corrcoef(a[area], rest)[0, 1])})
+    out = pd.DataFrame(rows)
+    r2 = out["r_index"] ** 2
+    out["effective_share"] = r2 / r2.sum()
+    out["nominal_weight"] = 1.0 / len(out)
+    return out
+
+
+def item_rest_correlations(result: IndexResult) -> pd.DataFrame:
+    """Item-rest correlation of each indicator: Pearson r between the indicator and the
+    mean of the other answered indicators of its area, over the towns that answered the
+    indicator and at least one other of its area. NaN when either side does not vary."""
+    rows = []
+    x = result.indicator_scores
+    for area in result.areas:
+        cols = list(result.indicators.index[result.indicators["area"] == area])
+        for col in cols:
+            rest = x[[c for c in cols if c != col]].mean(axis=1)
+            ok = x[col].notna() & rest.notna()
+            a, b = x.loc[ok, col].to_numpy(), rest[ok].to_numpy()
+            r = float(np.corrcoef(a, b)[0, 1]) if ok.sum() > 2 and a.std() > 0 and b.std() > 0 else float("nan")
+            rows.append({"indicator_id": col, "area": area, "label": AREA_LABELS.get(area, area),
+                         "n": int(ok.sum()), "r_rest": r})
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------ country-aware inference
+def p_text(p: float) -> str:
+    """A p-value for prose with honest precision: "< 0.001" below 0.001, three decimals
+    below 0.1 ("= 0.003", "= 0.020"), otherwise two ("= 0.41"). The relation sign is included."""
+    if not (0 <= p <= 1):
+        raise ValueError(f"A p-value lies between 0 and 1, got {p!r}.")
+    if p < 0.001:
+        return "< 0.001"
+    return f"= {p:.3f}" if p < 0.0995 else f"= {p:.2f}"
+
+
+def _cluster_codes(clusters) -> np.ndarray:
+    codes, _ = pd.factorize(pd.Series(np.asarray(clusters, dtype=object)).astype(str))
+    return codes
+
+
+def bounded_mean_ci(values, clusters=None, level: float = 0.95, lower: float = 0.0,
+                    upper: float = 100.0) -> dict:
+    """Mean of scores bounded by ``lower``-``upper`` with an interval that stays inside
+    the scale by construction: a t interval on the logit of the rescaled mean (delta
+    method), transformed back.
+
+    Without ``clusters`` the standard error is the usual one with n - 1 degrees of
+    freedom. With ``clusters`` (e.g. the country of each town) it is cluster-robust
+    (CR1: sum over clusters of the squared sums of deviations, times G / (G - 1)) with
+    G - 1 degrees of freedom, so towns of one country count as correlated. A mean at a
+    bound, or without spread, gets the degenerate interval [mean, mean]."""
+    y = np.asarray(values, dtype=float)
+    if y.size == 0 or np.isnan(y).any():
+        raise ValueError("bounded_mean_ci needs at least one value and no missing values.")
+    if (y < lower).any() or (y > upper).any():
+        raise ValueError(f"bounded_mean_ci: values must lie in [{lower}, {upper}].")
+    n, mean = y.size, float(y.mean())
+    if clusters is None:
+        df = n - 1
+        se = float(y.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+        method = f"t ({df} df), logit scale"
+    else:
+        g = _cluster_codes(clusters)
+        if len(g) != n:
+            raise ValueError("bounded_mean_ci: clusters must have one entry per value.")
+        n_g = int(g.max()) + 1
+        df = n_g - 1
+        sums = np.bincount(g, weights=y - mean, minlength=n_g)
+        se = float(np.sqrt(n_g / (n_g - 1) * np.sum(sums ** 2)) / n) if n_g > 1 else np.nan
+        method = f"cluster-robust t ({df} df, {n_g} clusters), logit scale"
+    out = {"mean": mean, "n": n, "df": df, "se": se, "method": method}
+    p = (mean - lower) / (upper - lower)
+    if df < 1 or not np.isfinite(se):
+        return out | {"ci_lo": np.nan, "ci_hi": np.nan}
+    if se == 0 or p <= 0 or p >= 1:
+        return out | {"ci_lo": mean, "ci_hi": mean}
+    q = stats.t.ppf(0.5 + level / 2, df)
+    half = q * se / (upper - lower) / (p * (1 - p))
+    centre = np.log(p / (1 - p))
+    lo, hi = (lower + (upper - lower) / (1 + np.exp(-(centre + s * half))) for s in (-1, 1))
+    return out | {"ci_lo": float(lo), "ci_hi": float(hi)}
+
+
+def _ols_cluster(y: np.ndarray, x: np.ndarray, clusters: np.ndarray, column: int, level: float = 0.95) -> dict:
+    """OLS coefficient ``column`` with CR1 cluster-robust SE and t(G - 1) inference."""
+    import statsmodels.api as sm
+
+    g = _cluster_codes(clusters)
+    fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": g, "df_correction": True}, use_t=True)
+    n_g = int(g.max()) + 1
+    est, se = float(fit.params[column]), float(fit.bse[column])
+    q = stats.t.ppf(0.5 + level / 2, n_g - 1)
+    t = est / se
+    return {"estimate": est, "se": se, "ci_lo": est - q * se, "ci_hi": est + q * se, "t": t,
+            "p": float(2 * stats.t.sf(abs(t), n_g - 1)), "df": n_g - 1}
+
+
+WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
+
+
+def wild_cluster_bootstrap(y, x, clusters, column: int, n_boot: int = 9999, seed: int = DEFAULT_SEED) -> dict:
+    """Wild cluster restricted bootstrap (WCR; Cameron, Gelbach and Miller 2008; Webb's
+    six-point weights for few clusters, MacKinnon and Webb) of H0: coefficient
+    ``column`` = 0 in the OLS of ``y`` on ``x``.
+
+    The model is refitted without the column (the null imposed), its residuals are
+    multiplied by one Webb weight per cluster, and the CR1 cluster-robust t statistic is
+    recomputed in each of ``n_boot`` samples. p = share of bootstrap |t| at least the
+    observed |t| (symmetric). Returns t, p, n_boot, n_clusters."""
+    y = np.asarray(y, dtype=float)
+    x = np.asarray(x, dtype=float)
+    g = _cluster_codes(clusters)
+    n, k = x.shape
+    n_g = int(g.max()) + 1
+    if n_g < 2:
+        raise ValueError("A wild cluster bootstrap needs at least two clusters.")
+    member = np.zeros((n_g, n))
+    member[g, np.arange(n)] = 1.0
+    xtx_inv = np.linalg.inv(x.T @ x)
+    a = xtx_inv[column]
+    c = n_g / (n_g - 1) * (n - 1) / (n - k)
+
+    def t_stats(ys: np.ndarray) -> np.ndarray:  # ys: n x B
+        beta = xtx_inv @ (x.T @ ys)
+        resid = ys - x @ beta
+        s = member @ ((x @ a)[:, None] * resid)   # G x B: a' X_g' u_g
+        return beta[column] / np.sqrt(c * np.sum(s ** 2, axis=0))
+
+    t_obs = float(t_stats(y[:, None])[0])
+    xr = np.delete(x, column, axis=1)
+    beta_r = np.linalg.lstsq(xr, y, rcond=None)[0]
+    fitted, resid = xr @ beta_r, y - xr @ beta_r
+    rng = np.random.default_rng(seed)
+    t_star = np.empty(n_boot)
+    for start in range(0, n_boot, 2000):
+        b = min(n_boot, start + 2000) - start
+        w = WEBB[rng.integers(0, 6, size=(n_g, b))][g]
+        t_star[start:start + b] = t_stats(fitted[:, None] + resid[:, None] * w)
+    p = float((np.sum(np.abs(t_star) >= abs(t_obs) - 1e-12) + 1) / (n_boot + 1))
+    return {"t": t_obs, "p": p, "n_boot": int(n_boot), "n_clusters": n_g}
+
+
+def ranked_only(result: IndexResult) -> IndexResult:
+    """The same scores restricted to the ranked towns (those with an overall score), for
+    comparisons that leave the unranked towns out."""
+    keep = result.overall.notna().to_numpy()
+    return IndexResult(
+        indicator_scores=result.indicator_scores[keep], area_scores=result.area_scores[keep],
+        area_flags=result.area_flags[keep], stage_scores=result.stage_scores[keep],
+        stage_flags=result.stage_flags[keep], overall=result.overall[keep],
+        overall_flag=result.overall_flag[keep], indicators=result.indicators,
+        area_answered=result.area_answered[keep], min_answered_share=result.min_answered_share)
+
+
+def country_icc(values: pd.Series, countries: pd.Series) -> float:
+    """Intraclass correlation of ``values`` within countries (one-way ANOVA estimator,
+    truncated at 0), over the entries present in both."""
+    d = pd.DataFrame({"y": values, "g": countries}).dropna()
+    groups = [grp["y"].to_numpy() for _, grp in d.groupby("g", observed=True)]
+    k, n = len(groups), len(d)
+    if k < 2 or n <= k:
+        return float("nan")
+    sizes = np.array([len(s) for s in groups])
+    grand = d["y"].mean()
+    msb = sum(len(s) * (s.mean() - grand) ** 2 for s in groups) / (k - 1)
+    msw = sum(((s - s.mean()) ** 2).sum() for s in groups) / (n - k)
+    n0 = (n - (sizes ** 2).sum() / n) / (k - 1)
+    return float(max(0.0, (msb - msw) / (msb + (n0 - 1) * msw))) if msb + (n0 - 1) * msw > 0 else float("nan")
 
 
 # ------------------------------------------------------------- town summaries
@@ -1128,29 +1407,51 @@ GROUPINGS = {"country": "Country", "size_class": "Size class", "locality_type": 
 
 def compare_groups(result: IndexResult, localities: pd.DataFrame | None = None,
                    by: Sequence[str] = tuple(GROUPINGS)) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Overall scores by country, size class and locality type.
+    """Overall scores by country, size class and locality type, aware of countries.
 
-    Returns ``(summary, points)``: ``summary`` has one row per grouping and group with
-    n, mean, 95% t-interval (NaN with one town) and a one-way ANOVA p-value of the
-    grouping; ``points`` has one row per town and grouping (for strip plots). Towns
-    without an overall score are left out (they have none to compare)."""
+    Returns ``(summary, points)``. ``summary`` has one row per grouping and group: n,
+    n_countries, mean and 95% interval within 0-100 (:func:`bounded_mean_ci`: for
+    countries a t interval over the country's towns; for the other groupings
+    cluster-robust over the countries of the group's towns, G - 1 degrees of freedom),
+    the method, the one-way ANOVA p-value of the grouping (``anova_p``, towns as
+    independent) and ``adjusted_p``: the F-test of the grouping in an OLS with country
+    fixed effects (for the country grouping itself, the one-way ANOVA). ``points`` has
+    one row per town and grouping. Towns without an overall score are left out."""
+    import statsmodels.api as sm
+
     towns = town_table(result, localities).dropna(subset=["overall"])
+    country = towns["country"].astype(str)
     rows, points = [], []
     for col in by:
         groups = towns[col]
         order = [str(c) for c in groups.cat.categories] if isinstance(groups.dtype, pd.CategoricalDtype) \
             else sorted(groups.astype(str).unique())
-        samples = [towns.loc[groups.astype(str) == g, "overall"].to_numpy() for g in order]
+        gtext = groups.astype(str)
+        samples = [towns.loc[gtext == g, "overall"].to_numpy() for g in order]
         usable = [s for s in samples if s.size > 0]
         p = float(stats.f_oneway(*usable).pvalue) if len(usable) > 1 and all(s.size > 1 for s in usable) \
             else float("nan")
+        adj = p
+        if col != "country" and len(usable) > 1:
+            y = towns["overall"].to_numpy(float)
+            fe = pd.get_dummies(country, drop_first=True, dtype=float)
+            grp = pd.get_dummies(gtext, drop_first=True, dtype=float)
+            base = sm.add_constant(fe.to_numpy(), has_constant="add")
+            full = np.column_stack([base, grp.to_numpy()])
+            if np.linalg.matrix_rank(full) == full.shape[1] and len(y) > full.shape[1]:
+                adj = float(sm.OLS(y, full).fit().compare_f_test(sm.OLS(y, base).fit())[1])
+            else:
+                adj = float("nan")
         for g, s in zip(order, samples):
             if s.size == 0:
                 continue
-            mean, lo, hi = _t_ci(s)
-            rows.append({"grouping": col, "group": g, "n": int(s.size), "mean": mean, "ci_lo": lo, "ci_hi": hi,
-                         "anova_p": p})
-        points.append(pd.DataFrame({"grouping": col, "group": groups.astype(str).to_numpy(),
+            sel = (gtext == g).to_numpy()
+            clusters = None if col == "country" else country[sel].to_numpy()
+            ci = bounded_mean_ci(s, clusters)
+            rows.append({"grouping": col, "group": g, "n": int(s.size),
+                         "n_countries": int(country[sel].nunique()), "mean": ci["mean"], "ci_lo": ci["ci_lo"],
+                         "ci_hi": ci["ci_hi"], "ci_method": ci["method"], "anova_p": p, "adjusted_p": adj})
+        points.append(pd.DataFrame({"grouping": col, "group": gtext.to_numpy(),
                                     "locality_id": towns["locality_id"].to_numpy(),
                                     "overall": towns["overall"].to_numpy()}))
     return pd.DataFrame(rows), pd.concat(points, ignore_index=True)
@@ -1173,7 +1474,9 @@ def level_summary(result: IndexResult, level: str = "area") -> tuple[pd.DataFram
                      "ci_lo": lo, "ci_hi": hi, "claim": claim})
     summary = pd.DataFrame(rows)
     if level == "area":
-        summary = summary.sort_values("mean", ascending=False, kind="stable").reset_index(drop=True)
+        key = summary["mean"].round(TIE_DECIMALS)
+        summary = summary.iloc[np.lexsort((np.arange(len(summary)), -key.to_numpy()))].reset_index(
+            drop=True)
         summary.insert(1, "position", np.arange(1, len(summary) + 1))
     long = frame.rename_axis(columns=level).stack().rename("score").reset_index()
     long["label"] = long[level].map(lambda v: labels.get(v, v))
@@ -1233,7 +1536,7 @@ def lead_lag(result: IndexResult, lead: Sequence[str] = LEAD_AREAS, lag: Sequenc
     a 95% CI, and the Wilcoxon signed-rank test as a check. ``order_holds`` is True when
     the lead areas have the highest mean scores across towns and the lag areas the lowest."""
     gap = _paired_gap(result.area_scores, lead, lag)
-    means = result.area_scores.mean().sort_values(ascending=False)
+    means = result.area_scores.mean().round(TIE_DECIMALS).sort_values(ascending=False, kind="stable")
     top, bottom = set(means.index[:len(lead)]), set(means.index[len(means) - len(lag):])
     gap.order_holds = top == set(lead) and bottom == set(lag)
     return gap
@@ -1355,10 +1658,23 @@ class Association:
     points: pd.DataFrame  # locality_id, index, outcome (+ its interval if given)
     line: pd.DataFrame    # index, fit, ci_lo, ci_hi (95% confidence band of the mean)
     excluded: pd.DataFrame
+    # country-aware inference (when clusters are given; NaN otherwise)
+    n_clusters: int = 0
+    cluster_slope_lo: float = float("nan")  # CR1 cluster-robust, t with G - 1 df
+    cluster_slope_hi: float = float("nan")
+    cluster_p: float = float("nan")
+    wild_p: float = float("nan")            # wild cluster restricted bootstrap, Webb weights
+    wild_n_boot: int = 0
+    fe_slope: float = float("nan")          # with country fixed effects, CR1, t with G - 1 df
+    fe_slope_lo: float = float("nan")
+    fe_slope_hi: float = float("nan")
+    fe_p: float = float("nan")
+    country_icc: float = float("nan")       # ICC of the outcome within countries
 
 
 def cohesion_association(index_scores: pd.Series, outcomes: pd.DataFrame, outcome: str = "attitude_index",
-                         centre: float = 50.0, per: float = 10.0) -> Association:
+                         centre: float = 50.0, per: float = 10.0, clusters: pd.Series | None = None,
+                         n_boot: int = 9999, seed: int = DEFAULT_SEED) -> Association:
     """OLS of a town-level cohesion outcome on the town's index score, and Pearson r.
 
     ``index_scores``: Series indexed by locality_id (e.g. :func:`overall_scores`);
@@ -1367,6 +1683,12 @@ def cohesion_association(index_scores: pd.Series, outcomes: pd.DataFrame, outcom
     and a (not suppressed) outcome; the others are listed in ``excluded`` with the
     reason. The slope is per ``per`` index points (centred at ``centre``) with a 95% t
     interval; r has a 95% interval via Fisher's z. Towns weigh equally (unweighted OLS).
+
+    With ``clusters`` (locality_id -> country) the towns of a country count as
+    correlated: the slope also gets a CR1 cluster-robust interval and p-value with
+    G - 1 degrees of freedom, a wild cluster restricted bootstrap p-value
+    (:func:`wild_cluster_bootstrap`, ``n_boot`` samples) and an estimate within
+    countries (country fixed effects, CR1, G - 1 df).
     """
     import statsmodels.api as sm
 
@@ -1408,9 +1730,28 @@ def cohesion_association(index_scores: pd.Series, outcomes: pd.DataFrame, outcom
     pred = fit.get_prediction(sm.add_constant((grid - centre) / per, has_constant="add")).summary_frame(alpha=0.05)
     line = pd.DataFrame({"index": grid, "fit": pred["mean"].to_numpy(), "ci_lo": pred["mean_ci_lower"].to_numpy(),
                          "ci_hi": pred["mean_ci_upper"].to_numpy()})
-    return Association(outcome=outcome, n=n, slope=float(fit.params[1]), slope_lo=float(ci[1, 0]),
-                       slope_hi=float(ci[1, 1]), slope_p=float(fit.pvalues[1]), intercept=float(fit.params[0]),
-                       r=r, r_lo=r_lo, r_hi=r_hi, r_p=r_p, points=points, line=line, excluded=excluded)
+    out = Association(outcome=outcome, n=n, slope=float(fit.params[1]), slope_lo=float(ci[1, 0]),
+                      slope_hi=float(ci[1, 1]), slope_p=float(fit.pvalues[1]), intercept=float(fit.params[0]),
+                      r=r, r_lo=r_lo, r_hi=r_hi, r_p=r_p, points=points, line=line, excluded=excluded)
+    if clusters is not None:
+        cl = clusters.copy()
+        cl.index = cl.index.astype(str)
+        g = cl.reindex(xs.index)
+        if g.isna().any():
+            raise ValueError(f"clusters: no cluster (country) for {list(xs.index[g.isna().to_numpy()][:10])}.")
+        g = g.astype(str).to_numpy()
+        x = sm.add_constant(xc, has_constant="add")
+        crv = _ols_cluster(ys.to_numpy(), x, g, 1)
+        wild = wild_cluster_bootstrap(ys.to_numpy(), x, g, 1, n_boot=n_boot, seed=seed)
+        fe = pd.get_dummies(pd.Series(g), drop_first=True, dtype=float).to_numpy()
+        fe_fit = _ols_cluster(ys.to_numpy(), np.column_stack([x, fe]), g, 1)
+        out.n_clusters = wild["n_clusters"]
+        out.cluster_slope_lo, out.cluster_slope_hi, out.cluster_p = crv["ci_lo"], crv["ci_hi"], crv["p"]
+        out.wild_p, out.wild_n_boot = wild["p"], wild["n_boot"]
+        out.fe_slope, out.fe_slope_lo, out.fe_slope_hi, out.fe_p = (fe_fit["estimate"], fe_fit["ci_lo"],
+                                                                    fe_fit["ci_hi"], fe_fit["p"])
+        out.country_icc = country_icc(pd.Series(ys.to_numpy()), pd.Series(g))
+    return out
 
 
 MULTILEVEL_CONTROLS = ("contact_any", "age_group", "gender", "education", "born_abroad")
