@@ -271,3 +271,37 @@ def test_item_rest_correlation_by_hand():
     rest = x[["LAB02", "LAB03"]].mean(axis=1)
     assert ir.loc["LAB01", "r_rest"] == pytest.approx(np.corrcoef(x["LAB01"], rest)[0, 1])
     assert ir.loc["LAB01", "n"] == 4
+
+
+def test_bootstrap_resamples_equal_salibs_estimators_on_gathered_resamples():
+    from SALib.analyze.sobol import first_order, total_order
+
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(64, 3)), rng.normal(size=(64, 3))
+    ab = a + 0.5 * rng.normal(size=(64, 3))
+    r = rng.integers(0, 64, size=(5, 64))
+    counts = np.array([np.bincount(row, minlength=64) for row in r], dtype=float)
+    s1, st = index._sobol_resamples(a, ab, b, counts)
+    for k in range(5):
+        np.testing.assert_allclose(s1[k], first_order(a[r[k]], ab[r[k]], b[r[k]]), rtol=1e-10)
+        np.testing.assert_allclose(st[k], total_order(a[r[k]], ab[r[k]], b[r[k]]), rtol=1e-10)
+
+
+def test_rank_intervals_equal_numpy_quantiles(package_mc):
+    ri = index.rank_intervals(package_mc).reindex(package_mc.ranks.columns)
+    r = package_mc.ranks.to_numpy()
+    np.testing.assert_array_equal(ri["rank_lo"], np.quantile(r, 0.05, axis=0, method="lower"))
+    np.testing.assert_array_equal(ri["rank_hi"], np.quantile(r, 0.95, axis=0, method="higher"))
+    np.testing.assert_array_equal(ri["rank_median"], np.median(r, axis=0))
+
+
+def test_hot_deck_distance_is_the_mean_absolute_difference_over_common_items(package_result):
+    donors = index.hot_deck_donors(package_result, n_donors=3)
+    x = package_result.indicator_scores.to_numpy()
+    for (i, j), pool in list(donors.items())[:15]:
+        common = ~np.isnan(x) & ~np.isnan(x[i])[None, :]
+        dist = np.array([np.abs(x[k, common[k]] - x[i, common[k]]).mean() if common[k].any() else np.inf
+                         for k in range(len(x))])
+        candidates = [k for k in range(len(x)) if k != i and not np.isnan(x[k, j])]
+        best = sorted(candidates, key=lambda k: (round(dist[k], 9), k))[:3]
+        assert list(pool) == best

@@ -585,12 +585,18 @@ def hot_deck_donors(result: IndexResult, n_donors: int = N_DONORS) -> dict[tuple
     x = result.indicator_scores.to_numpy()
     ans = ~np.isnan(x)
     filled = np.where(ans, x, 0.0)
-    both = ans.astype(float) @ ans.T.astype(float)
-    # sum |a - b| over common items, via one pass per indicator (few indicators, many towns)
-    dist_sum = np.zeros((x.shape[0], x.shape[0]))
-    for j in range(x.shape[1]):
-        col, ok = filled[:, j], ans[:, j].astype(float)
-        dist_sum += np.abs(col[:, None] - col[None, :]) * ok[:, None] * ok[None, :]
+    okf = ans.astype(float)
+    both = okf @ okf.T
+    # sum over common items of |a - b| = a + b - 2 min(a, b), and min(a, b) = sum over the
+    # distinct score levels v_l of (v_l - v_(l-1)) [a >= v_l][b >= v_l]: matrix products
+    # (exact for whole-number scores).
+    levels = np.unique(x[ans])
+    levels = levels[levels > 0]
+    steps = np.diff(np.concatenate([[0.0], levels]))
+    dist_sum = filled @ okf.T + okf @ filled.T
+    for v, step in zip(levels, steps):
+        above = (ans & (x >= v)).astype(float)
+        dist_sum -= 2 * step * (above @ above.T)
     with np.errstate(invalid="ignore", divide="ignore"):
         dist = np.where(both > 0, dist_sum / np.maximum(both, 1), np.inf)
     np.fill_diagonal(dist, np.inf)
@@ -678,32 +684,58 @@ def _decode(u: np.ndarray, n_areas: int, n_realisations: int) -> dict[str, np.nd
             "realisation": realisation, "threshold": threshold, "middle": middle}
 
 
-def _evaluate(prep: _Prepared, u: np.ndarray, block: int = 1000) -> tuple[np.ndarray, dict]:
-    """Overall scores (draws x towns) for unit-cube inputs ``u``."""
+def _evaluate(prep: _Prepared, u: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Overall scores (draws x towns) for unit-cube inputs ``u``.
+
+    An area score is linear in the middle answer's score m: with c = m / 50 - 1 it is
+    P + c Q, where P is the mean of the (possibly completed) answers and Q the mean of
+    min(s, 50) - max(s - 50, 0). P and Q depend only on which cells are completed and by
+    which hot-deck realisation, so draws are grouped by that and each group is
+    aggregated with matrix products (arithmetic and leave-one-out) or elementwise
+    (geometric)."""
     k = len(prep.areas)
-    f = _decode(u, k, prep.hole_lo.shape[0])
+    n_real = prep.hole_lo.shape[0]
+    f = _decode(u, k, n_real)
     n_draws, n_loc = len(u), len(prep.ids)
     out = np.empty((n_draws, n_loc))
-    for start in range(0, n_draws, block):
-        s = slice(start, min(n_draws, start + block))
-        m = f["middle"][s][:, None, None]
-        fill = f["hot_deck"][s][:, None, None] | (prep.share[None] < f["threshold"][s][:, None, None] - _EPS)
-        r = f["realisation"][s]
-        lo = prep.lo[None] + fill * prep.hole_lo[r]
-        hi = prep.hi[None] + fill * prep.hole_hi[r]
-        cnt = prep.n_obs[None] + fill * prep.hole_n[None]
-        area = (m / 50.0 * lo + (100.0 - m) / 50.0 * hi) / cnt
-        w = f["weights"][s]
-        agg = f["aggregation"][s]
-        arith = np.einsum("dla,da->dl", area, w)
-        shift = f["shift"][s][:, None, None]
-        geo = np.exp(np.einsum("dla,da->dl", np.log(area + shift), w)) - shift[:, :, 0]
-        w_loo = w.copy()
-        w_loo[np.arange(len(w_loo)), f["left_out"][s]] = 0.0
-        w_loo /= w_loo.sum(axis=1, keepdims=True)
-        loo = np.einsum("dla,da->dl", area, w_loo)
-        a = agg[:, None]
-        out[s] = np.where(a == 0, arith, np.where(a == 1, geo, loo))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p0 = (prep.lo + prep.hi) / prep.n_obs
+        q0 = (prep.lo - prep.hi) / prep.n_obs
+        cnt1 = prep.n_obs + prep.hole_n
+    c = f["middle"] / 50.0 - 1.0
+    t_idx = np.abs(f["threshold"][:, None] - np.asarray(THRESHOLDS)[None, :]).argmin(axis=1)
+    below = [prep.share < t - _EPS for t in THRESHOLDS]
+    has_holes = [bool((b_ & (prep.hole_n > 0)).any()) for b_ in below]
+    r = f["realisation"]
+    # group key: hot-deck realisation, or (threshold, realisation) under the point rule
+    key = np.where(f["hot_deck"], r, n_real * (1 + t_idx) + np.where(np.asarray(has_holes)[t_idx], r, 0))
+    w_all = f["weights"]
+    w_loo_all = w_all.copy()
+    w_loo_all[np.arange(n_draws), f["left_out"]] = 0.0
+    w_loo_all /= w_loo_all.sum(axis=1, keepdims=True)
+    order = np.argsort(key, kind="stable")
+    bounds = np.flatnonzero(np.diff(key[order])) + 1
+    for idx in np.split(order, bounds):
+        g = int(key[idx[0]])
+        rr = g % n_real
+        p1 = (prep.lo + prep.hi + prep.hole_lo[rr] + prep.hole_hi[rr]) / cnt1
+        q1 = (prep.lo - prep.hi + prep.hole_lo[rr] - prep.hole_hi[rr]) / cnt1
+        if g < n_real:
+            p, q = p1, q1
+        else:
+            mask = below[g // n_real - 1]
+            p, q = np.where(mask, p1, p0), np.where(mask, q1, q0)
+        agg = f["aggregation"][idx]
+        for kind, weights in ((0, w_all), (2, w_loo_all)):
+            sel = idx[agg == kind]
+            if sel.size:
+                w = weights[sel].T
+                out[sel] = (p @ w + (q @ w) * c[sel][None, :]).T
+        sel = idx[agg == 1]
+        if sel.size:
+            shift = f["shift"][sel][:, None, None]
+            area = p[None] + c[sel][:, None, None] * q[None]
+            out[sel] = np.exp(np.einsum("dla,da->dl", np.log(area + shift), w_all[sel])) - shift[:, :, 0]
     return out, f
 
 
@@ -787,6 +819,37 @@ def monte_carlo(result_or_inputs, n_draws: int = 10_000, seed: int = DEFAULT_SEE
     return _mc_result(prep, u, seed, {"n_draws": int(n_draws), "factors": factors, "design": "Monte Carlo"})
 
 
+def factor_table() -> pd.DataFrame:
+    """The uncertainty factors of :func:`monte_carlo`: nominal choice, alternatives and
+    why they are plausible, built from the module's constants."""
+    frac = ", ".join(str(Fraction(t).limit_denominator(12)) for t in THRESHOLDS)
+    lo_w, hi_w = 1 - WEIGHT_SPREAD, 1 + WEIGHT_SPREAD
+    return pd.DataFrame([
+        {"factor": "weights", "label": FACTOR_LABELS["weights"], "nominal": "equal weights",
+         "alternatives": f"each weight uniform from {lo_w:.2f} to {hi_w:.2f} times nominal, rescaled to sum to 1",
+         "why": "no area is known to matter more; the perturbation around the nominal weights of the OECD/JRC "
+                "handbook and COINr"},
+        {"factor": "aggregation", "label": FACTOR_LABELS["aggregation"], "nominal": "arithmetic mean of areas",
+         "alternatives": f"geometric mean of area scores shifted by {GEOMETRIC_SHIFT[0]:g}-{GEOMETRIC_SHIFT[1]:g} "
+                         "points (log-uniform); arithmetic mean leaving one area out; each equally likely",
+         "why": "the geometric mean lets a weak area pull the score down (less compensation); leaving an area "
+                "out asks whether one area makes the ranking"},
+        {"factor": "imputation", "label": FACTOR_LABELS["imputation"],
+         "nominal": "point rule: an area is the mean of the town's own answers",
+         "alternatives": f"hot-deck: each unanswered item takes the answer given to it by one of the {N_DONORS} "
+                         f"most similar towns that answered it ({N_REALISATIONS} realisations); equally likely",
+         "why": "the point rule equals imputing the town's own area mean; the hot-deck respects how the town "
+                "answered elsewhere"},
+        {"factor": "threshold", "label": FACTOR_LABELS["threshold"],
+         "nominal": str(Fraction(MIN_ANSWERED_SHARE).limit_denominator(12)),
+         "alternatives": f"{frac}, equally likely; areas answered below the threshold are completed by the hot-deck",
+         "why": "how many answers an area needs is a convention"},
+        {"factor": "middle", "label": FACTOR_LABELS["middle"], "nominal": "50 points",
+         "alternatives": f"uniform from {MIDDLE_RANGE[0]:g} to {MIDDLE_RANGE[1]:g} points (0 and 100 fixed)",
+         "why": "the answers are ordered categories; their spacing is a convention"},
+    ])
+
+
 def nominal_scores(result: IndexResult) -> pd.Series:
     """Scores of the ranked towns with every uncertainty factor at its nominal value
     (equal to the published overall scores; a check of the uncertainty model)."""
@@ -801,16 +864,24 @@ def rank_intervals(mc: MonteCarloResult, level: float = 0.90) -> pd.DataFrame:
     says whether the point rank lies in the interval. Sorted by point rank."""
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1, got {level!r}.")
-    ranks = mc.ranks.to_numpy()
+    ranks = np.sort(mc.ranks.to_numpy(), axis=0)  # one sort; quantiles are order statistics
+    n = len(ranks)
     tail = (1 - level) / 2
     point = rank(mc.point)
+
+    def quantile(q: float, method: str) -> np.ndarray:  # numpy's "lower"/"higher" quantiles
+        h = (n - 1) * q
+        return ranks[int(np.floor(h + 1e-9)) if method == "lower" else int(np.ceil(h - 1e-9))]
+
+    h = (n - 1) * 0.5
+    median = (ranks[int(np.floor(h))] + ranks[int(np.ceil(h))]) / 2.0
     out = pd.DataFrame({
         "score": mc.point,
         "rank": point["rank"].reindex(mc.point.index),
         "tied": point["tied"].reindex(mc.point.index),
-        "rank_median": np.median(ranks, axis=0),
-        "rank_lo": np.quantile(ranks, tail, axis=0, method="lower").astype(int),
-        "rank_hi": np.quantile(ranks, 1 - tail, axis=0, method="higher").astype(int),
+        "rank_median": median,
+        "rank_lo": quantile(tail, "lower").astype(int),
+        "rank_hi": quantile(1 - tail, "higher").astype(int),
     }, index=mc.point.index)
     out["point_inside"] = (out["rank"] >= out["rank_lo"]) & (out["rank"] <= out["rank_hi"])
     out["point_inside"] = out["point_inside"].astype(bool)
@@ -912,6 +983,23 @@ class SensitivityResult:
 MEAN_SHIFT = "mean_abs_rank_shift"
 
 
+def _sobol_resamples(a: np.ndarray, ab: np.ndarray, b: np.ndarray, counts: np.ndarray):
+    """SALib's first-order and total estimators on bootstrap resamples of the base rows,
+    given as multiplicities (``counts``: resamples x base rows). Equal to
+    ``first_order(A[r], AB[r], B[r])`` and ``total_order(...)`` for the resample ``r``
+    with those multiplicities, computed as matrix products of the counts with per-row
+    terms instead of gathering every resample (same values, far faster)."""
+    n = counts.shape[1]
+    mean_y = counts @ (a + b) / (2 * n)
+    var = counts @ (a * a + b * b) / (2 * n) - mean_y ** 2
+    eps = np.finfo(float).eps
+    ok = var > eps
+    safe = np.where(ok, var, 1.0)
+    s1 = np.where(ok, (counts @ (b * (ab - a)) / n) / safe, 0.0)
+    st = np.where(ok, (0.5 * counts @ ((a - ab) ** 2) / n) / safe, 0.0)
+    return s1, st
+
+
 def sobol_indices(model, problem: dict, n_base: int = 2048, seed: int = DEFAULT_SEED, num_resamples: int = 200,
                   level: float = 0.95):
     """First-order and total Sobol indices of a vector function ``model(X) -> Y`` (rows of
@@ -922,7 +1010,7 @@ def sobol_indices(model, problem: dict, n_base: int = 2048, seed: int = DEFAULT_
     ``n_base * (factors + 2)`` rows). Estimators: SALib's (Saltelli et al. 2010 first
     order, Jansen total), applied to every output at once on the standardised output.
     Intervals: percentile bootstrap over the ``n_base`` base rows (``num_resamples``
-    resamples, ``level``), the resampling SALib uses.
+    resamples, ``level``), the resampling SALib uses (:func:`_sobol_resamples`).
 
     Returns (indices, X, Y): ``indices`` a tidy frame with output (column number of Y),
     factor, S1, S1_lo, S1_hi, ST, ST_lo, ST_hi."""
@@ -948,22 +1036,16 @@ def sobol_indices(model, problem: dict, n_base: int = 2048, seed: int = DEFAULT_
     r = rng.integers(0, n_base, size=(num_resamples, n_base))
     tail = 100 * (1 - level) / 2
     est = {key: np.zeros((d, z.shape[2])) for key in ("S1", "S1_lo", "S1_hi", "ST", "ST_lo", "ST_hi")}
+    counts = np.bincount((r + n_base * np.arange(num_resamples)[:, None]).ravel(),
+                         minlength=num_resamples * n_base).reshape(num_resamples, n_base).astype(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # constant outputs: SALib returns 0 and warns
-        s1 = np.empty((d, num_resamples, z.shape[2]))
-        st = np.empty_like(s1)
         for j in range(d):
             est["S1"][j] = first_order(a_, z[:, 1 + j], b_)
             est["ST"][j] = total_order(a_, z[:, 1 + j], b_)
-        for c in range(0, num_resamples, 50):
-            rr = r[c:c + 50].T  # n_base x chunk, as SALib indexes its resamples
-            ar, br = a_[rr], b_[rr]
-            for j in range(d):
-                abr = z[:, 1 + j][rr]
-                s1[j, c:c + 50] = first_order(ar, abr, br)
-                st[j, c:c + 50] = total_order(ar, abr, br)
-        est["S1_lo"], est["S1_hi"] = np.percentile(s1, [tail, 100 - tail], axis=1)
-        est["ST_lo"], est["ST_hi"] = np.percentile(st, [tail, 100 - tail], axis=1)
+            s1, st = _sobol_resamples(a_, z[:, 1 + j], b_, counts)
+            est["S1_lo"][j], est["S1_hi"][j] = np.percentile(s1, [tail, 100 - tail], axis=0)
+            est["ST_lo"][j], est["ST_hi"][j] = np.percentile(st, [tail, 100 - tail], axis=0)
     rows = [{"output": c, "factor": name, **{key: float(v[k, c]) for key, v in est.items()}}
             for c in range(z.shape[2]) for k, name in enumerate(names)]
     return pd.DataFrame(rows), x, y
@@ -1457,18 +1539,27 @@ def compare_groups(result: IndexResult, localities: pd.DataFrame | None = None,
     return pd.DataFrame(rows), pd.concat(points, ignore_index=True)
 
 
-def level_summary(result: IndexResult, level: str = "area") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Mean area (or stage) score across localities with 95% t-interval, ranked from
-    highest to lowest mean, and the long per-town scores for strip plots. Each mean uses
-    the localities that have that score (count in ``n``)."""
+def level_summary(result: IndexResult, level: str = "area",
+                  countries: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean area (or stage) score across localities with a 95% interval within 0-100
+    (:func:`bounded_mean_ci`; cluster-robust over countries, G - 1 df, when
+    ``countries`` maps locality_id to country), ranked from highest to lowest mean, and
+    the long per-town scores for strip plots. Each mean uses the localities of
+    ``result`` that have that score (count in ``n``); pass :func:`ranked_only` to leave
+    the unranked towns out."""
     if level not in ("area", "stage"):
         raise ValueError(f"level must be 'area' or 'stage', got {level!r}.")
     frame = result.area_scores if level == "area" else result.stage_scores
     labels = AREA_LABELS if level == "area" else STAGE_LABELS
     rows = []
     for col in frame.columns:
-        s = frame[col].dropna().to_numpy()
-        mean, lo, hi = _t_ci(s)
+        present = frame[col].dropna()
+        s = present.to_numpy()
+        if countries is None:
+            mean, lo, hi = _t_ci(s)
+        else:
+            ci = bounded_mean_ci(s, _countries_for(countries, present.index))
+            mean, lo, hi = ci["mean"], ci["ci_lo"], ci["ci_hi"]
         claim = ("lead" if col in LEAD_AREAS else "lag" if col in LAG_AREAS else "other") if level == "area" else ""
         rows.append({level: col, "label": labels.get(col, col), "n": int(s.size), "mean": mean,
                      "ci_lo": lo, "ci_hi": hi, "claim": claim})
@@ -1507,7 +1598,17 @@ class PairedGap:
     excluded: list = field(default_factory=list)
 
 
-def _paired_gap(frame: pd.DataFrame, a: Sequence[str], b: Sequence[str]) -> PairedGap:
+def _countries_for(countries: pd.Series, ids) -> np.ndarray:
+    c = countries.copy()
+    c.index = c.index.astype(str)
+    out = c.reindex(pd.Index(ids).astype(str))
+    if out.isna().any():
+        raise ValueError(f"countries: no country for {list(out.index[out.isna().to_numpy()][:10])}.")
+    return out.astype(str).to_numpy()
+
+
+def _paired_gap(frame: pd.DataFrame, a: Sequence[str], b: Sequence[str],
+                countries: pd.Series | None = None) -> PairedGap:
     missing = [c for c in [*a, *b] if c not in frame.columns]
     if missing:
         raise ValueError(f"Unknown column(s) {missing}; available: {list(frame.columns)}.")
@@ -1520,22 +1621,29 @@ def _paired_gap(frame: pd.DataFrame, a: Sequence[str], b: Sequence[str]) -> Pair
     d = (ma - mb).to_numpy()
     mean, lo, hi = _t_ci(d)
     test = stats.ttest_1samp(d, 0.0)
+    t_stat, p_val = float(test.statistic), float(test.pvalue)
+    if countries is not None:  # towns of one country as correlated: CR1, t with G - 1 df
+        crv = _ols_cluster(d, np.ones((len(d), 1)), _countries_for(countries, sub.index), 0)
+        lo, hi, t_stat, p_val = crv["ci_lo"], crv["ci_hi"], crv["t"], crv["p"]
     w = stats.wilcoxon(d).pvalue if np.any(d != 0) else 1.0
     per = pd.DataFrame({"mean_a": ma, "mean_b": mb, "difference": ma - mb})
     return PairedGap(a=tuple(a), b=tuple(b), n=len(d), mean_a=float(ma.mean()), mean_b=float(mb.mean()),
-                     diff=mean, ci_lo=lo, ci_hi=hi, t=float(test.statistic), p=float(test.pvalue),
+                     diff=mean, ci_lo=lo, ci_hi=hi, t=t_stat, p=p_val,
                      wilcoxon_p=float(w), share_positive=float((d > 0).mean()), per_locality=per,
                      excluded=list(frame.index[~complete.to_numpy()]))
 
 
-def lead_lag(result: IndexResult, lead: Sequence[str] = LEAD_AREAS, lag: Sequence[str] = LAG_AREAS) -> PairedGap:
+def lead_lag(result: IndexResult, lead: Sequence[str] = LEAD_AREAS, lag: Sequence[str] = LAG_AREAS,
+             countries: pd.Series | None = None) -> PairedGap:
     """Test the claim that the ``lead`` areas score higher than the ``lag`` areas.
 
     Per locality: mean of its lead-area scores minus mean of its lag-area scores (towns
     with all these areas scored); paired t-test (one-sample t on the differences) with
     a 95% CI, and the Wilcoxon signed-rank test as a check. ``order_holds`` is True when
-    the lead areas have the highest mean scores across towns and the lag areas the lowest."""
-    gap = _paired_gap(result.area_scores, lead, lag)
+    the lead areas have the highest mean scores across towns and the lag areas the lowest.
+    With ``countries`` the interval and p-value are cluster-robust over countries (CR1,
+    t with G - 1 df); the Wilcoxon test still treats towns as independent."""
+    gap = _paired_gap(result.area_scores, lead, lag, countries)
     means = result.area_scores.mean().round(TIE_DECIMALS).sort_values(ascending=False, kind="stable")
     top, bottom = set(means.index[:len(lead)]), set(means.index[len(means) - len(lag):])
     gap.order_holds = top == set(lead) and bottom == set(lag)
@@ -1557,9 +1665,11 @@ def lead_lag_verdict(gap: PairedGap) -> str:
             "clearly above zero.")
 
 
-def stage_gap(result: IndexResult, high: str = "formulation", low: str = "evaluation") -> PairedGap:
-    """Paired difference between two stage scores (default: formulation minus evaluation)."""
-    return _paired_gap(result.stage_scores, [high], [low])
+def stage_gap(result: IndexResult, high: str = "formulation", low: str = "evaluation",
+              countries: pd.Series | None = None) -> PairedGap:
+    """Paired difference between two stage scores (default: formulation minus evaluation);
+    with ``countries``, cluster-robust over countries as in :func:`lead_lag`."""
+    return _paired_gap(result.stage_scores, [high], [low], countries)
 
 
 # ----------------------------------------------------------- local vs national
