@@ -305,3 +305,13 @@ def test_hot_deck_distance_is_the_mean_absolute_difference_over_common_items(pac
         candidates = [k for k in range(len(x)) if k != i and not np.isnan(x[k, j])]
         best = sorted(candidates, key=lambda k: (round(dist[k], 9), k))[:3]
         assert list(pool) == best
+
+
+def test_town_drivers_pick_the_largest_total_index(package_result):
+    sa = index.sensitivity(package_result, n_base=128, num_resamples=20)
+    drivers = index.town_drivers(sa).set_index("locality_id")
+    towns = sa.indices[sa.indices["output"] != index.MEAN_SHIFT]
+    for town, row in drivers.iterrows():
+        st = towns[towns["output"] == town].set_index("factor")["ST"]
+        assert row["ST"] == pytest.approx(st.max())
+        assert st.max() > 0

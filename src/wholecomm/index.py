@@ -1109,6 +1109,19 @@ def sensitivity_summary(sa: SensitivityResult) -> pd.DataFrame:
     return out.reset_index()
 
 
+def town_drivers(sa: SensitivityResult) -> pd.DataFrame:
+    """Per ranked town whose rank varies: the assumption with the largest total Sobol
+    index on its rank (indices rounded to 6 decimals; ties go to the factor order of
+    :data:`FACTORS`), with that index. Towns whose rank never changes are left out."""
+    idx = sa.indices[sa.indices["output"] != MEAN_SHIFT].copy()
+    varies = idx.groupby("output")["ST"].transform(lambda v: (v.abs() > 0).any())
+    idx = idx[varies.astype(bool)]
+    idx["_key"] = -idx["ST"].round(6)
+    idx["_order"] = idx["factor"].map({f: k for k, f in enumerate(FACTORS)})
+    top = idx.sort_values(["output", "_key", "_order"], kind="stable").groupby("output", sort=False).head(1)
+    return top[["output", "factor", "label", "ST"]].rename(columns={"output": "locality_id"}).reset_index(drop=True)
+
+
 def sensitivity_verdict(summary: pd.DataFrame) -> str:
     """One sentence naming the assumption that drives the rank uncertainty, from the
     total Sobol indices on the mean absolute rank shift and their intervals."""
