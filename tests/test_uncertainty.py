@@ -37,6 +37,14 @@ def test_nominal_draw_reproduces_every_published_score(package_result):
 
 
 # ------------------------------------------------------------------- each factor
+def test_thresholds_other_than_the_varied_ones_are_refused():
+    res = small({"A": "aaa|aab", "B": "abc|abc", "C": "ccc|cbc"}, min_answered_share=0.6)
+    with pytest.raises(ValueError, match="threshold"):
+        index.monte_carlo(res, n_draws=10)
+    res = small({"A": "aaa|aab", "B": "abc|abc", "C": "ccc|cbc"}, min_answered_share=5 / 6)
+    assert len(index.monte_carlo(res, n_draws=10).ranks) == 10
+
+
 def test_weights_stay_within_a_quarter_of_nominal(package_result):
     mc = index.monte_carlo(package_result, n_draws=3000, factors=("weights",), seed=2)
     w = mc.weights.to_numpy()

@@ -657,9 +657,12 @@ def _prepare(result: IndexResult, rng: np.random.Generator, n_realisations: int 
         hole_hi[:, i, a] += np.maximum(values - 50.0, 0.0)
         hole_n[i, a] += 1
     k = len(areas)
-    nominal = np.concatenate([np.full(k, 0.5), [0.0, 0.0, (THRESHOLDS.index(2 / 3) + 0.5) / len(THRESHOLDS), 0.5]])
-    if not np.isclose(result.min_answered_share, 2 / 3):
-        nominal[k + 2] = float(np.argmin(np.abs(np.asarray(THRESHOLDS) - result.min_answered_share)) + 0.5) / 3
+    match = np.flatnonzero(np.isclose(np.asarray(THRESHOLDS), result.min_answered_share))
+    if match.size != 1:
+        raise ValueError(f"The uncertainty analysis varies the answered-share threshold around the published one, "
+                         f"which must be one of {[str(Fraction(t).limit_denominator(12)) for t in THRESHOLDS]}; "
+                         f"these scores use {result.min_answered_share!r}.")
+    nominal = np.concatenate([np.full(k, 0.5), [0.0, 0.0, (match[0] + 0.5) / len(THRESHOLDS), 0.5]])
     return _Prepared(ids=pd.Index(np.asarray(result.overall.index)[keep], name="locality_id"), areas=areas,
                      lo=lo[keep], hi=hi[keep], n_obs=n_obs[keep], share=share[keep], hole_lo=hole_lo[:, keep],
                      hole_hi=hole_hi[:, keep], hole_n=hole_n[keep], nominal=nominal, point=result.overall[keep],
