@@ -179,9 +179,18 @@ def synthetic_index(n_localities: int, seed: int = 1, per_area: int = 6, missing
     return index.score(answers, indicators, options)
 
 
-def _uncertainty_child(kind: str) -> None:
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process (VmHWM: unlike ru_maxrss, it is not inherited
+    from the parent process across fork and exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     import resource
 
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _uncertainty_child(kind: str) -> None:
     from wholecomm import index
 
     if kind == "sobol":
@@ -199,7 +208,7 @@ def _uncertainty_child(kind: str) -> None:
         seconds = time.perf_counter() - start
         draws, towns = len(mc.ranks), mc.ranks.shape[1]
     assessed = len(res.localities)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = _peak_rss_mb()
     print(json.dumps({"seconds": round(seconds, 2), "peak_mb": round(peak_mb), "draws": draws, "towns": towns,
                       "assessed": assessed}))
 
