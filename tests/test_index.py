@@ -266,7 +266,7 @@ def test_monte_carlo_is_deterministic_and_point_ranks_lie_in_their_intervals(pac
     mc3 = index.monte_carlo(package_result, n_draws=300, seed=12)
     pd.testing.assert_frame_equal(mc1.ranks, mc2.ranks)
     assert not mc1.ranks.equals(mc3.ranks)
-    assert set(mc1.rules) == set(index.RULES)
+    assert set(mc1.rules) == set(index.AGGREGATIONS)
     np.testing.assert_allclose(mc1.weights.sum(axis=1), 1.0)
     ri = index.rank_intervals(mc1)
     assert ri["point_inside"].all()
@@ -278,21 +278,32 @@ def test_monte_carlo_is_deterministic_and_point_ranks_lie_in_their_intervals(pac
 
 def test_monte_carlo_without_perturbation_reproduces_the_point_ranks():
     res = small({"A": "aaa|aab", "B": "abc|abc", "C": "ccc|cbc", "D": "a-c|abb"})
-    mc = index.monte_carlo(res, n_draws=20, vary_weights=False, impute=False, rules=("area",))
+    mc = index.monte_carlo(res, n_draws=20, factors=())
     point = index.rank(res.overall)["rank"].astype(int)
     assert (mc.ranks == point.reindex(mc.ranks.columns)).all().all()
+    np.testing.assert_allclose(mc.scores.to_numpy(), np.tile(res.overall.dropna().to_numpy(), (20, 1)), atol=1e-12)
     ri = index.rank_intervals(mc)
     assert (ri["rank_lo"] == ri["rank"]).all() and (ri["rank_hi"] == ri["rank"]).all()
 
 
-def test_monte_carlo_imputes_from_other_localities_answers():
-    # D has LAB02 unanswered; the others answered LAB02 with b only -> imputed 50 in every draw.
-    res = small({"A": "aba|aab", "B": "abc|abc", "C": "cbc|cbc", "D": "a-c|abb"})
-    mc = index.monte_carlo(res, n_draws=50, vary_weights=False, rules=("indicator",), seed=3)
+def test_monte_carlo_hot_deck_takes_answers_of_the_nearest_towns():
+    # D has LAB02 unanswered; its nearest towns (A, B: same answers elsewhere) answered LAB02 with b;
+    # the far town C answered a. With N_DONORS = 2 only A and B donate: imputed 50 in every draw.
+    res = small({"A": "aba|aab", "B": "aba|aab", "C": "cac|ccc", "D": "a-a|aab"})
+    donors = index.hot_deck_donors(res, n_donors=2)
+    assert list(donors) == [(3, res.indicator_scores.columns.get_loc("LAB02"))]
+    assert sorted(res.localities[i] for i in donors[next(iter(donors))]) == ["A", "B"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(index, "N_DONORS", 2)
+        mc = index.monte_carlo(res, n_draws=200, factors=("imputation",), seed=3)
     assert mc.n_imputed == 1
-    assert np.allclose(mc.scores["D"], (100 + 50 + 0 + 100 + 50 + 50) / 6)
-    with pytest.raises(ValueError, match="rules"):
-        index.monte_carlo(res, rules=("mode",))
+    hot = (mc.factors["imputation"] == "hot_deck").to_numpy()
+    assert 0 < hot.sum() < 200
+    # labour = (100 + 50 + 100) / 3 under the hot-deck, (100 + 100) / 2 under the point rule; health = 250 / 3
+    np.testing.assert_allclose(mc.scores["D"][hot], (250 / 3 + 250 / 3) / 2)
+    np.testing.assert_allclose(mc.scores["D"][~hot], (100 + 250 / 3) / 2)
+    with pytest.raises(ValueError, match="factors"):
+        index.monte_carlo(res, factors=("mode",))
     with pytest.raises(TypeError):
         index.monte_carlo("not a result")
 

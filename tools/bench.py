@@ -20,13 +20,18 @@ Measures, on a copy of the book in a temporary directory (the working tree is un
 * raking those 1,000,000 typed respondents side by side with the raking core of the
   peer package weightipy (its ``Rake`` on already-encoded columns, one locality at a time,
   the same margins, no trimming, design weights 1), with the largest relative
-  difference between the two sets of weights.
+  difference between the two sets of weights;
+* MIPEX-L uncertainty: the Sobol sensitivity analysis of 40 towns (Saltelli design of at
+  least 10,000 draws, every town's rank and the mean rank shift analysed with bootstrap
+  intervals), and 10,000 Monte Carlo draws for 1,000 towns with rank intervals and their
+  Monte Carlo error, each in a fresh process (time and peak resident memory).
 
 Targets (2-core machine): cold build under 180 s; warm rebuild under 15% of cold;
 median page under 1 MB; validating a 1,000,000-row survey within 15 s and 1 GB; a later
 load of it under 1 s; our raking no slower than the peer's raking core; `wholecomm assess`
-at most 1.5 s; re-scoring in the browser at most 50 ms after any answer. `--record` writes
-the figures into the README between the
+at most 1.5 s; re-scoring in the browser at most 50 ms after any answer; the Sobol
+analysis of 40 towns under 5 s; 1,000 towns x 10,000 draws under 10 s and 2 GB.
+`--record` writes the figures into the README between the
 `bench:start` and `bench:end` markers. Exit code 1 when a target or an invariant fails.
 """
 
@@ -55,7 +60,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SKIP = {".venv", "_build", ".git", ".pytest_cache", "node_modules"}
 TARGETS = {"cold_seconds": 180.0, "warm_share": 0.15, "median_page_bytes": 1_000_000,
            "cli_assess_seconds": 1.5, "browser_rescore_ms": 50.0,
-           "validate_seconds": 15.0, "validate_memory_mb": 1024, "cached_load_seconds": 1.0}
+           "validate_seconds": 15.0, "validate_memory_mb": 1024, "cached_load_seconds": 1.0,
+           "sobol_40_seconds": 5.0, "mc_1000_seconds": 10.0, "mc_1000_mb": 2048}
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -170,6 +176,65 @@ def bench_index(n_localities: int = 100_000, n_indicators: int = 60, seed: int =
     start = time.perf_counter()
     index.score(answers, indicators, options)
     return time.perf_counter() - start
+
+
+def synthetic_index(n_localities: int, seed: int = 1, per_area: int = 6, missing: float = 0.05):
+    """A MIPEX-L assessment of ``n_localities`` synthetic towns (answers with a town effect)."""
+    from wholecomm import index
+
+    rng = np.random.default_rng(seed)
+    ids = [f"{a[:3].upper()}{k:02d}" for a in index.AREAS for k in range(per_area)]
+    indicators = pd.DataFrame({"indicator_id": ids, "area": np.repeat(index.AREAS, per_area),
+                               "stage": [index.STAGES[i % len(index.STAGES)] for i in range(len(ids))]})
+    options = pd.DataFrame([{"indicator_id": i, "answer_code": c, "score": s}
+                            for i in ids for c, s in (("a", 100), ("b", 50), ("c", 0))])
+    level = rng.normal(size=(n_localities, 1)) + 0.6 * rng.normal(size=(n_localities, len(ids)))
+    codes = np.where(level > 0.5, "a", np.where(level > -0.5, "b", "c")).astype(object)
+    codes[rng.random(codes.shape) < missing] = ""
+    answers = pd.DataFrame({"locality_id": np.repeat([f"L{i:05d}" for i in range(n_localities)], len(ids)),
+                            "indicator_id": np.tile(ids, n_localities), "answer_code": codes.ravel()})
+    return index.score(answers, indicators, options)
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process (VmHWM: unlike ru_maxrss, it is not inherited
+    from the parent process across fork and exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _uncertainty_child(kind: str) -> None:
+    from wholecomm import index
+
+    if kind == "sobol":
+        res = synthetic_index(40, seed=2)
+        start = time.perf_counter()
+        sa = index.sensitivity(res)
+        seconds = time.perf_counter() - start
+        draws, towns = len(sa.mc.ranks), sa.mc.ranks.shape[1]
+    else:
+        res = synthetic_index(1000, seed=3)
+        start = time.perf_counter()
+        mc = index.monte_carlo(res, n_draws=10_000)
+        index.rank_intervals(mc)
+        index.monte_carlo_error(mc)
+        seconds = time.perf_counter() - start
+        draws, towns = len(mc.ranks), mc.ranks.shape[1]
+    assessed = len(res.localities)
+    peak_mb = _peak_rss_mb()
+    print(json.dumps({"seconds": round(seconds, 2), "peak_mb": round(peak_mb), "draws": draws, "towns": towns,
+                      "assessed": assessed}))
+
+
+def bench_uncertainty(kind: str) -> dict:
+    """Run one uncertainty benchmark in a fresh Python process; its time and peak memory."""
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--uncertainty-child", kind],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def bench_survey(target_n: int = 1_000_000) -> tuple[int, float, float]:
@@ -377,7 +442,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--record", action="store_true", help="write the figures into README.md")
     parser.add_argument("--skip-builds", action="store_true", help="only the library benchmarks")
     parser.add_argument("--data-only", action="store_true", help="only the data layer benchmarks (no builds)")
+    parser.add_argument("--uncertainty-child", choices=["sobol", "large"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.uncertainty_child:
+        _uncertainty_child(args.uncertainty_child)
+        return 0
     failures, rows = [], []
     result: dict = {"machine": f"{platform.machine()}, {psutil.cpu_count()} cores, "
                                f"{round(psutil.virtual_memory().total / 2**30)} GiB", "date": time.strftime("%Y-%m-%d")}
@@ -438,6 +507,15 @@ def main(argv: list[str] | None = None) -> int:
         print("library benchmarks ...", flush=True)
         t_index = bench_index()
         n_sv, t_rake, t_est = bench_survey()
+        sobol = bench_uncertainty("sobol")
+        large = bench_uncertainty("large")
+        result.update(sobol_40=sobol, mc_1000=large)
+        if sobol["seconds"] > TARGETS["sobol_40_seconds"]:
+            failures.append(f"Sobol analysis of 40 towns {sobol['seconds']} s > {TARGETS['sobol_40_seconds']} s")
+        if large["seconds"] > TARGETS["mc_1000_seconds"]:
+            failures.append(f"1,000 towns x 10,000 draws {large['seconds']} s > {TARGETS['mc_1000_seconds']} s")
+        if large["peak_mb"] > TARGETS["mc_1000_mb"]:
+            failures.append(f"1,000 towns x 10,000 draws {large['peak_mb']} MB > {TARGETS['mc_1000_mb']} MB")
         result.update(index_100k_x_60_seconds=round(t_index, 2), survey_respondents=n_sv,
                       survey_rake_seconds=round(t_rake, 2), survey_estimates_seconds=round(t_est, 2))
         rows += [
@@ -445,6 +523,12 @@ def main(argv: list[str] | None = None) -> int:
             f"| survey raking, {n_sv:,} respondents | {t_rake:.2f} s | | |",
             f"| survey headline estimates (mean overall and by country, a proportion), {n_sv:,} respondents | "
             f"{t_est:.2f} s | | |",
+            f"| MIPEX-L Sobol sensitivity, {sobol['assessed']} towns ({sobol['towns']} ranked) x {sobol['draws']:,} "
+            f"draws (Saltelli design, bootstrap intervals) | {sobol['seconds']:.2f} s | {sobol['peak_mb']} MB | "
+            "target 5 s |",
+            f"| MIPEX-L Monte Carlo, {large['assessed']:,} towns ({large['towns']:,} ranked) x {large['draws']:,} draws "
+            f"(rank intervals and their Monte Carlo error) | {large['seconds']:.2f} s | {large['peak_mb']} MB | "
+            "target 10 s, 2 GB |",
         ]
 
     print("data layer benchmarks ...", flush=True)

@@ -29,21 +29,9 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-
-class _LazyStats:
-    """``scipy.stats``, imported on first use: scoring alone (the toolbox's command) does
-    not pay for importing it."""
-
-    def __getattr__(self, name):
-        from scipy import stats as _stats
-
-        return getattr(_stats, name)
-
-
-stats = _LazyStats()
-
-from .numerics import TIE_DECIMALS, first_max, first_min, sort_by, spearman, tie_round
+from .numerics import TIE_DECIMALS, first_max, first_min, spearman, tie_round
 
 #: Policy areas in catalogue order.
 AREAS = ["governance_capacity", "labour_market", "education", "health", "housing", "language_orientation",
@@ -407,21 +395,43 @@ def missing_summary(result: IndexResult) -> dict:
     }
 
 
-def overall_summary(result: IndexResult) -> dict:
-    """Range and mean (95% t-interval) of the overall scores of the ranked localities."""
+def overall_summary(result: IndexResult, countries: pd.Series | None = None) -> dict:
+    """Range and mean of the overall scores of the ranked localities, with a 95% interval
+    that stays within 0-100 (:func:`bounded_mean_ci`). With ``countries`` (locality_id ->
+    country) the interval is cluster-robust over countries with G - 1 degrees of freedom."""
     s = result.overall.dropna()
     if s.empty:
         raise ValueError("No locality has an overall score.")
-    mean, lo, hi = _t_ci(s.to_numpy())
+    clusters = None
+    if countries is not None:
+        clusters = countries.reindex(s.index)
+        if clusters.isna().any():
+            raise ValueError(f"countries: no country for {list(s.index[clusters.isna().to_numpy()][:10])}.")
+    ci = bounded_mean_ci(s.to_numpy(), None if clusters is None else clusters.to_numpy())
     return {"n": len(s), "min": float(s.min()), "max": float(s.max()), "min_id": str(first_min(s)),
-            "max_id": str(first_max(s)), "mean": mean, "ci_lo": lo, "ci_hi": hi, "sd": float(s.std(ddof=1))}
+            "max_id": str(first_max(s)), "mean": ci["mean"], "ci_lo": ci["ci_lo"], "ci_hi": ci["ci_hi"],
+            "ci_method": ci["method"], "sd": float(s.std(ddof=1)),
+            "n_clusters": int(clusters.nunique()) if clusters is not None else None}
+
+
+def town_countries(result: IndexResult, localities: pd.DataFrame | None = None) -> pd.Series:
+    """Country of each assessed locality (index locality_id)."""
+    from . import data
+
+    loc = data.load("localities") if localities is None else localities
+    _require_columns(loc, ["locality_id", "country"], "localities")
+    c = loc.set_index(loc["locality_id"].astype(str))["country"].astype(str)
+    missing = [i for i in result.localities if i not in c.index]
+    if missing:
+        raise ValueError(f"localities: no row for the assessed localities {missing[:10]}.")
+    return c.reindex(result.localities).rename("country")
 
 
 # --------------------------------------------------------------------- ranking
 def rank(scores: pd.Series) -> pd.DataFrame:
     """Rank localities: 1 = highest score; ties share the best rank ("min" method);
     missing (NaN) scores are not ranked (rank NA). Scores equal to ``TIE_DECIMALS``
-    decimals are ties (the rule of :mod:`wholecomm.numerics`, so ranks are the same on every CPU). Returns columns score, rank (Int64), tied (bool), sorted by rank."""
+    decimals are ties. Returns columns score, rank (Int64), tied (bool), sorted by rank."""
     if not isinstance(scores, pd.Series):
         raise TypeError(f"scores must be a pandas Series indexed by locality, got {type(scores).__name__}.")
     if scores.index.has_duplicates:
@@ -489,8 +499,7 @@ def alternative_aggregations(result: IndexResult) -> pd.DataFrame:
 
 def aggregation_agreement(result: IndexResult) -> pd.DataFrame:
     """How far each alternative rule moves the ranking: Spearman rank correlation with the
-    default ("area") scores and the largest change of rank, over the ranked localities.
-    Scores tied by the rule of :mod:`wholecomm.numerics` are tied in both."""
+    default ("area") scores and the largest change of rank, over the ranked localities."""
     alt = alternative_aggregations(result).dropna()
     base = rank(alt["area"])["rank"].reindex(alt.index).astype(float)
     rows = []
@@ -502,13 +511,38 @@ def aggregation_agreement(result: IndexResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# ----------------------------------------------------------------- Monte Carlo
+# ------------------------------------------------------- uncertainty analysis
+#: The uncertain assumptions of the index (OECD/JRC handbook, COINr practice), in the
+#: order of the columns of the unit-cube design (weights take one column per area).
+FACTORS = ("weights", "aggregation", "imputation", "threshold", "middle")
+FACTOR_LABELS = {"weights": "Area weights", "aggregation": "Aggregation rule", "imputation": "Imputation",
+                 "threshold": "Answered-share threshold", "middle": "Score of the middle answer"}
+#: Each area weight varies uniformly within +-25% of its nominal value (then all are rescaled to sum to 1).
+WEIGHT_SPREAD = 0.25
+#: Aggregation alternatives, equally likely.
+AGGREGATIONS = ("arithmetic", "geometric", "leave_one_area_out")
+#: The geometric mean adds a shift to every area score (a 0 would zero the product); the
+#: shift is itself uncertain and drawn log-uniformly in this range (points).
+GEOMETRIC_SHIFT = (0.1, 10.0)
+#: Answered-share thresholds, equally likely (the nominal is MIN_ANSWERED_SHARE).
+THRESHOLDS = (1 / 2, 2 / 3, 5 / 6)
+#: The middle answer (nominally 50) scores uniformly within this range (points).
+MIDDLE_RANGE = (25.0, 75.0)
+#: Donors of the hot-deck imputation: the nearest towns that answered the indicator.
+N_DONORS = 5
+#: Hot-deck realisations drawn once per analysis; each draw uses one of them.
+N_REALISATIONS = 100
+
+
 @dataclass
 class MonteCarloResult:
-    """Rank distribution of each locality over random perturbations of the index.
+    """Rank distribution of each locality over the uncertainty factors of the index.
 
-    ``ranks`` and ``scores``: draws x localities; ``rules``: the aggregation rule of each
-    draw; ``weights``: the area weights of each draw; ``point``: the default scores."""
+    ``ranks`` and ``scores``: draws x localities (ranks on scores rounded to
+    ``TIE_DECIMALS``); ``factors``: the value of each factor in each draw (aggregation,
+    geometric shift, left-out area, imputation, realisation, threshold, middle);
+    ``weights``: the area weights of each draw; ``rules``: the aggregation of each draw;
+    ``point``: the published scores; ``design``: the unit-cube inputs of the draws."""
 
     ranks: pd.DataFrame
     scores: pd.DataFrame
@@ -518,6 +552,8 @@ class MonteCarloResult:
     seed: int
     n_imputed: int = 0
     settings: dict = field(default_factory=dict)
+    factors: pd.DataFrame | None = None
+    design: np.ndarray | None = None
 
 
 def _as_result(result_or_inputs) -> IndexResult:
@@ -530,106 +566,330 @@ def _as_result(result_or_inputs) -> IndexResult:
     raise TypeError("Pass an IndexResult, or (answers, indicators, options) as a tuple or a dict with those keys.")
 
 
-def monte_carlo(result_or_inputs, n_draws: int = 500, seed: int = DEFAULT_SEED, vary_weights: bool = True,
-                impute: bool = True, rules: Sequence[str] = RULES) -> MonteCarloResult:
-    """Uncertainty analysis of the ranking (OECD/JRC handbook practice).
+def _check_factors(factors: Sequence[str]) -> list[str]:
+    factors = list(factors)
+    unknown = [f for f in factors if f not in FACTORS]
+    if unknown or len(set(factors)) != len(factors):
+        raise ValueError(f"factors must be distinct names from {FACTORS}; got {factors}.")
+    return [f for f in FACTORS if f in factors]
 
-    Each draw combines three perturbations:
 
-    (a) area weights drawn from a flat Dirichlet(1, ..., 1) (``vary_weights``);
-    (b) every unanswered item imputed by a draw from that indicator's observed answers
-        in the other assessed localities (``impute``);
-    (c) an aggregation rule drawn with equal probability from ``rules`` ("area":
-        weighted arithmetic mean of areas; "geometric": weighted geometric mean of
-        areas, shifted by one point; "indicator": mean of all indicators, which ignores
-        the area weights).
+def hot_deck_donors(result: IndexResult, n_donors: int = N_DONORS) -> dict[tuple[int, int], np.ndarray]:
+    """Donor towns of each unanswered item: the ``n_donors`` towns nearest to the town
+    that answered that indicator.
 
-    Ranks (1 = best, ties "min") are computed among the localities that have a default
-    overall score; localities missing by the rule are not ranked here either.
-    Deterministic for a given ``seed``.
+    Distance between two towns = mean absolute difference of their scores over the
+    indicators both answered (towns with no indicator in common are farthest); ties in
+    distance are broken by locality order. Keys are (town row, indicator column) of
+    ``result.indicator_scores``; values the donor rows, nearest first."""
+    x = result.indicator_scores.to_numpy()
+    ans = ~np.isnan(x)
+    filled = np.where(ans, x, 0.0)
+    okf = ans.astype(float)
+    both = okf @ okf.T
+    # sum over common items of |a - b| = a + b - 2 min(a, b), and min(a, b) = sum over the
+    # distinct score levels v_l of (v_l - v_(l-1)) [a >= v_l][b >= v_l]: matrix products
+    # (exact for whole-number scores).
+    levels = np.unique(x[ans])
+    levels = levels[levels > 0]
+    steps = np.diff(np.concatenate([[0.0], levels]))
+    dist_sum = filled @ okf.T + okf @ filled.T
+    for v, step in zip(levels, steps):
+        above = (ans & (x >= v)).astype(float)
+        dist_sum -= 2 * step * (above @ above.T)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dist = np.where(both > 0, dist_sum / np.maximum(both, 1), np.inf)
+    np.fill_diagonal(dist, np.inf)
+    dist = np.round(dist, TIE_DECIMALS)
+    donors = {}
+    for i, j in np.argwhere(~ans):
+        pool = np.flatnonzero(ans[:, j])
+        pool = pool[pool != i]
+        if pool.size == 0:
+            raise ValueError(f"Cannot impute indicator {result.indicator_scores.columns[j]!r}: no other "
+                             "locality answered it.")
+        order = np.lexsort((pool, dist[i, pool]))
+        donors[(int(i), int(j))] = pool[order[:n_donors]]
+    return donors
+
+
+@dataclass
+class _Prepared:
+    ids: pd.Index
+    areas: list[str]
+    lo: np.ndarray          # towns x areas: sum of min(score, 50) over answered items
+    hi: np.ndarray          # towns x areas: sum of max(score - 50, 0) over answered items
+    n_obs: np.ndarray       # towns x areas: answered items
+    share: np.ndarray       # towns x areas: answered share
+    hole_lo: np.ndarray     # realisations x towns x areas
+    hole_hi: np.ndarray
+    hole_n: np.ndarray      # towns x areas: unanswered items
+    nominal: np.ndarray     # unit-cube input of the nominal assumptions
+    point: pd.Series
+    n_holes: int
+
+
+def _prepare(result: IndexResult, rng: np.random.Generator, n_realisations: int = N_REALISATIONS) -> _Prepared:
+    keep = result.overall.notna().to_numpy()
+    if keep.sum() < 2:
+        raise ValueError("The uncertainty analysis needs at least two localities with an overall score.")
+    full = result.indicator_scores.to_numpy()
+    areas = result.areas
+    member = _membership(result.indicators["area"].to_numpy(dtype=object), areas)
+    ans = ~np.isnan(full)
+    lo = np.where(ans, np.minimum(full, 50.0), 0.0) @ member
+    hi = np.where(ans, np.maximum(full - 50.0, 0.0), 0.0) @ member
+    n_obs = ans.astype(float) @ member
+    share = n_obs / member.sum(axis=0)[None, :]
+    holes = np.argwhere(~ans)
+    holes = holes[keep[holes[:, 0]]]
+    donors = hot_deck_donors(result, n_donors=N_DONORS) if len(holes) else {}
+    area_of = member.argmax(axis=1)
+    n_all = full.shape[0]
+    hole_lo = np.zeros((n_realisations, n_all, len(areas)))
+    hole_hi = np.zeros_like(hole_lo)
+    hole_n = np.zeros((n_all, len(areas)))
+    for i, j in holes:
+        pool = donors[(int(i), int(j))]
+        values = full[pool[rng.integers(0, pool.size, size=n_realisations)], j]
+        a = area_of[j]
+        hole_lo[:, i, a] += np.minimum(values, 50.0)
+        hole_hi[:, i, a] += np.maximum(values - 50.0, 0.0)
+        hole_n[i, a] += 1
+    k = len(areas)
+    match = np.flatnonzero(np.isclose(np.asarray(THRESHOLDS), result.min_answered_share))
+    if match.size != 1:
+        raise ValueError(f"The uncertainty analysis varies the answered-share threshold around the published one, "
+                         f"which must be one of {[str(Fraction(t).limit_denominator(12)) for t in THRESHOLDS]}; "
+                         f"these scores use {result.min_answered_share!r}.")
+    nominal = np.concatenate([np.full(k, 0.5), [0.0, 0.0, (match[0] + 0.5) / len(THRESHOLDS), 0.5]])
+    return _Prepared(ids=pd.Index(np.asarray(result.overall.index)[keep], name="locality_id"), areas=areas,
+                     lo=lo[keep], hi=hi[keep], n_obs=n_obs[keep], share=share[keep], hole_lo=hole_lo[:, keep],
+                     hole_hi=hole_hi[:, keep], hole_n=hole_n[keep], nominal=nominal, point=result.overall[keep],
+                     n_holes=int(len(holes)))
+
+
+def _decode(u: np.ndarray, n_areas: int, n_realisations: int) -> dict[str, np.ndarray]:
+    """Factor values from unit-cube inputs (one row per draw)."""
+    w = (1.0 + WEIGHT_SPREAD * (2.0 * u[:, :n_areas] - 1.0)) / n_areas
+    w = w / w.sum(axis=1, keepdims=True)
+    ua, ui, ut, um = (np.clip(u[:, n_areas + c], 0.0, 1.0 - 1e-12) for c in range(4))
+    agg = np.floor(ua * len(AGGREGATIONS)).astype(int)
+    within = ua * len(AGGREGATIONS) - agg
+    lo_s, hi_s = np.log10(GEOMETRIC_SHIFT[0]), np.log10(GEOMETRIC_SHIFT[1])
+    shift = 10.0 ** (lo_s + within * (hi_s - lo_s))
+    left_out = np.floor(within * n_areas).astype(int)
+    hot = ui >= 0.5
+    realisation = np.floor((ui * 2 - hot) * n_realisations).astype(int)
+    threshold = np.asarray(THRESHOLDS)[np.floor(ut * len(THRESHOLDS)).astype(int)]
+    middle = MIDDLE_RANGE[0] + um * (MIDDLE_RANGE[1] - MIDDLE_RANGE[0])
+    return {"weights": w, "aggregation": agg, "shift": shift, "left_out": left_out, "hot_deck": hot,
+            "realisation": realisation, "threshold": threshold, "middle": middle}
+
+
+def _evaluate(prep: _Prepared, u: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Overall scores (draws x towns) for unit-cube inputs ``u``.
+
+    An area score is linear in the middle answer's score m: with c = m / 50 - 1 it is
+    P + c Q, where P is the mean of the (possibly completed) answers and Q the mean of
+    min(s, 50) - max(s - 50, 0). P and Q depend only on which cells are completed and by
+    which hot-deck realisation, so draws are grouped by that and each group is
+    aggregated with matrix products (arithmetic and leave-one-out) or elementwise
+    (geometric)."""
+    k = len(prep.areas)
+    n_real = prep.hole_lo.shape[0]
+    f = _decode(u, k, n_real)
+    n_draws, n_loc = len(u), len(prep.ids)
+    out = np.empty((n_draws, n_loc))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p0 = (prep.lo + prep.hi) / prep.n_obs
+        q0 = (prep.lo - prep.hi) / prep.n_obs
+        cnt1 = prep.n_obs + prep.hole_n
+    c = f["middle"] / 50.0 - 1.0
+    t_idx = np.abs(f["threshold"][:, None] - np.asarray(THRESHOLDS)[None, :]).argmin(axis=1)
+    below = [prep.share < t - _EPS for t in THRESHOLDS]
+    has_holes = [bool((b_ & (prep.hole_n > 0)).any()) for b_ in below]
+    r = f["realisation"]
+    # group key: hot-deck realisation, or (threshold, realisation) under the point rule
+    key = np.where(f["hot_deck"], r, n_real * (1 + t_idx) + np.where(np.asarray(has_holes)[t_idx], r, 0))
+    w_all = f["weights"]
+    w_loo_all = w_all.copy()
+    w_loo_all[np.arange(n_draws), f["left_out"]] = 0.0
+    w_loo_all /= w_loo_all.sum(axis=1, keepdims=True)
+    order = np.argsort(key, kind="stable")
+    bounds = np.flatnonzero(np.diff(key[order])) + 1
+    for idx in np.split(order, bounds):
+        g = int(key[idx[0]])
+        rr = g % n_real
+        p1 = (prep.lo + prep.hi + prep.hole_lo[rr] + prep.hole_hi[rr]) / cnt1
+        q1 = (prep.lo - prep.hi + prep.hole_lo[rr] - prep.hole_hi[rr]) / cnt1
+        if g < n_real:
+            p, q = p1, q1
+        else:
+            mask = below[g // n_real - 1]
+            p, q = np.where(mask, p1, p0), np.where(mask, q1, q0)
+        agg = f["aggregation"][idx]
+        for kind, weights in ((0, w_all), (2, w_loo_all)):
+            sel = idx[agg == kind]
+            if sel.size:
+                w = weights[sel].T
+                out[sel] = (p @ w + (q @ w) * c[sel][None, :]).T
+        sel = idx[agg == 1]
+        if sel.size:
+            shift = f["shift"][sel][:, None, None]
+            area = p[None] + c[sel][:, None, None] * q[None]
+            out[sel] = np.exp(np.einsum("dla,da->dl", np.log(area + shift), w_all[sel])) - shift[:, :, 0]
+    return out, f
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """Ranks within each draw (1 = best, ties share the best rank) on tie-rounded scores."""
+    return stats.rankdata(-np.round(scores, TIE_DECIMALS), method="min", axis=1).astype(np.int32)
+
+
+def _design(prep: _Prepared, u: np.ndarray, factors: list[str]) -> np.ndarray:
+    """Hold the factors not in ``factors`` at their nominal value."""
+    k = len(prep.areas)
+    cols = {"weights": list(range(k)), "aggregation": [k], "imputation": [k + 1], "threshold": [k + 2],
+            "middle": [k + 3]}
+    fixed = [c for f in FACTORS if f not in factors for c in cols[f]]
+    u = np.array(u, dtype=float)
+    u[:, fixed] = prep.nominal[fixed]
+    return u
+
+
+def _mc_result(prep: _Prepared, u: np.ndarray, seed: int, settings: dict, scores: np.ndarray | None = None,
+               ranks: np.ndarray | None = None) -> MonteCarloResult:
+    f = _decode(u, len(prep.areas), prep.hole_lo.shape[0])
+    if scores is None:
+        scores = _evaluate(prep, u)[0]
+    if ranks is None:
+        ranks = _ranks(scores)
+    draws = pd.RangeIndex(len(u), name="draw")
+    agg = np.asarray(AGGREGATIONS, dtype=object)[f["aggregation"]]
+    factors = pd.DataFrame({
+        "aggregation": agg,
+        "geometric_shift": np.where(f["aggregation"] == 1, f["shift"], np.nan),
+        "left_out_area": np.where(f["aggregation"] == 2, np.asarray(prep.areas, dtype=object)[f["left_out"]], None),
+        "imputation": np.where(f["hot_deck"], "hot_deck", "point_rule"),
+        "realisation": f["realisation"],
+        "threshold": f["threshold"],
+        "middle": f["middle"],
+    }, index=draws)
+    return MonteCarloResult(
+        ranks=pd.DataFrame(ranks, index=draws, columns=prep.ids),
+        scores=pd.DataFrame(scores, index=draws, columns=prep.ids),
+        rules=pd.Series(agg, index=draws, name="aggregation"),
+        weights=pd.DataFrame(f["weights"], index=draws, columns=pd.Index(prep.areas, name="area")),
+        point=prep.point, seed=int(seed), n_imputed=prep.n_holes, settings=settings, factors=factors, design=u)
+
+
+def monte_carlo(result_or_inputs, n_draws: int = 10_000, seed: int = DEFAULT_SEED,
+                factors: Sequence[str] = FACTORS) -> MonteCarloResult:
+    """Uncertainty analysis of the ranking (OECD/JRC handbook; COINr's practice).
+
+    Each draw sets every factor in ``factors`` independently (the others stay nominal):
+
+    * **weights**: each area weight uniform within +-25% (:data:`WEIGHT_SPREAD`) of the
+      nominal equal weight, then rescaled to sum to 1;
+    * **aggregation** (equally likely): the arithmetic mean of the areas (nominal); a
+      geometric mean of the shifted area scores, exp(sum w log(s + c)) - c, with the
+      shift c log-uniform in 0.1-10 points (:data:`GEOMETRIC_SHIFT`); or the arithmetic
+      mean leaving one area out (each area equally likely);
+    * **imputation** (equally likely): the point rule (an area's unanswered items are
+      left out, i.e. the area is the mean of the town's own answers in it: nominal), or a
+      hot-deck: each unanswered item takes the answer of one of the
+      :data:`N_DONORS` towns most similar to the town (:func:`hot_deck_donors`) that
+      answered it, one of :data:`N_REALISATIONS` realisations drawn once;
+    * **threshold**: answered-share threshold 1/2, 2/3 (nominal) or 5/6; an area
+      answered below the threshold is completed by the hot-deck whatever the
+      imputation factor (under the point rule it would have no score);
+    * **middle**: the middle answer scores uniformly 25-75 points (nominal 50); other
+      scores move piecewise linearly (0 and 100 stay).
+
+    At the nominal values every town gets its published score. The ranked towns are
+    those with a published overall score, in every draw; ranks (1 = best, ties share
+    the best rank) are taken on scores rounded to ``TIE_DECIMALS``. Deterministic for a
+    given ``seed``.
     """
     result = _as_result(result_or_inputs)
     if int(n_draws) < 1:
         raise ValueError(f"n_draws must be at least 1, got {n_draws!r}.")
-    rules = list(rules)
-    unknown = [r for r in rules if r not in RULES]
-    if not rules or unknown:
-        raise ValueError(f"rules must be a non-empty subset of {RULES}; unknown: {unknown}.")
-    n_draws = int(n_draws)
-    keep = result.overall.notna().to_numpy()
-    if keep.sum() < 2:
-        raise ValueError("Monte Carlo ranking needs at least two localities with an overall score.")
-    full = result.indicator_scores.to_numpy()
-    matrix = full[keep]
-    n_loc, n_ind = matrix.shape
-    areas = result.areas
-    member = _membership(result.indicators["area"].to_numpy(dtype=object), areas)
+    factors = _check_factors(factors)
     rng = np.random.default_rng(seed)
-    weights = rng.dirichlet(np.ones(len(areas)), size=n_draws) if vary_weights else \
-        np.full((n_draws, len(areas)), 1.0 / len(areas))
-    rule_draw = np.asarray(rules, dtype=object)[rng.integers(0, len(rules), size=n_draws)]
-    holes = np.argwhere(np.isnan(matrix))
-    if impute and len(holes):
-        pools = {j: full[~np.isnan(full[:, j]), j] for j in np.unique(holes[:, 1])}
-        empty = [result.indicator_scores.columns[j] for j, pool in pools.items() if pool.size == 0]
-        if empty:
-            raise ValueError(f"Cannot impute indicators nobody answered: {empty}.")
-        fills = np.empty((n_draws, len(holes)))
-        for k, (_, j) in enumerate(holes):
-            fills[:, k] = pools[j][rng.integers(0, pools[j].size, size=n_draws)]
-    scores = np.empty((n_draws, n_loc))
-    block = max(1, int(4e6 // max(1, n_loc * n_ind)))
-    for start in range(0, n_draws, block):
-        stop = min(n_draws, start + block)
-        x = np.broadcast_to(matrix, (stop - start, n_loc, n_ind)).copy()
-        if impute and len(holes):
-            x[:, holes[:, 0], holes[:, 1]] = fills[start:stop]
-        answered = ~np.isnan(x)
-        sums = np.where(answered, x, 0.0) @ member
-        counts = answered.astype(float) @ member
-        area = sums / np.where(counts > 0, counts, 1.0)  # every kept area meets the rule
-        w = weights[start:stop][:, None, :]
-        arith = np.sum(area * w, axis=-1)
-        geo = _geometric(area, w)
-        ind = sums.sum(axis=-1) / counts.sum(axis=-1)
-        r = rule_draw[start:stop][:, None]
-        scores[start:stop] = np.where(r == "area", arith, np.where(r == "geometric", geo, ind))
-    ranks = stats.rankdata(-tie_round(scores), method="min", axis=1)
-    ids = pd.Index(np.asarray(result.overall.index)[keep], name="locality_id")
-    draws = pd.RangeIndex(n_draws, name="draw")
-    return MonteCarloResult(
-        ranks=pd.DataFrame(ranks.astype(int), index=draws, columns=ids),
-        scores=pd.DataFrame(scores, index=draws, columns=ids),
-        rules=pd.Series(rule_draw, index=draws, name="rule"),
-        weights=pd.DataFrame(weights, index=draws, columns=pd.Index(areas, name="area")),
-        point=result.overall[keep],
-        seed=int(seed),
-        n_imputed=int(len(holes)) if impute else 0,
-        settings={"n_draws": n_draws, "vary_weights": vary_weights, "impute": impute, "rules": rules},
-    )
+    prep = _prepare(result, rng)
+    u = _design(prep, rng.random((int(n_draws), len(prep.areas) + 4)), factors)
+    return _mc_result(prep, u, seed, {"n_draws": int(n_draws), "factors": factors, "design": "Monte Carlo"})
+
+
+def factor_table() -> pd.DataFrame:
+    """The uncertainty factors of :func:`monte_carlo`: nominal choice, alternatives and
+    why they are plausible, built from the module's constants."""
+    frac = ", ".join(str(Fraction(t).limit_denominator(12)) for t in THRESHOLDS)
+    lo_w, hi_w = 1 - WEIGHT_SPREAD, 1 + WEIGHT_SPREAD
+    return pd.DataFrame([
+        {"factor": "weights", "label": FACTOR_LABELS["weights"], "nominal": "equal weights",
+         "alternatives": f"each weight uniform from {lo_w:.2f} to {hi_w:.2f} times nominal, rescaled to sum to 1",
+         "why": "no area is known to matter more; the perturbation around the nominal weights of the OECD/JRC "
+                "handbook and COINr"},
+        {"factor": "aggregation", "label": FACTOR_LABELS["aggregation"], "nominal": "arithmetic mean of areas",
+         "alternatives": f"geometric mean of area scores shifted by {GEOMETRIC_SHIFT[0]:g}-{GEOMETRIC_SHIFT[1]:g} "
+                         "points (log-uniform); arithmetic mean leaving one area out; each equally likely",
+         "why": "the geometric mean lets a weak area pull the score down (less compensation); leaving an area "
+                "out asks whether one area makes the ranking"},
+        {"factor": "imputation", "label": FACTOR_LABELS["imputation"],
+         "nominal": "point rule: an area is the mean of the town's own answers",
+         "alternatives": f"hot-deck: each unanswered item takes the answer given to it by one of the {N_DONORS} "
+                         f"most similar towns that answered it ({N_REALISATIONS} realisations); equally likely",
+         "why": "the point rule equals imputing the town's own area mean; the hot-deck respects how the town "
+                "answered elsewhere"},
+        {"factor": "threshold", "label": FACTOR_LABELS["threshold"],
+         "nominal": str(Fraction(MIN_ANSWERED_SHARE).limit_denominator(12)),
+         "alternatives": f"{frac}, equally likely; areas answered below the threshold are completed by the hot-deck",
+         "why": "how many answers an area needs is a convention"},
+        {"factor": "middle", "label": FACTOR_LABELS["middle"], "nominal": "50 points",
+         "alternatives": f"uniform from {MIDDLE_RANGE[0]:g} to {MIDDLE_RANGE[1]:g} points (0 and 100 fixed)",
+         "why": "the answers are ordered categories; their spacing is a convention"},
+    ])
+
+
+def nominal_scores(result: IndexResult) -> pd.Series:
+    """Scores of the ranked towns with every uncertainty factor at its nominal value
+    (equal to the published overall scores; a check of the uncertainty model)."""
+    prep = _prepare(result, np.random.default_rng(0), n_realisations=1)
+    return pd.Series(_evaluate(prep, prep.nominal[None, :])[0][0], index=prep.ids, name="nominal")
 
 
 def rank_intervals(mc: MonteCarloResult, level: float = 0.90) -> pd.DataFrame:
-    """Per locality: point rank (default rule), median Monte Carlo rank and the central
+    """Per locality: point rank (published scores), median Monte Carlo rank and the central
     ``level`` interval of the Monte Carlo ranks (default 5th to 95th percentile; the
     lower bound rounds down and the upper bound up to whole ranks). ``point_inside``
     says whether the point rank lies in the interval. Sorted by point rank."""
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1, got {level!r}.")
-    ranks = mc.ranks.to_numpy()
+    ranks = np.sort(mc.ranks.to_numpy(), axis=0)  # one sort; quantiles are order statistics
+    n = len(ranks)
     tail = (1 - level) / 2
     point = rank(mc.point)
+
+    def quantile(q: float, method: str) -> np.ndarray:  # numpy's "lower"/"higher" quantiles
+        h = (n - 1) * q
+        return ranks[int(np.floor(h + 1e-9)) if method == "lower" else int(np.ceil(h - 1e-9))]
+
+    h = (n - 1) * 0.5
+    median = (ranks[int(np.floor(h))] + ranks[int(np.ceil(h))]) / 2.0
     out = pd.DataFrame({
         "score": mc.point,
         "rank": point["rank"].reindex(mc.point.index),
         "tied": point["tied"].reindex(mc.point.index),
-        "rank_median": np.median(ranks, axis=0),
-        "rank_lo": np.quantile(ranks, tail, axis=0, method="lower").astype(int),
-        "rank_hi": np.quantile(ranks, 1 - tail, axis=0, method="higher").astype(int),
+        "rank_median": median,
+        "rank_lo": quantile(tail, "lower").astype(int),
+        "rank_hi": quantile(1 - tail, "higher").astype(int),
     }, index=mc.point.index)
     out["point_inside"] = (out["rank"] >= out["rank_lo"]) & (out["rank"] <= out["rank_hi"])
     out["point_inside"] = out["point_inside"].astype(bool)
-    return out.sort_values(["rank", "score"], ascending=[True, False], kind="stable")
+    order = np.lexsort((np.asarray(out.index, dtype=str), out["rank"].astype(float).to_numpy()))
+    return out.iloc[order]
 
 
 def rank_interval_summary(intervals: pd.DataFrame) -> dict:
@@ -637,26 +897,280 @@ def rank_interval_summary(intervals: pd.DataFrame) -> dict:
     width = (intervals["rank_hi"] - intervals["rank_lo"] + 1).astype(int)
     return {"n": len(intervals), "median_width": float(width.median()), "max_width": int(width.max()),
             "min_width": int(width.min()), "all_point_inside": bool(intervals["point_inside"].all()),
-            "widest_id": str(width.idxmax())}
+            "n_point_outside": int((~intervals["point_inside"]).sum()), "widest_id": str(width.idxmax())}
+
+
+def monte_carlo_error(mc: MonteCarloResult, level: float = 0.90, confidence: float = 0.95) -> pd.DataFrame:
+    """Monte Carlo error of the rank summaries, per locality.
+
+    ``mean_rank_se``: standard error of the mean rank (sd / sqrt(draws)); ``lo_min``,
+    ``lo_max`` (``hi_min``, ``hi_max``): the distribution-free ``confidence`` interval of
+    the lower (upper) endpoint of the ``level`` rank interval, from the order statistics
+    of the draws (binomial normal approximation); ``endpoint_settled`` is True when both
+    endpoint intervals hold a single rank, i.e. more draws would not move the endpoints.
+    ``attrs``: n_draws, max_mean_rank_se, n_unsettled."""
+    ranks = np.sort(mc.ranks.to_numpy(), axis=0)
+    n = ranks.shape[0]
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    tail = (1 - level) / 2
+
+    def order_stat(q: float, side: int) -> np.ndarray:
+        k = n * q + side * z * np.sqrt(n * q * (1 - q))
+        idx = int(np.clip(np.floor(k) if side < 0 else np.ceil(k), 0, n - 1))
+        return ranks[idx]
+
+    out = pd.DataFrame({
+        "mean_rank": ranks.mean(axis=0),
+        "mean_rank_se": ranks.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.nan,
+        "lo_min": order_stat(tail, -1), "lo_max": order_stat(tail, +1),
+        "hi_min": order_stat(1 - tail, -1), "hi_max": order_stat(1 - tail, +1),
+    }, index=mc.ranks.columns)
+    out["endpoint_settled"] = (out["lo_min"] == out["lo_max"]) & (out["hi_min"] == out["hi_max"])
+    out.attrs.update({"n_draws": n, "max_mean_rank_se": float(out["mean_rank_se"].max()),
+                      "n_unsettled": int((~out["endpoint_settled"]).sum())})
+    return out
+
+
+# ----------------------------------------------------------- pairwise order
+def pairwise_order(mc: MonteCarloResult) -> pd.DataFrame:
+    """P(row town ranks above column town): the share of the joint draws in which the
+    row town has a strictly better (smaller) rank. ``P[i, j] + P[j, i]`` is below 1 by
+    the share of draws in which the two are tied. Rows and columns in point-rank order."""
+    ranks = mc.ranks.to_numpy()
+    order = rank(mc.point).index
+    pos = mc.ranks.columns.get_indexer(order)
+    r = ranks[:, pos]
+    n = r.shape[1]
+    p = np.empty((n, n))
+    for i in range(n):
+        p[i] = (r[:, [i]] < r).mean(axis=0)
+    return pd.DataFrame(p, index=pd.Index(order, name="locality_id"), columns=pd.Index(order, name="below"))
+
+
+def firm_order(mc: MonteCarloResult, pairwise: pd.DataFrame | None = None, firm: float = 0.95,
+               level: float = 0.90) -> tuple[pd.DataFrame, dict]:
+    """Per town: the number of towns it ranks above (below) in at least ``firm`` of the
+    draws; and a summary of the pairs whose ``level`` rank intervals overlap: how many
+    of them still keep one order in at least ``firm`` of the draws."""
+    p = pairwise_order(mc) if pairwise is None else pairwise
+    values = p.to_numpy()
+    per = pd.DataFrame({"firmly_above": (values >= firm).sum(axis=1),
+                        "firmly_below": (values.T >= firm).sum(axis=1)}, index=p.index)
+    ri = rank_intervals(mc, level).reindex(p.index)
+    lo, hi = ri["rank_lo"].to_numpy(), ri["rank_hi"].to_numpy()
+    iu = np.triu_indices(len(p), k=1)
+    overlap = (lo[iu[0]] <= hi[iu[1]]) & (lo[iu[1]] <= hi[iu[0]])
+    firm_pair = (values[iu] >= firm) | (values.T[iu] >= firm)
+    summary = {"n_pairs": int(len(iu[0])), "n_firm": int(firm_pair.sum()), "n_overlap": int(overlap.sum()),
+               "n_overlap_firm": int((overlap & firm_pair).sum()), "firm": firm, "level": level,
+               "max_pair_se": float(np.sqrt(values * (1 - values) / len(mc.ranks)).max())}
+    return per, summary
+
+
+# ---------------------------------------------------------- Sobol sensitivity
+@dataclass
+class SensitivityResult:
+    """First-order and total Sobol indices of each factor on each output.
+
+    ``indices``: output, factor, label, S1, S1_lo, S1_hi, ST, ST_lo, ST_hi (bootstrap
+    percentile intervals); ``mc``: the draws of the design (its rows follow Saltelli's
+    scheme, so they are not independent draws); ``n_base``: the base sample size N."""
+
+    indices: pd.DataFrame
+    mc: MonteCarloResult
+    n_base: int
+    factors: list
+    outputs: list
+
+
+MEAN_SHIFT = "mean_abs_rank_shift"
+
+
+def _sobol_resamples(a: np.ndarray, ab: np.ndarray, b: np.ndarray, counts: np.ndarray):
+    """SALib's first-order and total estimators on bootstrap resamples of the base rows,
+    given as multiplicities (``counts``: resamples x base rows). Equal to
+    ``first_order(A[r], AB[r], B[r])`` and ``total_order(...)`` for the resample ``r``
+    with those multiplicities, computed as matrix products of the counts with per-row
+    terms instead of gathering every resample (same values, far faster)."""
+    n = counts.shape[1]
+    mean_y = counts @ (a + b) / (2 * n)
+    var = counts @ (a * a + b * b) / (2 * n) - mean_y ** 2
+    eps = np.finfo(float).eps
+    ok = var > eps
+    safe = np.where(ok, var, 1.0)
+    s1 = np.where(ok, (counts @ (b * (ab - a)) / n) / safe, 0.0)
+    st = np.where(ok, (0.5 * counts @ ((a - ab) ** 2) / n) / safe, 0.0)
+    return s1, st
+
+
+def sobol_indices(model, problem: dict, n_base: int = 2048, seed: int = DEFAULT_SEED, num_resamples: int = 200,
+                  level: float = 0.95):
+    """First-order and total Sobol indices of a vector function ``model(X) -> Y`` (rows of
+    X = draws, columns = the inputs of ``problem`` in SALib's form, optionally with
+    ``groups``; Y = draws, or draws x outputs).
+
+    Design: Saltelli's scheme on a scrambled Sobol sequence (SALib ``sample.sobol``,
+    ``n_base * (factors + 2)`` rows). Estimators: SALib's (Saltelli et al. 2010 first
+    order, Jansen total), applied to every output at once on the standardised output.
+    Intervals: percentile bootstrap over the ``n_base`` base rows (``num_resamples``
+    resamples, ``level``), the resampling SALib uses (:func:`_sobol_resamples`).
+
+    Returns (indices, X, Y): ``indices`` a tidy frame with output (column number of Y),
+    factor, S1, S1_lo, S1_hi, ST, ST_lo, ST_hi."""
+    import warnings
+
+    from SALib.analyze.sobol import first_order, total_order
+    from SALib.sample import sobol as sobol_sample
+
+    if n_base < 2 or n_base & (n_base - 1):
+        raise ValueError(f"n_base must be a power of 2 (Sobol sequence), got {n_base!r}.")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1, got {level!r}.")
+    x = sobol_sample.sample(problem, n_base, calc_second_order=False, scramble=True, seed=seed)
+    y = np.asarray(model(x), dtype=float)
+    y2 = y.reshape(len(x), -1)
+    names = list(dict.fromkeys(problem.get("groups") or problem["names"]))
+    d = len(names)
+    sd = y2.std(axis=0)
+    z = np.where(sd > 0, (y2 - y2.mean(axis=0)) / np.where(sd > 0, sd, 1.0), 0.0)
+    z = z.reshape(n_base, d + 2, -1)
+    a_, b_ = z[:, 0], z[:, d + 1]
+    rng = np.random.default_rng(seed)
+    r = rng.integers(0, n_base, size=(num_resamples, n_base))
+    tail = 100 * (1 - level) / 2
+    est = {key: np.zeros((d, z.shape[2])) for key in ("S1", "S1_lo", "S1_hi", "ST", "ST_lo", "ST_hi")}
+    counts = np.bincount((r + n_base * np.arange(num_resamples)[:, None]).ravel(),
+                         minlength=num_resamples * n_base).reshape(num_resamples, n_base).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # constant outputs: SALib returns 0 and warns
+        for j in range(d):
+            est["S1"][j] = first_order(a_, z[:, 1 + j], b_)
+            est["ST"][j] = total_order(a_, z[:, 1 + j], b_)
+            s1, st = _sobol_resamples(a_, z[:, 1 + j], b_, counts)
+            est["S1_lo"][j], est["S1_hi"][j] = np.percentile(s1, [tail, 100 - tail], axis=0)
+            est["ST_lo"][j], est["ST_hi"][j] = np.percentile(st, [tail, 100 - tail], axis=0)
+    rows = [{"output": c, "factor": name, **{key: float(v[k, c]) for key, v in est.items()}}
+            for c in range(z.shape[2]) for k, name in enumerate(names)]
+    return pd.DataFrame(rows), x, y
+
+
+def sensitivity(result_or_inputs, n_base: int = 2048, seed: int = DEFAULT_SEED, factors: Sequence[str] = FACTORS,
+                num_resamples: int = 200, level: float = 0.95) -> SensitivityResult:
+    """Variance-based (Sobol) sensitivity of the ranking to the factors of :func:`monte_carlo`.
+
+    The factors are grouped (the area weights form one group), sampled with Saltelli's
+    design of ``n_base * (factors + 2)`` draws, and each output is analysed with SALib:
+    every ranked town's rank, and the mean absolute rank shift (mean over towns of
+    |draw rank - published rank|). First-order index S1: the share of the output's
+    variance due to the factor alone; total index ST: including its interactions.
+    Intervals: bootstrap percentiles over the base samples (``level``)."""
+    result = _as_result(result_or_inputs)
+    factors = _check_factors(factors)
+    if not factors:
+        raise ValueError("The sensitivity analysis needs at least one factor.")
+    rng = np.random.default_rng(seed)
+    prep = _prepare(result, rng)
+    k = len(prep.areas)
+    names = [f"w_{a}" for a in prep.areas] + ["aggregation", "imputation", "threshold", "middle"]
+    groups = ["weights"] * k + ["aggregation", "imputation", "threshold", "middle"]
+    use = [c for c, g in enumerate(groups) if g in factors]
+    problem = {"num_vars": len(use), "names": [names[c] for c in use], "bounds": [[0.0, 1.0]] * len(use),
+               "groups": [groups[c] for c in use]}
+    point_rank = rank(prep.point)["rank"].reindex(prep.ids).to_numpy(dtype=float)
+    store = {}
+
+    def model(x: np.ndarray) -> np.ndarray:
+        u = np.tile(prep.nominal, (len(x), 1))
+        u[:, use] = x
+        store["u"] = u
+        scores, _ = _evaluate(prep, u)
+        ranks = _ranks(scores)
+        store["scores"], store["ranks"] = scores, ranks
+        return np.column_stack([ranks, np.abs(ranks - point_rank[None, :]).mean(axis=1)])
+
+    idx, _, y = sobol_indices(model, problem, n_base=n_base, seed=seed, num_resamples=num_resamples, level=level)
+    outputs = list(prep.ids) + [MEAN_SHIFT]
+    idx["output"] = np.asarray(outputs, dtype=object)[idx["output"].to_numpy()]
+    idx.insert(2, "label", idx["factor"].map(FACTOR_LABELS))
+    mc = _mc_result(prep, store["u"], seed, {"n_draws": len(store["u"]), "factors": factors,
+                                             "design": "Saltelli", "n_base": n_base},
+                    scores=store["scores"], ranks=store["ranks"])
+    return SensitivityResult(indices=idx, mc=mc, n_base=n_base, factors=factors, outputs=outputs)
+
+
+def sensitivity_summary(sa: SensitivityResult) -> pd.DataFrame:
+    """Per factor: its Sobol indices on the mean absolute rank shift (with intervals), and
+    the median over towns of its first-order and total indices on the town's rank;
+    sorted by the total index on the mean shift (tie-rounded), largest first."""
+    idx = sa.indices
+    shift = idx[idx["output"] == MEAN_SHIFT].set_index("factor")
+    towns = idx[idx["output"] != MEAN_SHIFT].groupby("factor")[["S1", "ST"]].median()
+    out = shift[["label", "S1", "S1_lo", "S1_hi", "ST", "ST_lo", "ST_hi"]].join(
+        towns.rename(columns={"S1": "town_S1_median", "ST": "town_ST_median"}))
+    out["_key"] = out["ST"].round(6)
+    out = out.sort_values(["_key", "label"], ascending=[False, True], kind="stable").drop(columns="_key")
+    return out.reset_index()
+
+
+def town_drivers(sa: SensitivityResult) -> pd.DataFrame:
+    """Per ranked town whose rank varies: the assumption with the largest total Sobol
+    index on its rank (indices rounded to 6 decimals; ties go to the factor order of
+    :data:`FACTORS`), with that index. Towns whose rank never changes are left out."""
+    idx = sa.indices[sa.indices["output"] != MEAN_SHIFT].copy()
+    varies = idx.groupby("output")["ST"].transform(lambda v: (v.abs() > 0).any())
+    idx = idx[varies.astype(bool)]
+    idx["_key"] = -idx["ST"].round(6)
+    idx["_order"] = idx["factor"].map({f: k for k, f in enumerate(FACTORS)})
+    top = idx.sort_values(["output", "_key", "_order"], kind="stable").groupby("output", sort=False).head(1)
+    return top[["output", "factor", "label", "ST"]].rename(columns={"output": "locality_id"}).reset_index(drop=True)
+
+
+def sensitivity_verdict(summary: pd.DataFrame) -> str:
+    """One sentence naming the assumption that drives the rank uncertainty, from the
+    total Sobol indices on the mean absolute rank shift and their intervals."""
+    top = summary.iloc[0]
+    lead = str(top["label"]).lower()
+    verb = "matter" if top["factor"] == "weights" else "matters"
+    if len(summary) == 1:
+        return f"The {lead} {verb} for the rank uncertainty: it is the only assumption varied."
+    nxt = summary.iloc[1]
+    if top["ST_lo"] > nxt["ST_hi"]:
+        return (f"Of the assumptions varied, the {lead} {verb} most for the rank uncertainty: its total "
+                f"Sobol index is the largest, and its interval lies above that of the next assumption "
+                f"({str(nxt['label']).lower()}).")
+    return (f"The {lead} and the {str(nxt['label']).lower()} matter most for the rank uncertainty: their total "
+            "Sobol indices are the largest, and their intervals overlap, so these draws do not say which of "
+            "the two matters more.")
 
 
 # ------------------------------------------------------------------ reliability
-def cronbach_alpha(items: pd.DataFrame) -> float:
+def cronbach_alpha(items: pd.DataFrame, missing: str = "complete") -> float:
     """Cronbach's alpha of ``items`` (rows = localities, columns = indicators of one area).
 
     alpha = k / (k - 1) * (1 - sum of item variances / variance of the total), with
-    sample variances (ddof = 1). Rule for missing values: complete cases only (rows with
-    any missing item are left out of the computation). Returns NaN when the total score
-    does not vary. Raises ValueError for fewer than 2 items or 2 complete rows, or
-    non-numeric items.
+    sample variances (ddof = 1). Rule for missing values: ``"complete"`` uses complete
+    cases only (rows with any missing item are left out); ``"pairwise"`` uses every row,
+    each variance and covariance on the rows where both items are answered (the total's
+    variance is the sum of the item covariance matrix). Returns NaN when the total score
+    does not vary. Raises ValueError for fewer than 2 items or 2 complete rows
+    (``"complete"``) or an item pair answered together fewer than 2 times (``"pairwise"``),
+    or non-numeric items.
     """
     if not isinstance(items, pd.DataFrame):
         raise TypeError(f"items must be a DataFrame (rows = localities, columns = items), got {type(items).__name__}.")
+    if missing not in ("complete", "pairwise"):
+        raise ValueError(f"missing must be 'complete' or 'pairwise', got {missing!r}.")
     if items.shape[1] < 2:
         raise ValueError(f"Cronbach's alpha needs at least 2 items (columns); got {items.shape[1]}.")
     nonnum = [c for c in items.columns if not pd.api.types.is_numeric_dtype(items[c])]
     if nonnum:
         raise ValueError(f"items must be numeric; non-numeric columns: {nonnum}.")
+    if missing == "pairwise":
+        cov = _pairwise_cov(items.astype(float).to_numpy()[None])[0]
+        if np.isnan(cov).any():
+            raise ValueError("Cronbach's alpha (pairwise) needs every pair of items answered together at least "
+                             "twice.")
+        return _alpha_from_cov(cov[None])[0]
     x = items.astype(float).dropna().to_numpy()
     if x.shape[0] < 2:
         raise ValueError(f"Cronbach's alpha needs at least 2 complete rows; got {x.shape[0]}.")
@@ -667,16 +1181,55 @@ def cronbach_alpha(items: pd.DataFrame) -> float:
     return float(k / (k - 1) * (1 - x.var(axis=0, ddof=1).sum() / total_var))
 
 
-def alpha_by_area(result: IndexResult) -> pd.DataFrame:
-    """Cronbach's alpha of each area's indicators across localities (complete cases)."""
+def _pairwise_cov(x: np.ndarray) -> np.ndarray:
+    """Pairwise-complete sample covariance matrices of a stack of data sets (b x n x k)."""
+    ok = ~np.isnan(x)
+    v = np.where(ok, x, 0.0)
+    m = ok.astype(float)
+    n_ij = np.einsum("bni,bnj->bij", m, m)
+    s_i = np.einsum("bni,bnj->bij", v, m)          # sum of x_i over rows where j is answered too
+    s_ij = np.einsum("bni,bnj->bij", v, v)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = (s_ij - s_i * np.swapaxes(s_i, 1, 2) / n_ij) / (n_ij - 1)
+    return np.where(n_ij >= 2, cov, np.nan)
+
+
+def _alpha_from_cov(cov: np.ndarray) -> np.ndarray:
+    k = cov.shape[-1]
+    total = cov.sum(axis=(1, 2))
+    trace = np.trace(cov, axis1=1, axis2=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, k / (k - 1) * (1 - trace / total), np.nan)
+
+
+def alpha_by_area(result: IndexResult, n_boot: int = 2000, seed: int = DEFAULT_SEED,
+                  level: float = 0.95) -> pd.DataFrame:
+    """Cronbach's alpha of each area's indicators across all assessed localities.
+
+    Every town enters (pairwise-complete covariances, :func:`cronbach_alpha` with
+    ``missing="pairwise"``); the interval is a percentile bootstrap over towns
+    (``n_boot`` resamples). ``alpha_complete`` is the complete-case alpha for comparison
+    and ``complete_localities`` its number of towns. Alpha assumes reflective indicators
+    (items that measure one underlying trait); policy indicators are formative (each is
+    a distinct measure that defines the area), so a low alpha does not make an area score
+    wrong: it says the area's measures are not interchangeable."""
+    rng = np.random.default_rng(seed)
+    tail = 100 * (1 - level) / 2
     rows = []
+    n = len(result.localities)
+    boot = rng.integers(0, n, size=(n_boot, n))
     for area in result.areas:
         cols = result.indicators.index[result.indicators["area"] == area]
         items = result.indicator_scores[cols]
+        x = items.to_numpy()
         complete = int(items.notna().all(axis=1).sum())
-        alpha = cronbach_alpha(items) if complete >= 2 and len(cols) >= 2 else float("nan")
+        alpha_c = cronbach_alpha(items) if complete >= 2 and len(cols) >= 2 else float("nan")
+        alpha = float(_alpha_from_cov(_pairwise_cov(x[None]))[0]) if len(cols) >= 2 else float("nan")
+        draws = _alpha_from_cov(_pairwise_cov(x[boot])) if len(cols) >= 2 else np.full(n_boot, np.nan)
+        lo, hi = np.nanpercentile(draws, [tail, 100 - tail]) if np.isfinite(draws).any() else (np.nan, np.nan)
         rows.append({"area": area, "label": AREA_LABELS.get(area, area), "indicators": len(cols),
-                     "complete_localities": complete, "alpha": alpha})
+                     "localities": int(items.notna().any(axis=1).sum()), "alpha": alpha, "ci_lo": float(lo),
+                     "ci_hi": float(hi), "complete_localities": complete, "alpha_complete": alpha_c})
     return pd.DataFrame(rows)
 
 
@@ -690,6 +1243,213 @@ def correlation_summary(corr: pd.DataFrame) -> dict:
     """Smallest, median and largest correlation between two different areas."""
     values = corr.to_numpy()[np.triu_indices(len(corr), k=1)]
     return {"min": float(np.nanmin(values)), "median": float(np.nanmedian(values)), "max": float(np.nanmax(values))}
+
+
+def principal_components(result: IndexResult) -> pd.DataFrame:
+    """Principal components of the area scores of the ranked towns (correlation matrix):
+    component, eigenvalue, share of variance, cumulative share, and the loadings of each
+    area (columns named by area; the sign makes the loadings sum to a positive number).
+    ``attrs["n_above_one"]``: components with an eigenvalue above 1 (Kaiser rule)."""
+    x = result.area_scores[result.overall.notna()].to_numpy()
+    if len(x) < 3:
+        raise ValueError("Principal components need at least three ranked towns.")
+    corr = np.corrcoef(x, rowvar=False)
+    values, vectors = np.linalg.eigh(corr)
+    order = np.argsort(-np.round(values, TIE_DECIMALS), kind="stable")
+    values, vectors = values[order], vectors[:, order]
+    vectors = vectors * np.where(vectors.sum(axis=0) < 0, -1.0, 1.0)
+    out = pd.DataFrame(vectors.T, columns=result.areas)
+    out.insert(0, "component", np.arange(1, len(values) + 1))
+    out.insert(1, "eigenvalue", values)
+    out.insert(2, "share", values / values.sum())
+    out.insert(3, "cumulative_share", np.cumsum(values) / values.sum())
+    out.attrs["n_above_one"] = int((np.round(values, TIE_DECIMALS) > 1).sum())
+    out.attrs["n"] = len(x)
+    return out
+
+
+def area_index_correlations(result: IndexResult) -> pd.DataFrame:
+    """How much each area actually drives the overall score (COINr's check of
+    "effective weights"): Pearson r of the area with the overall score, r with the
+    mean of the other areas (area-rest), and the area's share of the squared
+    correlations (r^2 / sum r^2), beside its nominal weight. Ranked towns only."""
+    a = result.area_scores[result.overall.notna()]
+    overall = result.overall.dropna()
+    rows = []
+    for area in a.columns:
+        rest = a.drop(columns=area).mean(axis=1)
+        rows.append({"area": area, "label": AREA_LABELS.get(area, area),
+                     "r_index": float(np.corrcoef(a[area], overall)[0, 1]),
+                     "r_rest": float(np.corrcoef(a[area], rest)[0, 1])})
+    out = pd.DataFrame(rows)
+    r2 = out["r_index"] ** 2
+    out["effective_share"] = r2 / r2.sum()
+    out["nominal_weight"] = 1.0 / len(out)
+    return out
+
+
+def item_rest_correlations(result: IndexResult) -> pd.DataFrame:
+    """Item-rest correlation of each indicator: Pearson r between the indicator and the
+    mean of the other answered indicators of its area, over the towns that answered the
+    indicator and at least one other of its area. NaN when either side does not vary."""
+    rows = []
+    x = result.indicator_scores
+    for area in result.areas:
+        cols = list(result.indicators.index[result.indicators["area"] == area])
+        for col in cols:
+            rest = x[[c for c in cols if c != col]].mean(axis=1)
+            ok = x[col].notna() & rest.notna()
+            a, b = x.loc[ok, col].to_numpy(), rest[ok].to_numpy()
+            r = float(np.corrcoef(a, b)[0, 1]) if ok.sum() > 2 and a.std() > 0 and b.std() > 0 else float("nan")
+            rows.append({"indicator_id": col, "area": area, "label": AREA_LABELS.get(area, area),
+                         "n": int(ok.sum()), "r_rest": r})
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------ country-aware inference
+def p_text(p: float) -> str:
+    """A p-value for prose with honest precision: "< 0.001" below 0.001, three decimals
+    below 0.1 ("= 0.003", "= 0.020"), otherwise two ("= 0.41"). The relation sign is included."""
+    if not (0 <= p <= 1):
+        raise ValueError(f"A p-value lies between 0 and 1, got {p!r}.")
+    if p < 0.001:
+        return "< 0.001"
+    return f"= {p:.3f}" if p < 0.0995 else f"= {p:.2f}"
+
+
+def _cluster_codes(clusters) -> np.ndarray:
+    codes, _ = pd.factorize(pd.Series(np.asarray(clusters, dtype=object)).astype(str))
+    return codes
+
+
+def bounded_mean_ci(values, clusters=None, level: float = 0.95, lower: float = 0.0,
+                    upper: float = 100.0) -> dict:
+    """Mean of scores bounded by ``lower``-``upper`` with an interval that stays inside
+    the scale by construction: a t interval on the logit of the rescaled mean (delta
+    method), transformed back.
+
+    Without ``clusters`` the standard error is the usual one with n - 1 degrees of
+    freedom. With ``clusters`` (e.g. the country of each town) it is cluster-robust
+    (CR1: sum over clusters of the squared sums of deviations, times G / (G - 1)) with
+    G - 1 degrees of freedom, so towns of one country count as correlated. A mean at a
+    bound, or without spread, gets the degenerate interval [mean, mean]."""
+    y = np.asarray(values, dtype=float)
+    if y.size == 0 or np.isnan(y).any():
+        raise ValueError("bounded_mean_ci needs at least one value and no missing values.")
+    if (y < lower).any() or (y > upper).any():
+        raise ValueError(f"bounded_mean_ci: values must lie in [{lower}, {upper}].")
+    n, mean = y.size, float(y.mean())
+    if clusters is None:
+        df = n - 1
+        se = float(y.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+        method = f"t ({df} df), logit scale"
+    else:
+        g = _cluster_codes(clusters)
+        if len(g) != n:
+            raise ValueError("bounded_mean_ci: clusters must have one entry per value.")
+        n_g = int(g.max()) + 1
+        df = n_g - 1
+        sums = np.bincount(g, weights=y - mean, minlength=n_g)
+        se = float(np.sqrt(n_g / (n_g - 1) * np.sum(sums ** 2)) / n) if n_g > 1 else np.nan
+        method = f"cluster-robust t ({df} df, {n_g} clusters), logit scale"
+    out = {"mean": mean, "n": n, "df": df, "se": se, "method": method}
+    p = (mean - lower) / (upper - lower)
+    if df < 1 or not np.isfinite(se):
+        return out | {"ci_lo": np.nan, "ci_hi": np.nan}
+    if se == 0 or p <= 0 or p >= 1:
+        return out | {"ci_lo": mean, "ci_hi": mean}
+    q = stats.t.ppf(0.5 + level / 2, df)
+    half = q * se / (upper - lower) / (p * (1 - p))
+    centre = np.log(p / (1 - p))
+    lo, hi = (lower + (upper - lower) / (1 + np.exp(-(centre + s * half))) for s in (-1, 1))
+    return out | {"ci_lo": float(lo), "ci_hi": float(hi)}
+
+
+def _ols_cluster(y: np.ndarray, x: np.ndarray, clusters: np.ndarray, column: int, level: float = 0.95) -> dict:
+    """OLS coefficient ``column`` with CR1 cluster-robust SE and t(G - 1) inference."""
+    import statsmodels.api as sm
+
+    g = _cluster_codes(clusters)
+    fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": g, "df_correction": True}, use_t=True)
+    n_g = int(g.max()) + 1
+    est, se = float(fit.params[column]), float(fit.bse[column])
+    q = stats.t.ppf(0.5 + level / 2, n_g - 1)
+    t = est / se
+    return {"estimate": est, "se": se, "ci_lo": est - q * se, "ci_hi": est + q * se, "t": t,
+            "p": float(2 * stats.t.sf(abs(t), n_g - 1)), "df": n_g - 1}
+
+
+WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
+
+
+def wild_cluster_bootstrap(y, x, clusters, column: int, n_boot: int = 9999, seed: int = DEFAULT_SEED) -> dict:
+    """Wild cluster restricted bootstrap (WCR; Cameron, Gelbach and Miller 2008; Webb's
+    six-point weights for few clusters, MacKinnon and Webb) of H0: coefficient
+    ``column`` = 0 in the OLS of ``y`` on ``x``.
+
+    The model is refitted without the column (the null imposed), its residuals are
+    multiplied by one Webb weight per cluster, and the CR1 cluster-robust t statistic is
+    recomputed in each of ``n_boot`` samples. p = share of bootstrap |t| at least the
+    observed |t| (symmetric). Returns t, p, n_boot, n_clusters."""
+    y = np.asarray(y, dtype=float)
+    x = np.asarray(x, dtype=float)
+    g = _cluster_codes(clusters)
+    n, k = x.shape
+    n_g = int(g.max()) + 1
+    if n_g < 2:
+        raise ValueError("A wild cluster bootstrap needs at least two clusters.")
+    member = np.zeros((n_g, n))
+    member[g, np.arange(n)] = 1.0
+    xtx_inv = np.linalg.inv(x.T @ x)
+    a = xtx_inv[column]
+    c = n_g / (n_g - 1) * (n - 1) / (n - k)
+
+    def t_stats(ys: np.ndarray) -> np.ndarray:  # ys: n x B
+        beta = xtx_inv @ (x.T @ ys)
+        resid = ys - x @ beta
+        s = member @ ((x @ a)[:, None] * resid)   # G x B: a' X_g' u_g
+        return beta[column] / np.sqrt(c * np.sum(s ** 2, axis=0))
+
+    t_obs = float(t_stats(y[:, None])[0])
+    xr = np.delete(x, column, axis=1)
+    beta_r = np.linalg.lstsq(xr, y, rcond=None)[0]
+    fitted, resid = xr @ beta_r, y - xr @ beta_r
+    rng = np.random.default_rng(seed)
+    t_star = np.empty(n_boot)
+    for start in range(0, n_boot, 2000):
+        b = min(n_boot, start + 2000) - start
+        w = WEBB[rng.integers(0, 6, size=(n_g, b))][g]
+        t_star[start:start + b] = t_stats(fitted[:, None] + resid[:, None] * w)
+    p = float((np.sum(np.abs(t_star) >= abs(t_obs) - 1e-12) + 1) / (n_boot + 1))
+    return {"t": t_obs, "p": p, "n_boot": int(n_boot), "n_clusters": n_g}
+
+
+def ranked_only(result: IndexResult) -> IndexResult:
+    """The same scores restricted to the ranked towns (those with an overall score), for
+    comparisons that leave the unranked towns out."""
+    keep = result.overall.notna().to_numpy()
+    return IndexResult(
+        indicator_scores=result.indicator_scores[keep], area_scores=result.area_scores[keep],
+        area_flags=result.area_flags[keep], stage_scores=result.stage_scores[keep],
+        stage_flags=result.stage_flags[keep], overall=result.overall[keep],
+        overall_flag=result.overall_flag[keep], indicators=result.indicators,
+        area_answered=result.area_answered[keep], min_answered_share=result.min_answered_share)
+
+
+def country_icc(values: pd.Series, countries: pd.Series) -> float:
+    """Intraclass correlation of ``values`` within countries (one-way ANOVA estimator,
+    truncated at 0), over the entries present in both."""
+    d = pd.DataFrame({"y": values, "g": countries}).dropna()
+    groups = [grp["y"].to_numpy() for _, grp in d.groupby("g", observed=True)]
+    k, n = len(groups), len(d)
+    if k < 2 or n <= k:
+        return float("nan")
+    sizes = np.array([len(s) for s in groups])
+    grand = d["y"].mean()
+    msb = sum(len(s) * (s.mean() - grand) ** 2 for s in groups) / (k - 1)
+    msw = sum(((s - s.mean()) ** 2).sum() for s in groups) / (n - k)
+    n0 = (n - (sizes ** 2).sum() / n) / (k - 1)
+    return float(max(0.0, (msb - msw) / (msb + (n0 - 1) * msw))) if msb + (n0 - 1) * msw > 0 else float("nan")
 
 
 # ------------------------------------------------------------- town summaries
@@ -745,52 +1505,85 @@ GROUPINGS = {"country": "Country", "size_class": "Size class", "locality_type": 
 
 def compare_groups(result: IndexResult, localities: pd.DataFrame | None = None,
                    by: Sequence[str] = tuple(GROUPINGS)) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Overall scores by country, size class and locality type.
+    """Overall scores by country, size class and locality type, aware of countries.
 
-    Returns ``(summary, points)``: ``summary`` has one row per grouping and group with
-    n, mean, 95% t-interval (NaN with one town) and a one-way ANOVA p-value of the
-    grouping; ``points`` has one row per town and grouping (for strip plots). Towns
-    without an overall score are left out (they have none to compare)."""
+    Returns ``(summary, points)``. ``summary`` has one row per grouping and group: n,
+    n_countries, mean and 95% interval within 0-100 (:func:`bounded_mean_ci`: for
+    countries a t interval over the country's towns; for the other groupings
+    cluster-robust over the countries of the group's towns, G - 1 degrees of freedom),
+    the method, the one-way ANOVA p-value of the grouping (``anova_p``, towns as
+    independent) and ``adjusted_p``: the F-test of the grouping in an OLS with country
+    fixed effects (for the country grouping itself, the one-way ANOVA). ``points`` has
+    one row per town and grouping. Towns without an overall score are left out."""
+    import statsmodels.api as sm
+
     towns = town_table(result, localities).dropna(subset=["overall"])
+    country = towns["country"].astype(str)
     rows, points = [], []
     for col in by:
         groups = towns[col]
         order = [str(c) for c in groups.cat.categories] if isinstance(groups.dtype, pd.CategoricalDtype) \
             else sorted(groups.astype(str).unique())
-        samples = [towns.loc[groups.astype(str) == g, "overall"].to_numpy() for g in order]
+        gtext = groups.astype(str)
+        samples = [towns.loc[gtext == g, "overall"].to_numpy() for g in order]
         usable = [s for s in samples if s.size > 0]
         p = float(stats.f_oneway(*usable).pvalue) if len(usable) > 1 and all(s.size > 1 for s in usable) \
             else float("nan")
+        adj = p
+        if col != "country" and len(usable) > 1:
+            y = towns["overall"].to_numpy(float)
+            fe = pd.get_dummies(country, drop_first=True, dtype=float)
+            grp = pd.get_dummies(gtext, drop_first=True, dtype=float)
+            base = sm.add_constant(fe.to_numpy(), has_constant="add")
+            full = np.column_stack([base, grp.to_numpy()])
+            if np.linalg.matrix_rank(full) == full.shape[1] and len(y) > full.shape[1]:
+                adj = float(sm.OLS(y, full).fit().compare_f_test(sm.OLS(y, base).fit())[1])
+            else:
+                adj = float("nan")
         for g, s in zip(order, samples):
             if s.size == 0:
                 continue
-            mean, lo, hi = _t_ci(s)
-            rows.append({"grouping": col, "group": g, "n": int(s.size), "mean": mean, "ci_lo": lo, "ci_hi": hi,
-                         "anova_p": p})
-        points.append(pd.DataFrame({"grouping": col, "group": groups.astype(str).to_numpy(),
+            sel = (gtext == g).to_numpy()
+            clusters = None if col == "country" else country[sel].to_numpy()
+            ci = bounded_mean_ci(s, clusters)
+            rows.append({"grouping": col, "group": g, "n": int(s.size),
+                         "n_countries": int(country[sel].nunique()), "mean": ci["mean"], "ci_lo": ci["ci_lo"],
+                         "ci_hi": ci["ci_hi"], "ci_method": ci["method"], "anova_p": p, "adjusted_p": adj})
+        points.append(pd.DataFrame({"grouping": col, "group": gtext.to_numpy(),
                                     "locality_id": towns["locality_id"].to_numpy(),
                                     "overall": towns["overall"].to_numpy()}))
     return pd.DataFrame(rows), pd.concat(points, ignore_index=True)
 
 
-def level_summary(result: IndexResult, level: str = "area") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Mean area (or stage) score across localities with 95% t-interval, ranked from
-    highest to lowest mean, and the long per-town scores for strip plots. Each mean uses
-    the localities that have that score (count in ``n``)."""
+def level_summary(result: IndexResult, level: str = "area",
+                  countries: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean area (or stage) score across localities with a 95% interval within 0-100
+    (:func:`bounded_mean_ci`; cluster-robust over countries, G - 1 df, when
+    ``countries`` maps locality_id to country), ranked from highest to lowest mean, and
+    the long per-town scores for strip plots. Each mean uses the localities of
+    ``result`` that have that score (count in ``n``); pass :func:`ranked_only` to leave
+    the unranked towns out."""
     if level not in ("area", "stage"):
         raise ValueError(f"level must be 'area' or 'stage', got {level!r}.")
     frame = result.area_scores if level == "area" else result.stage_scores
     labels = AREA_LABELS if level == "area" else STAGE_LABELS
     rows = []
     for col in frame.columns:
-        s = frame[col].dropna().to_numpy()
-        mean, lo, hi = _t_ci(s)
+        present = frame[col].dropna()
+        s = present.to_numpy()
+        if countries is None:
+            mean, lo, hi = _t_ci(s)
+        else:
+            ci = bounded_mean_ci(s, _countries_for(countries, present.index))
+            mean, lo, hi = ci["mean"], ci["ci_lo"], ci["ci_hi"]
         claim = ("lead" if col in LEAD_AREAS else "lag" if col in LAG_AREAS else "other") if level == "area" else ""
         rows.append({level: col, "label": labels.get(col, col), "n": int(s.size), "mean": mean,
                      "ci_lo": lo, "ci_hi": hi, "claim": claim})
     summary = pd.DataFrame(rows)
     if level == "area":
-        summary = sort_by(summary, "mean", ascending=False).reset_index(drop=True)
+        key = summary["mean"].round(TIE_DECIMALS)
+        summary = summary.iloc[np.lexsort((np.arange(len(summary)), -key.to_numpy()))].reset_index(
+            drop=True)
         summary.insert(1, "position", np.arange(1, len(summary) + 1))
     long = frame.rename_axis(columns=level).stack().rename("score").reset_index()
     long["label"] = long[level].map(lambda v: labels.get(v, v))
@@ -821,7 +1614,17 @@ class PairedGap:
     excluded: list = field(default_factory=list)
 
 
-def _paired_gap(frame: pd.DataFrame, a: Sequence[str], b: Sequence[str]) -> PairedGap:
+def _countries_for(countries: pd.Series, ids) -> np.ndarray:
+    c = countries.copy()
+    c.index = c.index.astype(str)
+    out = c.reindex(pd.Index(ids).astype(str))
+    if out.isna().any():
+        raise ValueError(f"countries: no country for {list(out.index[out.isna().to_numpy()][:10])}.")
+    return out.astype(str).to_numpy()
+
+
+def _paired_gap(frame: pd.DataFrame, a: Sequence[str], b: Sequence[str],
+                countries: pd.Series | None = None) -> PairedGap:
     missing = [c for c in [*a, *b] if c not in frame.columns]
     if missing:
         raise ValueError(f"Unknown column(s) {missing}; available: {list(frame.columns)}.")
@@ -834,23 +1637,30 @@ def _paired_gap(frame: pd.DataFrame, a: Sequence[str], b: Sequence[str]) -> Pair
     d = (ma - mb).to_numpy()
     mean, lo, hi = _t_ci(d)
     test = stats.ttest_1samp(d, 0.0)
+    t_stat, p_val = float(test.statistic), float(test.pvalue)
+    if countries is not None:  # towns of one country as correlated: CR1, t with G - 1 df
+        crv = _ols_cluster(d, np.ones((len(d), 1)), _countries_for(countries, sub.index), 0)
+        lo, hi, t_stat, p_val = crv["ci_lo"], crv["ci_hi"], crv["t"], crv["p"]
     w = stats.wilcoxon(d).pvalue if np.any(d != 0) else 1.0
     per = pd.DataFrame({"mean_a": ma, "mean_b": mb, "difference": ma - mb})
     return PairedGap(a=tuple(a), b=tuple(b), n=len(d), mean_a=float(ma.mean()), mean_b=float(mb.mean()),
-                     diff=mean, ci_lo=lo, ci_hi=hi, t=float(test.statistic), p=float(test.pvalue),
+                     diff=mean, ci_lo=lo, ci_hi=hi, t=t_stat, p=p_val,
                      wilcoxon_p=float(w), share_positive=float((d > 0).mean()), per_locality=per,
                      excluded=list(frame.index[~complete.to_numpy()]))
 
 
-def lead_lag(result: IndexResult, lead: Sequence[str] = LEAD_AREAS, lag: Sequence[str] = LAG_AREAS) -> PairedGap:
+def lead_lag(result: IndexResult, lead: Sequence[str] = LEAD_AREAS, lag: Sequence[str] = LAG_AREAS,
+             countries: pd.Series | None = None) -> PairedGap:
     """Test the claim that the ``lead`` areas score higher than the ``lag`` areas.
 
     Per locality: mean of its lead-area scores minus mean of its lag-area scores (towns
     with all these areas scored); paired t-test (one-sample t on the differences) with
     a 95% CI, and the Wilcoxon signed-rank test as a check. ``order_holds`` is True when
-    the lead areas have the highest mean scores across towns and the lag areas the lowest."""
-    gap = _paired_gap(result.area_scores, lead, lag)
-    means = tie_round(result.area_scores.mean()).sort_values(ascending=False, kind="stable")
+    the lead areas have the highest mean scores across towns and the lag areas the lowest.
+    With ``countries`` the interval and p-value are cluster-robust over countries (CR1,
+    t with G - 1 df); the Wilcoxon test still treats towns as independent."""
+    gap = _paired_gap(result.area_scores, lead, lag, countries)
+    means = result.area_scores.mean().round(TIE_DECIMALS).sort_values(ascending=False, kind="stable")
     top, bottom = set(means.index[:len(lead)]), set(means.index[len(means) - len(lag):])
     gap.order_holds = top == set(lead) and bottom == set(lag)
     return gap
@@ -871,9 +1681,11 @@ def lead_lag_verdict(gap: PairedGap) -> str:
             "clearly above zero.")
 
 
-def stage_gap(result: IndexResult, high: str = "formulation", low: str = "evaluation") -> PairedGap:
-    """Paired difference between two stage scores (default: formulation minus evaluation)."""
-    return _paired_gap(result.stage_scores, [high], [low])
+def stage_gap(result: IndexResult, high: str = "formulation", low: str = "evaluation",
+              countries: pd.Series | None = None) -> PairedGap:
+    """Paired difference between two stage scores (default: formulation minus evaluation);
+    with ``countries``, cluster-robust over countries as in :func:`lead_lag`."""
+    return _paired_gap(result.stage_scores, [high], [low], countries)
 
 
 # ----------------------------------------------------------- local vs national
@@ -972,10 +1784,23 @@ class Association:
     points: pd.DataFrame  # locality_id, index, outcome (+ its interval if given)
     line: pd.DataFrame    # index, fit, ci_lo, ci_hi (95% confidence band of the mean)
     excluded: pd.DataFrame
+    # country-aware inference (when clusters are given; NaN otherwise)
+    n_clusters: int = 0
+    cluster_slope_lo: float = float("nan")  # CR1 cluster-robust, t with G - 1 df
+    cluster_slope_hi: float = float("nan")
+    cluster_p: float = float("nan")
+    wild_p: float = float("nan")            # wild cluster restricted bootstrap, Webb weights
+    wild_n_boot: int = 0
+    fe_slope: float = float("nan")          # with country fixed effects, CR1, t with G - 1 df
+    fe_slope_lo: float = float("nan")
+    fe_slope_hi: float = float("nan")
+    fe_p: float = float("nan")
+    country_icc: float = float("nan")       # ICC of the outcome within countries
 
 
 def cohesion_association(index_scores: pd.Series, outcomes: pd.DataFrame, outcome: str = "attitude_index",
-                         centre: float = 50.0, per: float = 10.0) -> Association:
+                         centre: float = 50.0, per: float = 10.0, clusters: pd.Series | None = None,
+                         n_boot: int = 9999, seed: int = DEFAULT_SEED) -> Association:
     """OLS of a town-level cohesion outcome on the town's index score, and Pearson r.
 
     ``index_scores``: Series indexed by locality_id (e.g. :func:`overall_scores`);
@@ -984,6 +1809,12 @@ def cohesion_association(index_scores: pd.Series, outcomes: pd.DataFrame, outcom
     and a (not suppressed) outcome; the others are listed in ``excluded`` with the
     reason. The slope is per ``per`` index points (centred at ``centre``) with a 95% t
     interval; r has a 95% interval via Fisher's z. Towns weigh equally (unweighted OLS).
+
+    With ``clusters`` (locality_id -> country) the towns of a country count as
+    correlated: the slope also gets a CR1 cluster-robust interval and p-value with
+    G - 1 degrees of freedom, a wild cluster restricted bootstrap p-value
+    (:func:`wild_cluster_bootstrap`, ``n_boot`` samples) and an estimate within
+    countries (country fixed effects, CR1, G - 1 df).
     """
     import statsmodels.api as sm
 
@@ -1025,9 +1856,28 @@ def cohesion_association(index_scores: pd.Series, outcomes: pd.DataFrame, outcom
     pred = fit.get_prediction(sm.add_constant((grid - centre) / per, has_constant="add")).summary_frame(alpha=0.05)
     line = pd.DataFrame({"index": grid, "fit": pred["mean"].to_numpy(), "ci_lo": pred["mean_ci_lower"].to_numpy(),
                          "ci_hi": pred["mean_ci_upper"].to_numpy()})
-    return Association(outcome=outcome, n=n, slope=float(fit.params[1]), slope_lo=float(ci[1, 0]),
-                       slope_hi=float(ci[1, 1]), slope_p=float(fit.pvalues[1]), intercept=float(fit.params[0]),
-                       r=r, r_lo=r_lo, r_hi=r_hi, r_p=r_p, points=points, line=line, excluded=excluded)
+    out = Association(outcome=outcome, n=n, slope=float(fit.params[1]), slope_lo=float(ci[1, 0]),
+                      slope_hi=float(ci[1, 1]), slope_p=float(fit.pvalues[1]), intercept=float(fit.params[0]),
+                      r=r, r_lo=r_lo, r_hi=r_hi, r_p=r_p, points=points, line=line, excluded=excluded)
+    if clusters is not None:
+        cl = clusters.copy()
+        cl.index = cl.index.astype(str)
+        g = cl.reindex(xs.index)
+        if g.isna().any():
+            raise ValueError(f"clusters: no cluster (country) for {list(xs.index[g.isna().to_numpy()][:10])}.")
+        g = g.astype(str).to_numpy()
+        x = sm.add_constant(xc, has_constant="add")
+        crv = _ols_cluster(ys.to_numpy(), x, g, 1)
+        wild = wild_cluster_bootstrap(ys.to_numpy(), x, g, 1, n_boot=n_boot, seed=seed)
+        fe = pd.get_dummies(pd.Series(g), drop_first=True, dtype=float).to_numpy()
+        fe_fit = _ols_cluster(ys.to_numpy(), np.column_stack([x, fe]), g, 1)
+        out.n_clusters = wild["n_clusters"]
+        out.cluster_slope_lo, out.cluster_slope_hi, out.cluster_p = crv["ci_lo"], crv["ci_hi"], crv["p"]
+        out.wild_p, out.wild_n_boot = wild["p"], wild["n_boot"]
+        out.fe_slope, out.fe_slope_lo, out.fe_slope_hi, out.fe_p = (fe_fit["estimate"], fe_fit["ci_lo"],
+                                                                    fe_fit["ci_hi"], fe_fit["p"])
+        out.country_icc = country_icc(pd.Series(ys.to_numpy()), pd.Series(g))
+    return out
 
 
 MULTILEVEL_CONTROLS = ("contact_any", "age_group", "gender", "education", "born_abroad")
