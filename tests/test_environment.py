@@ -85,6 +85,13 @@ def test_runtime_lock_is_the_runtime_group_of_the_full_lock():
     assert {"pytest", "playwright"} <= test_only, "test tools must stay out of what Binder installs"
 
 
+def test_make_installs_the_full_lock_and_locks_both_groups():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "pip install -r requirements.lock" in makefile
+    assert "tools/lock.py" in makefile
+    assert "requirements-runtime.lock" in (ROOT / "tools" / "sync_environment.py").read_text()
+
+
 def test_installed_packages_are_the_locked_versions():
     mismatched = []
     for pin in locked_pins(FULL_LOCK):
