@@ -23,7 +23,7 @@ help:
 	@echo "make data     regenerate the synthetic twin in data/"
 	@echo "make results  accept the current build's results as the expected results"
 	@echo "make bench    measure build times, page weights and library speed"
-	@echo "make lock     re-resolve requirements.in into requirements.lock and environment.yml"
+	@echo "make lock     re-resolve requirements.in into the locks (full, runtime) and environment.yml"
 	@echo "make clean    remove _build (keeps .venv)"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -56,8 +56,7 @@ bench: $(STAMP)
 lock:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv >/dev/null 2>&1
-	$(BIN)/uv pip compile requirements.in --python-version 3.11 --no-header --annotation-style line -o requirements.lock
-	$(BIN)/python tools/sync_environment.py
+	$(BIN)/python tools/lock.py
 
 linkcheck-external: $(STAMP)
 	-$(BIN)/python tools/check_links.py --external

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -27,3 +29,52 @@ def test_interval_long_scales_keeps_other_columns_and_refuses_a_missing_bound():
     assert set(long["bound"]) == {"estimate", "lower", "upper"}
     with pytest.raises(ValueError, match=r"rows \[1\] are missing"):
         book.interval_long(t.assign(hi=[0.3, None]))
+
+
+def _captured_displays(monkeypatch) -> list:
+    shown = []
+    import IPython.display
+
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+    import myst_nb
+
+    monkeypatch.setattr(myst_nb, "glue", lambda *a, **kw: None)
+    return shown
+
+
+def test_in_the_book_build_glue_outputs_nothing_but_the_glue(monkeypatch, tmp_path):
+    monkeypatch.setenv("WHOLECOMM_BOOK_BUILD", "1")
+    monkeypatch.setenv("WHOLECOMM_RESULTS_DIR", str(tmp_path))
+    shown = _captured_displays(monkeypatch)
+    page = book.Page("unit-test", show_notice=False)
+    page.glue("share", 0.4567, "{:.1%}")
+    assert shown == []
+    assert page.values["share"] == {"value": 0.4567, "text": "45.7%"}
+
+
+def test_outside_the_book_build_a_page_shows_values_and_sends_them_to_the_prose(monkeypatch, tmp_path):
+    monkeypatch.delenv("WHOLECOMM_BOOK_BUILD", raising=False)
+    monkeypatch.setenv("WHOLECOMM_RESULTS_DIR", str(tmp_path))
+    (tmp_path / "other-page.json").write_text('{"values": {"n": {"value": 12, "text": "**12**"}}}')
+    shown = _captured_displays(monkeypatch)
+    page = book.Page("unit-test", show_notice=False)
+    script = shown[0].data
+    assert 'data-wholecomm-page="unit-test"' in script and "window.wholecommProse.setRefs" in script
+    assert '"other-page": {"n": "<strong>12<\\/strong>"}' in script  # another page's recorded value, as HTML
+    page.glue("share", 0.4567, "{:.1%}")
+    bundle = shown[-1]
+    assert bundle["text/plain"] == "share = 45.7%"
+    assert 'register("unit-test", "share", "45.7%")' in bundle["text/html"]
+    page.glue("evil", "</script><b>x</b>")
+    assert "</script><b>" not in shown[-1]["text/html"].split("<script>", 1)[1].rsplit("</script>", 1)[0]
+
+
+def test_prose_references_give_titles_labels_and_author_year_citations():
+    refs = book.prose_references()
+    assert refs["titles"]["codebook"] == "Codebook"
+    assert refs["labels"]["survey"].startswith("Community attitudes")
+    assert refs["citations"], "no citations read from book/references.bib"
+    for key, cite in refs["citations"].items():
+        assert cite["text"] == f"{cite['author']} {cite['year']}"
+        assert re.fullmatch(r"\d{4}|n\.d\.", cite["year"]), (key, cite)
+        assert "{" not in cite["author"]

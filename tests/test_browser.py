@@ -117,14 +117,29 @@ def test_page_loads_cleanly_offline_and_accessibly(browser, server, path):
         page.context.close()
 
 
+def _repository_url() -> str | None:
+    """The repository URL the build used (tools/build_book.py), None when it knew none."""
+    import json
+
+    return json.loads((ROOT / "_build" / "build-summary.json").read_text())["repository_url"]
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("path", NOTEBOOK_PAGES)
 def test_notebook_pages_offer_launch_and_download_buttons(browser, server, path):
+    """Launch buttons exactly when the build knew the repository (never a guessed link)."""
     page, _ = _visit(browser, f"{server}/{path}")
     try:
         stem = Path(path).stem
         binder = page.eval_on_selector_all("a[href*='mybinder.org']", "els => els.map(e => e.href)")
-        assert any("urlpath=lab/tree/notebooks/" + stem + ".md" in h for h in binder), binder
+        repo = _repository_url()
+        if repo is None:
+            assert binder == [], f"launch buttons without a known repository: {binder}"
+            assert page.locator("a[href*='github.com']").count() == 0
+        else:
+            owner_name = "/".join(repo.rstrip("/").split("/")[-2:])
+            assert any(f"/v2/gh/{owner_name}/" in h and "urlpath=lab/tree/notebooks/" + stem + ".md" in h
+                       for h in binder), binder
         downloads = page.eval_on_selector_all("a[href*='_sources/']", "els => els.map(e => e.getAttribute('href'))")
         assert any(h.endswith(f"{stem}.ipynb") for h in downloads), downloads
         assert any(h.endswith(f"{stem}.md") for h in downloads), downloads

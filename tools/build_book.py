@@ -14,6 +14,13 @@
   so the notebooks' kernels load them without validating again.
 * The log is kept in ``_build/build.log``; a summary with the number of executed
   notebooks and the wall time is printed and written to ``_build/build-summary.json``.
+* Launch (Binder) and repository buttons link to the repository URL taken from
+  ``repository.url`` in ``_config.yml``, else from ``$GITHUB_REPOSITORY`` (GitHub Actions),
+  else from the ``origin`` git remote. When none is known the book is built without those
+  buttons, and the build says so, rather than linking to a repository that may not exist.
+  The configuration actually used is written to ``_build/_config.resolved.yml``.
+* Notebook kernels run with ``WHOLECOMM_BOOK_BUILD=1``: glued values then go to the book's
+  prose only (run elsewhere, in JupyterLab, a page also shows them in its cell outputs).
 
 Usage: python tools/build_book.py [--root DIR] [--force]
 """
@@ -30,6 +37,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 EXECUTED = re.compile(r"^(\S+): Executing notebook using (?:local|temporary) CWD \[mystnb\]")
@@ -110,6 +119,51 @@ def data_failure_block(root: Path, out: str, log: Path) -> str:
 
 
 DATA_ERROR = re.compile(r"DataError: (The data failed validation.*?What to do:[^\n]*)", re.S)
+GITHUB_URL = re.compile(r"^(?:https://|git@|ssh://git@)github\.com[:/]([\w.-]+)/([\w.-]+?)(?:\.git)?/?$")
+
+
+def repository_url(root: Path, config: dict) -> tuple[str | None, str]:
+    """The book's repository URL and where it came from (see the module docstring)."""
+    setting = str((config.get("repository") or {}).get("url") or "").strip()
+    if setting:
+        return setting.rstrip("/"), "repository.url in _config.yml"
+    if os.environ.get("GITHUB_REPOSITORY", "").strip():
+        server = os.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+        return f"{server}/{os.environ['GITHUB_REPOSITORY'].strip()}", "$GITHUB_REPOSITORY"
+    try:
+        remote = subprocess.run(["git", "remote", "get-url", "origin"], cwd=root, capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        remote = ""
+    if m := GITHUB_URL.match(remote):
+        return f"https://github.com/{m.group(1)}/{m.group(2)}", "the origin git remote"
+    return None, "none known"
+
+
+def resolved_config(root: Path) -> tuple[Path, str | None, str]:
+    """Write the configuration the build uses, with the repository URL filled in (or the
+    launch and repository buttons switched off), to ``_build/_config.resolved.yml``."""
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    url, source = repository_url(root, config)
+    repo = config.setdefault("repository", {})
+    html_cfg = config.setdefault("html", {})
+    if url:
+        repo["url"] = url
+    else:
+        repo.pop("url", None)
+        html_cfg["use_repository_button"] = False
+        html_cfg["use_issues_button"] = False
+        html_cfg["use_edit_page_button"] = False
+        config["launch_buttons"] = {key: ("" if isinstance(value, str) else False) if key != "notebook_interface"
+                                    else value for key, value in (config.get("launch_buttons") or {}).items()}
+    # Local Sphinx extensions are found relative to the configuration file: make them absolute.
+    local = (config.get("sphinx") or {}).get("local_extensions") or {}
+    for name, path in local.items():
+        local[name] = str((root / path).resolve())
+    target = root / "_build" / "_config.resolved.yml"
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return target, url, source
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,9 +186,16 @@ def main(argv: list[str] | None = None) -> int:
         return code
     print(out.splitlines()[-1] if out else "Data valid.", flush=True)
     guard_cache(root, args.force)
+    config_path, repo_url, repo_source = resolved_config(root)
+    if repo_url:
+        print(f"Launch and repository buttons link to {repo_url} (from {repo_source}).")
+    else:
+        print("No repository URL is known (repository.url in _config.yml is empty, $GITHUB_REPOSITORY is "
+              "unset and the origin git remote is not a GitHub repository): building WITHOUT launch "
+              "(Binder) and repository buttons. Set repository.url in _config.yml to publish them.")
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--builder", "html",
-           "-n", "-W", "--keep-going"]
-    env = {**SINGLE_THREADED, **os.environ, "PYTHONUNBUFFERED": "1"}
+           "--config", str(config_path), "-n", "-W", "--keep-going"]
+    env = {**SINGLE_THREADED, **os.environ, "PYTHONUNBUFFERED": "1", "WHOLECOMM_BOOK_BUILD": "1"}
     print("$", " ".join(cmd), flush=True)
     start = time.perf_counter()
     executed, cached, failed_lines = [], 0, []
@@ -158,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     warned = sorted({Path(p).relative_to(root).as_posix() for p in WARN_LOC.findall(text)
                      if Path(p).is_relative_to(root)})
     summary = {"exit_code": code, "wall_seconds": round(wall, 1), "executed": executed,
-               "n_executed": len(executed), "n_cached": cached, "pages_with_warnings": warned}
+               "n_executed": len(executed), "n_cached": cached, "pages_with_warnings": warned,
+               "repository_url": repo_url, "repository_url_source": repo_source}
     (build / "build-summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(f"\nNotebooks executed: {len(executed)}, taken from the cache: {cached}; wall time {wall:.1f} s.")
     if code != 0:

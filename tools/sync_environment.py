@@ -1,6 +1,7 @@
-"""Write environment.yml (Binder / conda) from requirements.lock, so both install the same versions.
+"""Write environment.yml (Binder / conda) from requirements-runtime.lock, the runtime group of the lock.
 
-tests/test_environment.py fails when the two disagree; `make lock` runs this script.
+Binder installs the runtime packages only (no test tools), at exactly the versions of
+requirements.lock. tests/test_environment.py fails when they disagree; `make lock` runs this script.
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PIN = re.compile(r"^([A-Za-z0-9_.\-\[\]]+)==([^\s;#]+)")
 
 
-def locked_pins(lock: Path = ROOT / "requirements.lock") -> list[str]:
+FULL_LOCK = ROOT / "requirements.lock"
+RUNTIME_LOCK = ROOT / "requirements-runtime.lock"
+
+
+def locked_pins(lock: Path = RUNTIME_LOCK) -> list[str]:
     pins = []
     for line in lock.read_text(encoding="utf-8").splitlines():
         m = PIN.match(line.strip())
@@ -24,9 +29,10 @@ def locked_pins(lock: Path = ROOT / "requirements.lock") -> list[str]:
 def render(pins: list[str]) -> str:
     lines = [
         "# Binder / conda environment of the Whole-COMM research companion.",
-        "# Generated from requirements.lock by tools/sync_environment.py (`make lock`): do not edit by hand.",
-        "# The pip section pins exactly the versions of requirements.lock, so Binder, pip users and CI",
-        "# run the same packages; postBuild then installs the wholecomm package itself.",
+        "# Generated from requirements-runtime.lock by tools/sync_environment.py (`make lock`): do not edit.",
+        "# The pip section pins the runtime group of requirements.lock (book, JupyterLab front end,",
+        "# analysis) at the same versions, without the test tools; postBuild then installs the",
+        "# wholecomm package itself and makes JupyterLab open the MyST notebooks as notebooks.",
         "name: wholecomm",
         "channels:",
         "  - conda-forge",

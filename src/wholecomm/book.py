@@ -13,6 +13,13 @@ A notebook starts with ``page = Page("survey", resources=[...])``, which
 page's prose (and ``{glue:text}`../notebooks/<page>.md::key``` on other pages) and
 records the raw value; ``page.table(key, frame, caption)`` shows a table with a
 "Download CSV" link (the CSV is embedded in the page, so it works offline and in Binder).
+
+Run outside the book build (in JupyterLab, on Binder or locally), a page also shows each glued
+value in its cell's output and puts it in the prose: JupyterLab renders the MyST roles as
+plain text, so ``Page`` sends a small script (``templates/prose.js``) that replaces each
+``{glue:md}`` role in the rendered Markdown by its value, and citations, cross-references and
+labels by readable text. The book build sets ``WHOLECOMM_BOOK_BUILD=1`` (``tools/build_book.py``)
+and then none of this is output: the book's pages are the same either way.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import base64
 import html
 import json
 import math
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -29,6 +37,11 @@ import numpy as np
 import pandas as pd
 
 from . import data, paths
+
+#: Set by tools/build_book.py for the kernels of the book build: glued values then go to the book's
+#: prose only, and no JupyterLab script is output.
+BOOK_BUILD_ENV = "WHOLECOMM_BOOK_BUILD"
+ROLE_NAMES = ("glue:md", "glue:text", "glue", "cite:p", "cite:t", "cite", "doc", "ref", "numref", "term", "eq")
 
 #: Categorical palette: seaborn's colour-blind-safe palette (Okabe-Ito-like hues).
 PALETTE = "colorblind"
@@ -109,6 +122,79 @@ def csv_download_link(frame: pd.DataFrame, filename: str, label: str = "Download
             f'download="{html.escape(filename)}">{html.escape(label)}</a>')
 
 
+def in_book_build() -> bool:
+    """True when the book build runs this kernel (``WHOLECOMM_BOOK_BUILD=1``)."""
+    return os.environ.get(BOOK_BUILD_ENV, "") == "1"
+
+
+def _first_heading(path: Path) -> str | None:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return None
+
+
+def _citation_labels(bib: Path) -> dict[str, dict[str, str]]:
+    """Author-year labels of the book's references: ``{key: {"author", "year", "text"}}``."""
+    from pybtex.database import parse_file
+
+    labels = {}
+    for key, entry in parse_file(str(bib)).entries.items():
+        people = entry.persons.get("author") or entry.persons.get("editor") or []
+        names = [" ".join(p.last_names).replace("{", "").replace("}", "") for p in people]
+        if not names:
+            author = entry.fields.get("organization", entry.fields.get("institution", key)).replace("{", "").replace("}", "")
+        elif len(names) == 1:
+            author = names[0]
+        elif len(names) == 2:
+            author = f"{names[0]} and {names[1]}"
+        else:
+            author = f"{names[0]} et al."
+        year = entry.fields.get("year", "n.d.")
+        labels[key] = {"author": author, "year": year, "text": f"{author} {year}"}
+    return labels
+
+
+def prose_references(root: Path | None = None) -> dict:
+    """What the JupyterLab prose script needs to turn citations and cross-references into text:
+    page titles by file stem, section titles by label, and author-year labels by citation key."""
+    root = root or paths.project_root()
+    titles, labels = {}, {}
+    for folder in ("book", "notebooks"):
+        for md in sorted((root / folder).glob("*.md")):
+            text = md.read_text(encoding="utf-8")
+            titles[md.stem] = _first_heading(md) or md.stem
+            for label, heading in re.findall(r"^\(([\w.:-]+)\)=\s*\n#+\s+(.+)$", text, flags=re.MULTILINE):
+                labels[label] = heading.strip()
+    bib = root / "book" / "references.bib"
+    citations = _citation_labels(bib) if bib.is_file() else {}
+    return {"titles": titles, "labels": labels, "citations": citations}
+
+
+def _recorded_values(exclude: str) -> dict[str, dict[str, str]]:
+    """Glued values other pages recorded in the results directory (for ``{glue:text}`` references)."""
+    out = {}
+    folder = paths.results_dir()
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        if path.stem == exclude:
+            continue
+        try:
+            values = json.loads(path.read_text(encoding="utf-8")).get("values", {})
+        except (OSError, ValueError):
+            continue
+        out[path.stem] = {key: _md_to_html(v["text"]) for key, v in values.items() if "text" in v}
+    return out
+
+
+def _js(value) -> str:
+    """``value`` as a JavaScript literal that is safe inside a ``<script>`` element."""
+    return json.dumps(value, ensure_ascii=True).replace("</", "<\\/")
+
+
+def _prose_script() -> str:
+    return (Path(__file__).parent / "templates" / "prose.js").read_text(encoding="utf-8")
+
+
 class GluedText:
     """A formatted value as glued: ``text/markdown`` for ``{glue:md}`key``` on its own page,
     and ``text/plain`` (a quoted literal, which myst-nb unquotes) for
@@ -136,10 +222,23 @@ class Page:
         self.tables: dict[str, list[dict]] = {}
         self.table_meta: dict[str, dict] = {}
         self.rendered: dict[str, list[list[str]]] = {}
+        self.interactive = not in_book_build()
         setup_plotting()
         if show_notice:
             self._display_html(notice_html(self.resources))
+        if self.interactive:
+            self._display_prose_script()
         self._write()
+
+    def _display_prose_script(self) -> None:
+        """In JupyterLab: the script that shows glued values and references in the prose."""
+        from IPython.display import HTML, display
+
+        setup = {"refs": prose_references(), "recorded": _recorded_values(exclude=self.name)}
+        markup = (f'<div class="wholecomm-prose" data-wholecomm-page="{html.escape(self.name)}" hidden></div>'
+                  f"<script>{_prose_script()}\nwindow.wholecommProse.setRefs("
+                  f"{_js(self.name)}, {_js(setup)});</script>")
+        display(HTML(markup))
 
     # -- output -----------------------------------------------------------------
     @staticmethod
@@ -179,6 +278,18 @@ class Page:
         if fit:
             self.values[key]["fit"] = True
         self._write()
+        if self.interactive:
+            self._display_glued(key, text)
+
+    def _display_glued(self, key: str, text: str) -> None:
+        """Outside the book build: show the value in the cell output and send it to the prose."""
+        from IPython.display import display
+
+        value_html = _md_to_html(text)
+        markup = (f'<div class="wholecomm-glued" data-key="{html.escape(key)}"><code>{html.escape(key)}</code> = '
+                  f"{value_html}</div><script>window.wholecommProse && window.wholecommProse.register("
+                  f"{_js(self.name)}, {_js(key)}, {_js(value_html)});</script>")
+        display({"text/html": markup, "text/plain": f"{key} = {text}"}, raw=True)
 
     # -- tables -----------------------------------------------------------------
     def table(self, key: str, frame: pd.DataFrame, caption: str, float_format: str = "{:.1f}",
