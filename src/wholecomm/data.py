@@ -1309,44 +1309,27 @@ def _closure(desc: dict, names: Iterable[str]) -> list[str]:
     return [r["name"] for r in desc["resources"] if r["name"] in wanted]
 
 
-_VALIDATED_PARTS: dict[tuple, dict[str, pd.DataFrame]] = {}
-
-
 def load_resources(names: Iterable[str]) -> dict[str, pd.DataFrame]:
     """Validate and return only ``names`` and the resources their foreign keys point to
-    (the same checks as :func:`load`, restricted to those resources): for a program that
-    needs a few small resources, such as the toolbox's command, and not the survey."""
+    (the same checks as :func:`load`, restricted to those resources; cached the same way):
+    for a program that needs a few small resources, such as the toolbox's command, and not
+    the survey. When the whole package is already validated in this process, its frames
+    are used."""
     desc = descriptor()
-    key = _state_key(desc)
     names = list(names)
-    if key in _VALIDATED:  # the whole package is already validated
-        return {name: _VALIDATED[key][name].copy() for name in names}
+    memo = _MEMO.get("entry")
+    if memo and memo["desc"] == desc and memo["settled"] and memo["signature"] == _file_signature(desc):
+        return {name: memo["frames"][name].copy(deep=False) for name in names}
     wanted = _closure(desc, names)
-    part_key = (key, tuple(wanted))
-    if part_key not in _VALIDATED_PARTS:
-        part = {**desc, "resources": [r for r in desc["resources"] if r["name"] in wanted]}
-        problems = [p for res in part["resources"] for p in _file_problems(res)]
-        if problems:
-            raise DataError(problems)
-        # The book's own files whose sha256 matched its package above are exactly the files
-        # that the build and the tests validate in full; any other file (user data, with or
-        # without its own datapackage.json) is validated here.
-        unverified = [r["name"] for r in part["resources"] if not (r.get("hash") and r.get("_origin") == "book")]
-        problems = _frictionless_problems(part, unverified) if unverified else []
-        if problems:
-            raise DataError(problems)
-        frames = {}
-        for res in part["resources"]:
-            frame = _read_typed(res)
-            frame.attrs["provenance"] = res.get("provenance", {})
-            frames[res["name"]] = frame
-        problems = _row_rule_problems(frames, wanted)
-        if problems:
-            raise DataError(problems)
-        _VALIDATED_PARTS.clear()
-        _VALIDATED_PARTS[part_key] = frames
-    frames = _VALIDATED_PARTS[part_key]
-    return {name: frames[name].copy() for name in names}
+    part = {**desc, "resources": [r for r in desc["resources"] if r["name"] in wanted]}
+    directory = cache_dir()
+    target = directory / f"{_content_key(part, directory)[:40]}.pkl" if directory is not None else None
+    frames = _cache_read(target) if target is not None and target.is_file() else None
+    if frames is None:
+        frames = _validate(part)
+        if target is not None:
+            _cache_write(directory, target, frames)
+    return {name: frames[name].copy(deep=False) for name in names}
 
 
 def load_all() -> dict[str, pd.DataFrame]:

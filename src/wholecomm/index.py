@@ -29,9 +29,20 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-
 from .numerics import TIE_DECIMALS, first_max, first_min, spearman, tie_round
+
+
+class _LazyStats:
+    """``scipy.stats``, imported on first use: scoring alone (the toolbox's command) does
+    not pay for importing it."""
+
+    def __getattr__(self, name):
+        from scipy import stats as _stats
+
+        return getattr(_stats, name)
+
+
+stats = _LazyStats()
 
 #: Policy areas in catalogue order.
 AREAS = ["governance_capacity", "labour_market", "education", "health", "housing", "language_orientation",

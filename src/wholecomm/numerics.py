@@ -27,7 +27,6 @@ from collections.abc import Hashable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 #: Values equal to this many decimals are ties (see the module docstring).
 TIE_DECIMALS = 9
@@ -50,6 +49,8 @@ def spearman(x, y) -> float:
         raise ValueError(f"spearman: x and y must have the same length, got {a.shape} and {b.shape}.")
     if a.size < 3:
         return float("nan")
+    from scipy import stats  # on first use: the toolbox's command never ranks
+
     return float(stats.spearmanr(a, b).statistic)
 
 
