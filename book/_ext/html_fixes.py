@@ -9,9 +9,16 @@
    class="citation-list">`` whose children are not list items, which breaks the ARIA
    "list" contract (axe-core: aria-required-children, critical). The role is dropped;
    each citation keeps its ``doc-biblioentry`` role.
+3. The .ipynb download. The theme copies a MyST notebook's executed ``.ipynb`` next to
+   its sources, and offers it for download, only when a launch button (Binder) is
+   configured. A book built without a known repository has no launch buttons, but its
+   readers still want the notebook: the copy is made here for every notebook page.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+from shutil import copy2
 
 CITATION_LIST = '<div role="list" class="citation-list">'
 
@@ -31,6 +38,21 @@ def _fix_page(app, pagename, templatename, context, doctree):
         context["body"] = body.replace(CITATION_LIST, '<div class="citation-list">')
 
 
+def _offer_notebook(app, pagename, templatename, context, doctree):
+    if "kernelspec" not in app.env.metadata.get(pagename, {}) or context.get("ipynb_source"):
+        return
+    if not str(context.get("sourcename", "")).endswith((".md", ".md.txt")):
+        return
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if not executed.is_file():
+        return
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    copy2(executed, target)
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
 def setup(app):
+    app.connect("html-page-context", _offer_notebook, priority=500)  # before the theme's buttons (501)
     app.connect("html-page-context", _fix_page, priority=900)
-    return {"version": "1.1", "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "1.2", "parallel_read_safe": True, "parallel_write_safe": True}
