@@ -38,7 +38,7 @@ from test_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 BIN = Path(sys.executable).parent
 ROLE = re.compile(r"\{(glue:md|glue:text|glue|cite:p|cite:t|cite|doc|ref|numref|term)\}`([^`]*)`")
-RUN_TIMEOUT_MS = 600_000
+RUN_TIMEOUT_MS = 420_000
 
 
 def _launch_order() -> list[Path]:
@@ -146,6 +146,21 @@ def _shut_down_kernels(lab) -> None:
                                timeout=30)
 
 
+def _wait_for_idle_kernel(lab, rel: str, timeout: float = 180) -> None:
+    """Wait until the notebook's kernel has started and is idle (Run All before that runs nothing)."""
+    api = f"{lab['base']}/api/sessions"
+    headers = {"Authorization": f"token {lab['token']}"}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sessions = json.load(urllib.request.urlopen(urllib.request.Request(api, headers=headers), timeout=10))
+        states = [s["kernel"]["execution_state"] for s in sessions if s.get("path") == rel and s.get("kernel")]
+        if states and states[0] == "idle":
+            time.sleep(1)
+            return
+        time.sleep(0.5)
+    pytest.fail(f"no idle kernel for {rel} after {timeout} s")
+
+
 def _built_image_count(source: Path) -> int:
     executed = ROOT / "_build" / "jupyter_execute" / source.relative_to(ROOT).with_suffix(".ipynb")
     nb = nbformat.read(executed, as_version=4)
@@ -160,14 +175,14 @@ STATE_JS = """() => {
     const nb = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
     const md = [...nb.querySelectorAll('.jp-MarkdownCell .jp-MarkdownOutput')];
     return {
-        prose: md.map(e => e.innerText).join('\\n'),
+        prose: md.map(e => e.textContent).join('\\n'),
         visibleLabels: md.flatMap(e => [...e.querySelectorAll('p')]).filter(p => !p.hidden
             && /^\\([\\w.:-]+\\)=$/.test(p.textContent.trim())).length,
-        values: [...nb.querySelectorAll('.wholecomm-glue-value')].map(e => [e.title, e.innerText]),
+        values: [...nb.querySelectorAll('.wholecomm-glue-value')].map(e => [e.title, e.textContent]),
         missing: [...nb.querySelectorAll('.wholecomm-glue-missing')].map(e => e.title),
         images: [...nb.querySelectorAll('.jp-OutputArea-output img')].map(i => [i.naturalWidth, i.alt || '']),
         problems: [...nb.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
-            .map(e => e.innerText.slice(0, 2000)),
+            .map(e => e.textContent.slice(0, 2000)),
     };
 }"""
 
@@ -194,6 +209,7 @@ def test_launched_notebook_opens_runs_and_shows_its_numbers(browser, lab, source
         # Notebook windowing may attach cells lazily: count them from the model's view once all are there.
         page.wait_for_function(f"n => document.querySelectorAll('{panel} .jp-CodeCell').length === n",
                                arg=n_code, timeout=60_000)
+        _wait_for_idle_kernel(lab, rel)
         page.click(".lm-MenuBar-itemLabel:text-is('Run')")
         page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
         page.wait_for_function(
@@ -236,8 +252,7 @@ def test_launched_notebook_opens_runs_and_shows_its_numbers(browser, lab, source
         # Saving (as autosave does) writes back exactly the tracked file.
         saved = lab["repo"] / rel
         before = saved.stat().st_mtime_ns
-        page.click(".lm-MenuBar-itemLabel:text-is('File')")
-        page.click(".lm-Menu-itemLabel:text-is('Save Notebook')")
+        page.click(f"{panel} .jp-Toolbar [data-command='docmanager:save']")
         deadline = time.monotonic() + 60
         while saved.stat().st_mtime_ns == before and time.monotonic() < deadline:
             time.sleep(0.2)
