@@ -64,7 +64,7 @@ def test_outside_the_book_build_a_page_shows_values_and_sends_them_to_the_prose(
     page.glue("share", 0.4567, "{:.1%}")
     bundle = shown[-1]
     assert bundle["text/plain"] == "share = 45.7%"
-    assert 'register("unit-test", "share", "45.7%")' in bundle["text/html"]
+    assert 'registerAll("unit-test", {"share": "45.7%"})' in bundle["text/html"]
     page.glue("evil", "</script><b>x</b>")
     assert "</script><b>" not in shown[-1]["text/html"].split("<script>", 1)[1].rsplit("</script>", 1)[0]
 

@@ -223,6 +223,7 @@ class Page:
         self.table_meta: dict[str, dict] = {}
         self.rendered: dict[str, list[list[str]]] = {}
         self.interactive = not in_book_build()
+        self._glue_cell, self._glue_handle, self._cell_values = None, None, {}
         setup_plotting()
         if show_notice:
             self._display_html(notice_html(self.resources))
@@ -282,14 +283,28 @@ class Page:
             self._display_glued(key, text)
 
     def _display_glued(self, key: str, text: str) -> None:
-        """Outside the book build: show the value in the cell output and send it to the prose."""
+        """Outside the book build: show the value in the cell output and send it to the prose.
+
+        One output per cell, updated with each value the cell glues (JupyterLab shows only the
+        first outputs of a cell that has very many, and a value must not go missing)."""
+        from IPython import get_ipython
         from IPython.display import display
 
-        value_html = _md_to_html(text)
-        markup = (f'<div class="wholecomm-glued" data-key="{html.escape(key)}"><code>{html.escape(key)}</code> = '
-                  f"{value_html}</div><script>window.wholecommProse && window.wholecommProse.register("
-                  f"{_js(self.name)}, {_js(key)}, {_js(value_html)});</script>")
-        display({"text/html": markup, "text/plain": f"{key} = {text}"}, raw=True)
+        shell = get_ipython()
+        cell = shell.execution_count if shell is not None else None
+        if cell != self._glue_cell or self._glue_handle is None:
+            self._glue_cell, self._glue_handle, self._cell_values = cell, None, {}
+        self._cell_values[key] = text
+        lines = "".join(f'<div class="wholecomm-glued" data-key="{html.escape(k)}"><code>{html.escape(k)}</code> = '
+                        f"{_md_to_html(t)}</div>" for k, t in self._cell_values.items())
+        values = {k: _md_to_html(t) for k, t in self._cell_values.items()}
+        markup = (f"{lines}<script>window.wholecommProse && window.wholecommProse.registerAll("
+                  f"{_js(self.name)}, {_js(values)});</script>")
+        bundle = {"text/html": markup, "text/plain": "\n".join(f"{k} = {t}" for k, t in self._cell_values.items())}
+        if self._glue_handle is None:
+            self._glue_handle = display(bundle, raw=True, display_id=True)
+        else:
+            self._glue_handle.update(bundle, raw=True)
 
     # -- tables -----------------------------------------------------------------
     def table(self, key: str, frame: pd.DataFrame, caption: str, float_format: str = "{:.1f}",

@@ -82,6 +82,10 @@
     (state.pages[page] = state.pages[page] || {})[key] = html;
     state.schedule();
   };
+  state.registerAll = (page, values) => {
+    Object.assign(state.pages[page] = state.pages[page] || {}, values);
+    state.schedule();
+  };
   state.setRefs = (page, refs) => {
     state.refs = refs.refs || state.refs;
     for (const [other, values] of Object.entries(refs.recorded || {})) {
