@@ -343,3 +343,177 @@ def test_page_has_no_sideways_scroll_on_a_phone_and_prints_one_page(browser, boo
         assert counts and max(counts) == 1, counts
     finally:
         v.close()
+
+
+# ------------------------------------------------------------------ spreadsheet route
+def _answers_of(q: toolbox.Questionnaire, year: int) -> dict[str, str | None]:
+    rows = q.answers[q.answers["year"] == year]
+    return {r.indicator_id: (r.answer_code if isinstance(r.answer_code, str) else None)
+            for r in rows.itertuples(index=False)}
+
+
+def _standalone(tmp_path: Path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text(selfassess.standalone_html(), encoding="utf-8")
+    return _serve(site)
+
+
+def _import(v: Visit, path: Path) -> str:
+    v.page.evaluate("document.getElementById('wc-sa-message').textContent = ''")
+    v.page.set_input_files("#wc-sa-import", str(path))
+    v.page.wait_for_function("wholecommSelfAssessment.importing === null && "
+                             "document.getElementById('wc-sa-message').textContent !== ''")
+    return v.page.text_content("#wc-sa-message")
+
+
+def as_another_program_saves_it(content: bytes) -> bytes:
+    """The workbook as spreadsheet programs save it: text in a shared-strings part (some of
+    it split into rich-text runs, one with a phonetic run), parts stored and deflated."""
+    import re
+    import zipfile
+    from io import BytesIO
+
+    src = zipfile.ZipFile(BytesIO(content))
+    strings: list[str] = []
+
+    def shared(match: re.Match) -> str:
+        attrs, text = match.group(1), match.group(2)
+        strings.append(text)  # already XML-escaped, as openpyxl wrote it
+        return f'<c{attrs} t="s"><v>{len(strings) - 1}</v></c>'
+
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for k, info in enumerate(src.infolist()):
+            data = src.read(info.filename)
+            if info.filename.startswith("xl/worksheets/"):
+                text = data.decode("utf-8")
+                text = re.sub(r'<c([^>]*?) t="inlineStr"><is><t[^>]*>(.*?)</t></is></c>', shared, text)
+                data = text.encode("utf-8")
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdSS" Type="http://schemas.openxmlformats'
+                                    b'.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+                                    b"</Relationships>")
+            dst.writestr(info.filename, data, compress_type=zipfile.ZIP_STORED if k % 2 else zipfile.ZIP_DEFLATED)
+        items = []
+        for k, s in enumerate(strings):
+            if len(s) > 6 and k % 3 == 0:  # the same text as two runs, and a phonetic run to skip
+                items.append(f"<si><r><rPr><b/></rPr><t>{s[:3]}</t></r><r><t>{s[3:]}</t></r>"
+                             f"<rPh sb=\"0\" eb=\"1\"><t>PHONETIC</t></rPh></si>")
+            else:
+                items.append(f'<si><t xml:space="preserve">{s}</t></si>')
+        dst.writestr("xl/sharedStrings.xml",
+                     '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                     f'count="{len(strings)}" uniqueCount="{len(strings)}">{"".join(items)}</sst>',
+                     compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+@pytest.mark.browser
+def test_spreadsheet_export_is_read_by_wholecomm_assess_and_imports_back(browser, tmp_path):
+    cat = toolbox.catalogue()
+    name, locality, answers = answer_sets(cat)[3]  # random-1: some questions unanswered
+    assert None in answers.values()
+    srv, url = _standalone(tmp_path)
+    v = Visit(browser, f"{url}/index.html")
+    try:
+        js = v.fill({**locality, "name": "Ünïcode & <angle> town", "year": 2023}, answers)
+        with v.page.expect_download() as dl:
+            v.page.click("#wc-sa-export-xlsx")
+        assert dl.value.suggested_filename.endswith(".xlsx")
+        path = tmp_path / "exported.xlsx"
+        dl.value.save_as(path)
+        import zipfile
+        assert zipfile.ZipFile(path).testzip() is None  # every part's CRC is right
+        q = toolbox.read_questionnaire(path)  # what `wholecomm assess` reads
+        assert q.name == "Ünïcode & <angle> town" and q.years == [2023]
+        assert q.locality == {"name": q.name, **{g: locality[g] for g in toolbox.PEER_GROUPS}}
+        assert _answers_of(q, 2023) == answers
+        assert_parity(js, toolbox.assess(q))
+        # the exported workbook keeps the template's drop-down lists and instructions
+        from openpyxl import load_workbook
+        wb = load_workbook(path)
+        assert wb.sheetnames == list(toolbox.SHEETS)
+        assert len(wb[toolbox.SHEETS[2]].data_validations.dataValidation) == len(cat.ids) + 1
+        # and it imports back into the page unchanged
+        v.page.click("#wc-sa-clear")
+        assert v.page.evaluate("wholecommSelfAssessment.result().answered") == 0
+        message = _import(v, path)
+        assert message.startswith("Imported the answers of 2023"), message
+        state = v.page.evaluate("wholecommSelfAssessment.state()")
+        assert state["answers"] == answers and state["name"] == q.name and state["year"] == "2023"
+        assert state["locality"] == {g: locality[g] for g in toolbox.PEER_GROUPS}
+        assert v.errors == [] and all(r.startswith(url) or r.startswith("data:") for r in v.requests)
+    finally:
+        v.close()
+        srv.shutdown()
+
+
+@pytest.mark.browser
+def test_spreadsheet_import_equals_the_cli_reading_of_the_same_workbook(browser, tmp_path):
+    """The example workbook (two years) as openpyxl writes it and as a spreadsheet program
+    saves it: the page takes the latest year, exactly as `wholecomm assess` reads it."""
+    srv, url = _standalone(tmp_path)
+    v = Visit(browser, f"{url}/index.html")
+    try:
+        example = toolbox.questionnaire_workbook(example=True)
+        for label, content in (("openpyxl", example), ("shared strings", as_another_program_saves_it(example))):
+            path = tmp_path / f"{label.replace(' ', '-')}.xlsx"
+            path.write_bytes(content)
+            q = toolbox.read_questionnaire(path)
+            latest = max(q.years)
+            assert len(q.years) == 2
+            v.page.click("#wc-sa-clear")
+            message = _import(v, path)
+            assert message.startswith(f"Imported the answers of {latest} (the latest of "), (label, message)
+            state = v.page.evaluate("wholecommSelfAssessment.state()")
+            assert state["answers"] == _answers_of(q, latest), label
+            assert state["name"] == q.name and state["year"] == str(latest), label
+            assert state["locality"] == {g: getattr(q, g) for g in toolbox.PEER_GROUPS}, label
+            assert_parity(v.page.evaluate("wholecommSelfAssessment.result()"),
+                          python_assess(q.locality, _answers_of(q, latest)))
+        assert v.errors == []
+    finally:
+        v.close()
+        srv.shutdown()
+
+
+@pytest.mark.browser
+def test_a_bad_spreadsheet_is_reported_and_changes_nothing(browser, tmp_path):
+    from openpyxl import load_workbook
+
+    srv, url = _standalone(tmp_path)
+    v = Visit(browser, f"{url}/index.html")
+    try:
+        cat = toolbox.catalogue()
+        name, locality, answers = answer_sets(cat)[3]
+        v.fill({**locality, "name": "Keep me", "year": 2022}, answers)
+        before = v.page.evaluate("wholecommSelfAssessment.state()")
+        good = tmp_path / "good.xlsx"
+        good.write_bytes(toolbox.questionnaire_workbook(example=True))
+        wb = load_workbook(good)
+        ws = wb[toolbox.SHEETS[2]]
+        row = toolbox._FIRST_QUESTION_ROW + 1
+        ws.cell(row=row, column=toolbox._FIRST_ANSWER_COL + 1, value="Sometimes, perhaps")
+        typo = tmp_path / "typo.xlsx"
+        wb.save(typo)
+        message = _import(v, typo)
+        assert message.startswith("Could not import this file"), message
+        assert f"{toolbox.SHEETS[2]} F{row}" in message and cat.ids[1] in message and "Sometimes, perhaps" in message
+        wb = load_workbook(good)
+        del wb[toolbox.SHEETS[2]]
+        renamed = tmp_path / "renamed.xlsx"
+        wb.save(renamed)
+        message = _import(v, renamed)
+        assert "the sheet Answers is missing" in message, message
+        truncated = tmp_path / "truncated.xlsx"
+        truncated.write_bytes(good.read_bytes()[:5000])
+        assert "damaged" in _import(v, truncated)
+        assert v.page.evaluate("wholecommSelfAssessment.state()") == before
+        assert v.errors == []
+    finally:
+        v.close()
+        srv.shutdown()

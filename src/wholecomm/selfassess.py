@@ -13,12 +13,16 @@ request) scores the answers with the rule of :func:`wholecomm.index.score`, benc
 them against the peers and ranks the priorities with the rule of
 :func:`wholecomm.toolbox.assess`, after every answer. The answers stay in the browser:
 they are saved there (``localStorage``) only when the reader asks, and exported as the
-YAML questionnaire that ``wholecomm assess`` reads (and imported back). Parity with the
+YAML questionnaire or the questionnaire workbook (.xlsx, filled into the blank workbook of
+:func:`wholecomm.toolbox.questionnaire_workbook`, which the page carries) that
+``wholecomm assess`` reads, and imported back from either (``static/xlsx.js`` reads and
+writes the workbook without a library). Parity with the
 Python engine is tested in ``tests/test_selfassess.py``.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 from importlib import resources as _resources
@@ -27,8 +31,9 @@ import numpy as np
 
 from . import book, data, index, toolbox
 
-#: The script of the page (plain JavaScript, no dependencies).
-SCRIPT = "selfassess.js"
+#: The scripts of the page (plain JavaScript, no dependencies): the workbook reader and
+#: writer, then the form's engine.
+SCRIPTS = ("xlsx.js", "selfassess.js")
 #: localStorage key under which the answers are saved when the reader asks.
 STORAGE_KEY = "wholecomm-self-assessment"
 
@@ -87,12 +92,28 @@ def page_data(min_answered_share: float = index.MIN_ANSWERED_SHARE) -> dict:
         "synthetic": peers.synthetic,
         "notice": book._md_to_html(data.provenance_notice(list(toolbox.RESOURCES))),
         "storage_key": STORAGE_KEY,
+        "workbook": workbook_data(min_answered_share),
+    }
+
+
+def workbook_data(min_answered_share: float = index.MIN_ANSWERED_SHARE) -> dict:
+    """The blank questionnaire workbook (base64) and where the page reads and writes in it:
+    the sheet names, the row of each locality field, the first answer column and the first
+    question row (the layout of :func:`wholecomm.toolbox.questionnaire_workbook`)."""
+    blank = toolbox.questionnaire_workbook(min_answered_share=min_answered_share)
+    return {
+        "template": base64.b64encode(blank).decode("ascii"),
+        "sheets": {"locality": toolbox.SHEETS[1], "answers": toolbox.SHEETS[2]},
+        "locality_rows": [{"field": f, "row": k} for k, f in enumerate(toolbox.LOCALITY_FIELDS, start=2)],
+        "first_answer_col": toolbox._FIRST_ANSWER_COL,
+        "first_question_row": toolbox._FIRST_QUESTION_ROW,
     }
 
 
 def script() -> str:
     """The page's JavaScript."""
-    return _resources.files("wholecomm").joinpath("static", SCRIPT).read_text(encoding="utf-8")
+    static = _resources.files("wholecomm").joinpath("static")
+    return "\n".join(static.joinpath(name).read_text(encoding="utf-8") for name in SCRIPTS)
 
 
 def _json_for_script(value) -> str:
@@ -155,8 +176,10 @@ def form_html(min_answered_share: float = index.MIN_ANSWERED_SHARE) -> str:
         '<button type="button" id="wc-sa-load">Load saved answers</button>'
         '<button type="button" id="wc-sa-forget">Forget saved answers</button>'
         '<button type="button" id="wc-sa-export">Download answers (YAML for wholecomm assess)</button>'
-        '<label class="wc-sa-import" for="wc-sa-import">Import answers (YAML)</label>'
-        '<input type="file" id="wc-sa-import" accept=".yml,.yaml,text/yaml,text/plain">'
+        '<button type="button" id="wc-sa-export-xlsx">Download answers (spreadsheet)</button>'
+        '<label class="wc-sa-import" for="wc-sa-import">Import answers (YAML or spreadsheet)</label>'
+        '<input type="file" id="wc-sa-import" accept=".yml,.yaml,.xlsx,text/yaml,text/plain,'
+        'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet">'
         '<button type="button" id="wc-sa-clear">Clear all answers</button>'
         '<button type="button" id="wc-sa-print">Print the one-page summary</button>'
         '<p id="wc-sa-message" role="status" aria-live="polite"></p></div>')

@@ -334,12 +334,97 @@
       years: years.map(function (y) { return y.year; }), unknown: unknown };
   }
 
+  // ------------------------------------------------------------------ spreadsheet in and out
+  // The workbook of `wholecomm questionnaire --format xlsx`: its template (blank, built with the
+  // page from the same catalogue) is filled in for export; any such workbook, also one saved by
+  // a spreadsheet program, is read back. The latest year with answers is taken, as from YAML.
+  var WB = D.workbook;
+
+  function choiceCode(group, textIn) {
+    var t = String(textIn).trim();
+    var v = group.values.filter(function (x) { return x.value === t || x.choice === t; })[0];
+    return v ? v.value : null;
+  }
+
+  function fromSheets(book) {
+    var L = book.sheets[WB.sheets.locality], A = book.sheets[WB.sheets.answers];
+    var missing = [WB.sheets.locality, WB.sheets.answers].filter(function (n) { return !book.sheets[n]; });
+    if (missing.length) throw new Error("the sheet " + missing.join(" and ") + " is missing (start from the questionnaire spreadsheet and do not rename its sheets)");
+    var loc = {}, name = "", problems = [];
+    Object.keys(L).forEach(function (ref) {
+      var m = ref.match(/^A(\d+)$/);
+      if (!m) return;
+      var key = L[ref].trim(), value = L["B" + m[1]];
+      if (key === "name") { name = value ? value.trim() : ""; return; }
+      var g = D.groups.filter(function (x) { return x.id === key; })[0];
+      if (!g || value === undefined) return;
+      var code = choiceCode(g, value);
+      if (code === null) problems.push(WB.sheets.locality + " row " + m[1] + ": '" + value.slice(0, 40) + "' is not a " + g.word);
+      else loc[g.id] = code;
+    });
+    var cols = [];
+    for (var c = WB.first_answer_col; c < WB.first_answer_col + 200; c++) {
+      var head = A[window.wholecommXlsx.colLetters(c) + "1"];
+      if (head === undefined) break;
+      if (/^Answer \(/.test(head.trim())) cols.push(c);
+    }
+    var years = [];
+    cols.forEach(function (col) {
+      var letter = window.wholecommXlsx.colLetters(col), y = A[letter + "2"];
+      if (y === undefined || !String(y).trim()) return;
+      years.push({ year: String(Number(y) === Math.floor(Number(y)) ? Number(y) : y).trim(), letter: letter });
+    });
+    if (!years.length) throw new Error("no answer column has a year in row 2 of the sheet " + WB.sheets.answers);
+    years.sort(function (a, b) { return Number(a.year) - Number(b.year); });
+    var latest = years[years.length - 1], answers = {}, unknown = [];
+    var ids = IND.map(function (q) { return q.id; });
+    Object.keys(A).forEach(function (ref) {
+      var m = ref.match(/^B(\d+)$/);
+      if (!m || Number(m[1]) < WB.first_question_row) return;
+      var id = A[ref].trim(), i = ids.indexOf(id), given = A[latest.letter + m[1]];
+      if (i < 0) { unknown.push(id); return; }
+      if (given === undefined || !given.trim() || given.trim() === D.dont_know) { answers[id] = null; return; }
+      var t = given.trim();
+      var opt = IND[i].options.filter(function (o) { return o.text === t || o.code === t; })[0];
+      if (opt) answers[id] = opt.code;
+      else problems.push(WB.sheets.answers + " " + latest.letter + m[1] + " (" + id + "): '" + t.slice(0, 40) + "' is not one of its answers");
+    });
+    if (problems.length) throw new Error(problems.slice(0, 3).join("; ") + (problems.length > 3 ? "; and " + (problems.length - 3) + " more" : ""));
+    return { state: { answers: answers, locality: loc, name: name, year: latest.year },
+      years: years.map(function (y) { return y.year; }), unknown: unknown };
+  }
+
+  function toWorkbook(st) {
+    var X = window.wholecommXlsx;
+    return X.unzip(X.fromBase64(WB.template).buffer).then(function (parts) {
+      var locCells = {}, ansCells = {};
+      WB.locality_rows.forEach(function (r) {
+        var value = r.field === "name" ? (st.name || "") : null;
+        if (r.field !== "name") {
+          var g = D.groups.filter(function (x) { return x.id === r.field; })[0];
+          var v = g && g.values.filter(function (x) { return x.value === st.locality[r.field]; })[0];
+          value = v ? v.choice : "";
+        }
+        locCells["B" + r.row] = value;
+      });
+      var first = X.colLetters(WB.first_answer_col);
+      ansCells[first + "2"] = st.year && isFinite(Number(st.year)) ? Number(st.year) : (st.year || "");
+      IND.forEach(function (q, i) {
+        var code = st.answers[q.id], opt = q.options.filter(function (o) { return o.code === code; })[0];
+        ansCells[first + (WB.first_question_row + i)] = opt ? opt.text : "";
+      });
+      X.setCells(parts, WB.sheets.locality, locCells);
+      X.setCells(parts, WB.sheets.answers, ansCells);
+      return X.write(parts);
+    });
+  }
+
   // ------------------------------------------------------------------ actions
   function say(msg) { text($("wc-sa-message"), msg); }
 
-  function download(filename, content, type) {
+  function download(filename, content, type, base64) {
     var a = document.createElement("a");
-    a.href = "data:" + type + ";charset=utf-8," + encodeURIComponent(content);
+    a.href = base64 ? "data:" + type + ";base64," + content : "data:" + type + ";charset=utf-8," + encodeURIComponent(content);
     a.download = filename;
     document.body.appendChild(a);
     a.click();
@@ -376,21 +461,39 @@
     download(slug(st.name) + ".yml", yaml, "application/yaml");
     say("Downloaded. Check and score it on your computer with: wholecomm assess " + slug(st.name) + ".yml");
   });
+  $("wc-sa-export-xlsx").addEventListener("click", function () {
+    var st = readForm();
+    api.lastXlsx = null;
+    return toWorkbook(st).then(function (bytes) {
+      api.lastXlsx = bytes;
+      download(slug(st.name) + ".xlsx", window.wholecommXlsx.toBase64(bytes),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", true);
+      say("Downloaded. Open it in a spreadsheet program, or score it with: wholecomm assess " + slug(st.name) + ".xlsx");
+    }).catch(function (e) { say("Could not write the spreadsheet: " + e.message + "."); });
+  });
+  function imported(got) {
+    writeForm(got.state); render();
+    say("Imported the answers of " + got.state.year + (got.years.length > 1 ? " (the latest of " + got.years.join(", ") + ")" : "") +
+      (got.unknown.length ? "; ignored (not in this catalogue): " + got.unknown.join(", ") : "") + ".");
+  }
+  function importBuffer(buffer) {
+    var head = new Uint8Array(buffer.slice(0, 2));
+    if (head[0] === 0x50 && head[1] === 0x4B) {  // "PK": a ZIP archive, so a workbook
+      return window.wholecommXlsx.read(buffer).then(fromSheets);
+    }
+    return Promise.resolve().then(function () { return fromYaml(new TextDecoder("utf-8").decode(buffer)); });
+  }
   $("wc-sa-import").addEventListener("change", function (ev) {
     var file = ev.target.files && ev.target.files[0];
     if (!file) return;
     if (file.size > 2000000) { say("That file is too large to be a questionnaire."); return; }
     var reader = new FileReader();
     reader.onload = function () {
-      try {
-        var got = fromYaml(String(reader.result));
-        writeForm(got.state); render();
-        say("Imported the answers of " + got.state.year + (got.years.length > 1 ? " (the latest of " + got.years.join(", ") + ")" : "") +
-          (got.unknown.length ? "; ignored (not in this catalogue): " + got.unknown.join(", ") : "") + ".");
-      } catch (e) { say("Could not import this file: " + e.message + "."); }
-      ev.target.value = "";
+      api.importing = importBuffer(reader.result).then(imported)
+        .catch(function (e) { say("Could not import this file: " + e.message + "."); })
+        .then(function () { ev.target.value = ""; api.importing = null; });
     };
-    reader.readAsText(file);
+    reader.readAsArrayBuffer(file);
   });
   // Printing: a copy of the summary becomes the only thing in the document.
   function preparePrint() {
@@ -422,6 +525,10 @@
     result: function () { return last ? last.result : render(); },
     toYaml: function () { return toYaml(readForm()); },
     fromYaml: fromYaml,
+    toWorkbook: function () { return toWorkbook(readForm()); },
+    importBuffer: importBuffer,
+    importing: null,
+    lastXlsx: null,
     preparePrint: preparePrint,
     endPrint: endPrint,
     lastMs: null,
