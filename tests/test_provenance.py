@@ -100,13 +100,19 @@ def user_data_build(tmp_path_factory):
     toc = tmp / "_toc.yml"
     toc.write_text(yaml.safe_dump({"format": "jb-book", "root": "book/intro", "chapters": [
         {"file": f"book/{name}"} for name in [n for n in NARRATIVE if n != "intro"] + ["references"]]}))
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    config["html"]["use_repository_button"] = False  # no repository URL is needed for this check
+    config["sphinx"]["local_extensions"] = {name: str(ROOT / path)
+                                            for name, path in config["sphinx"]["local_extensions"].items()}
+    config["bibtex_bibfiles"] = [str(ROOT / path) for path in config["bibtex_bibfiles"]]
+    (tmp / "_config.yml").write_text(yaml.safe_dump(config))
     env = {**os.environ, "WHOLECOMM_DATA": str(folder), "WHOLECOMM_DATA_CACHE": str(tmp / "cache")}
     env.pop("WHOLECOMM_RESULTS_DIR", None)
     out = tmp / "out"
     run = subprocess.run([str(Path(sys.executable).with_name("jupyter-book")), "build", str(ROOT), "--builder",
-                          "html", "--toc", str(toc), "--path-output", str(out)],
+                          "html", "--toc", str(toc), "--config", str(tmp / "_config.yml"), "--path-output", str(out)],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[:6000]
     return out / "_build" / "html"
 
 
@@ -227,3 +233,33 @@ def test_citation_labels_are_distinguishable(built_html):
     assert len(labels) >= 10
     shared = {label: ids for label, ids in labels.items() if len(ids) > 1}
     assert not shared, f"one label for several sources: {shared}"
+
+
+def test_toolbox_report_header_says_it_is_the_books_pilot():
+    path = toolbox.example_questionnaire()
+    q = toolbox.parse_questionnaire(path.read_text(encoding="utf-8"), path.name)
+    report = toolbox.render_report(toolbox.assess(q))
+    header = report[report.index("<header>"):report.index("</header>")]
+    assert "pilot questionnaire (modelled on MIPEX and MIPEX-R; not the Whole-COMM toolbox, not MIPEX-L)" in header
+    assert f"seed {SEED}" in report
+
+
+def test_planted_table_reads_the_twins_parameters():
+    from wholecomm.twin import load_parameters, planted
+
+    params = load_parameters()
+    table = planted.planted_table(params)
+    assert len(table) == len(planted.PLANTED) and table["planted"].str.len().gt(0).all()
+    row = table.set_index("chapter").loc["mipex-l"].iloc[0]
+    assert f"political_participation {params['mipex_l']['area_effect']['political_participation']}" in row["planted"]
+    # A changed parameter shows up; a parameter that is gone is an error naming it.
+    params["policies"]["proactive_logit"]["progressive_housing"] = 9.5
+    assert "progressive_housing = 9.5" in " ".join(planted.planted_table(params)["planted"])
+    assert planted.planted_for("H4") == "policies.proactive_logit.progressive_housing"
+    assert planted.planted_for("H2 (housing)").startswith("interviews.housing_difficulty")
+    assert planted.planted_for("H9") is None
+    for keys in planted.BY_HYPOTHESIS.values():  # every path named there exists
+        assert all(planted._lookup(load_parameters(), key) is not None for key in keys)
+    del params["interviews"]["onward_given_registration"]
+    with pytest.raises(KeyError, match="interviews.onward_given_registration"):
+        planted.planted_table(params)

@@ -40,6 +40,13 @@ PLANTED: list[tuple[str, str, str, tuple[str, ...], tuple[str, ...]]] = [
 ]
 
 
+#: Hypotheses whose planted parameters differ from the statement's row above.
+BY_HYPOTHESIS: dict[str, tuple[str, ...]] = {
+    "H3 (proactive)": ("policies.proactive_logit.medium_town", "policies.proactive_logit.dedicated_staff",
+                       "commitment.size_class"),
+}
+
+
 def _lookup(params: dict, path: str):
     value = params
     for part in path.split("."):
@@ -69,6 +76,8 @@ def planted_table(params: dict | None = None) -> pd.DataFrame:
 def planted_for(hypothesis_id: str) -> str | None:
     """The parameter paths that plant the relationship behind a hypothesis of
     :mod:`wholecomm.access` (``"H4"``, ``"H2 (housing)"``, ...), or None."""
+    if hypothesis_id in BY_HYPOTHESIS:
+        return ", ".join(BY_HYPOTHESIS[hypothesis_id])
     stem = hypothesis_id.split(" ")[0]
     for _statement, _source, _chapter, ids, keys in PLANTED:
         if stem in ids:
