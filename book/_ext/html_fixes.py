@@ -13,10 +13,18 @@
    its sources, and offers it for download, only when a launch button (Binder) is
    configured. A book built without a known repository has no launch buttons, but its
    readers still want the notebook: the copy is made here for every notebook page.
+4. Provenance of the .ipynb download. A downloaded notebook leaves the book, so it must
+   say on its face which data its outputs were computed on: when the build finishes,
+   every offered ``.ipynb`` gets a first Markdown cell with the page's data notice (the
+   one its first code cell shows) and the same text in its metadata
+   (``metadata.wholecomm.provenance``).
 """
 
 from __future__ import annotations
 
+import html as html_lib
+import json
+import re
 from pathlib import Path
 from shutil import copy2
 
@@ -52,7 +60,52 @@ def _offer_notebook(app, pagename, templatename, context, doctree):
     context["ipynb_source"] = f"{pagename}.ipynb"
 
 
+PROVENANCE_CLASS = "wholecomm-provenance"
+PROVENANCE_MARK = "wholecomm-provenance-cell"
+
+
+def notebook_notice(nb: dict) -> str | None:
+    """The data notice a notebook's page shows (plain text), from its executed outputs."""
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            markup = output.get("data", {}).get("text/html", "")
+            markup = "".join(markup) if isinstance(markup, list) else markup
+            if PROVENANCE_CLASS in markup:
+                body = re.sub(r'<p class="admonition-title">.*?</p>', "", markup, flags=re.S)
+                return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+    return None
+
+
+def stamp_notebook(path: Path) -> bool:
+    """Put the data notice at the top of a downloadable notebook (once); False if it has none."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    notice = notebook_notice(nb)
+    if notice is None:
+        return False
+    cells = nb.setdefault("cells", [])
+    if cells and PROVENANCE_MARK in cells[0].get("metadata", {}).get("tags", []):
+        return True
+    cell = {"cell_type": "markdown", "metadata": {"tags": [PROVENANCE_MARK]},
+            "source": f"**About the data in this notebook.** {notice}\n\nThe outputs below were computed "
+                      "by the Whole-COMM research companion on these data; they are not published "
+                      "Whole-COMM results."}
+    if nb.get("nbformat", 4) >= 4 and nb.get("nbformat_minor", 0) >= 5:
+        cell["id"] = "wholecomm-provenance"
+    cells.insert(0, cell)
+    nb.setdefault("metadata", {})["wholecomm"] = {"provenance": notice}
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return True
+
+
+def _stamp_downloads(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    for path in sorted((Path(app.outdir) / "_sources").rglob("*.ipynb")):
+        stamp_notebook(path)
+
+
 def setup(app):
     app.connect("html-page-context", _offer_notebook, priority=500)  # before the theme's buttons (501)
     app.connect("html-page-context", _fix_page, priority=900)
+    app.connect("build-finished", _stamp_downloads)
     return {"version": "1.2", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -116,10 +116,50 @@ def rendered_cells(frame: pd.DataFrame, float_format: str = "{:.1f}") -> pd.Data
                         index=range(len(frame)))
 
 
-def csv_download_link(frame: pd.DataFrame, filename: str, label: str = "Download this table (CSV)") -> str:
-    payload = base64.b64encode(frame.to_csv(index=False).encode("utf-8")).decode("ascii")
+def _plain(text: str) -> str:
+    """Markdown emphasis and code marks removed (for text that leaves the page)."""
+    return re.sub(r"\*\*(.+?)\*\*|`(.+?)`", lambda m: m.group(1) or m.group(2), text)
+
+
+def provenance_tag(resources: Iterable[str] | None = None) -> str:
+    """A short, file-name-safe tag naming the data in use: ``synthetic-twin-seed<N>`` on the
+    book's twin, ``user-data`` on data supplied by the user, ``published-data`` when only
+    published reference data are used. Goes into the name of every downloaded file."""
+    names = list(resources) if resources is not None else data.resource_names()
+    kinds = {name: data.provenance(name) for name in names}
+    if any(p["kind"] == "user" for p in kinds.values()):
+        return "user-data"
+    synthetic = [p for p in kinds.values() if p["kind"] == "synthetic"]
+    if synthetic:
+        return f"synthetic-twin-seed{synthetic[0].get('seed')}"
+    return "published-data"
+
+
+def provenance_lines(resources: Iterable[str] | None = None, page: str | None = None) -> list[str]:
+    """The provenance of a downloaded table as comment lines (``# ...``) for the top of the
+    file: where it comes from (this book, and the page) and which data it was computed on."""
+    where = "Whole-COMM research companion (computed by this book, not published by Whole-COMM)"
+    if page:
+        where += f", page {page}"
+    notice = " ".join(_plain(data.provenance_notice(resources)).split())
+    return [f"# Source: {where}.", f"# Data: {notice}"]
+
+
+def csv_download_link(frame: pd.DataFrame, filename: str, label: str = "Download this table (CSV)",
+                      resources: Iterable[str] | None = None, page: str | None = None) -> str:
+    """A link that downloads ``frame`` as CSV, with its provenance on its face: the data tag
+    (:func:`provenance_tag`) in the file name and comment lines (:func:`provenance_lines`)
+    before the header (read it back with ``pandas.read_csv(path, skiprows=2)``).
+    ``resources`` are the data resources the table was computed from (default: all)."""
+    resources = list(resources) if resources is not None else None
+    stem, dot, ext = filename.rpartition(".")
+    stem, ext = (stem, ext) if dot else (filename, "csv")
+    tag = provenance_tag(resources)
+    named = f"{stem}-{tag}.{ext}" if not stem.endswith(tag) else f"{stem}.{ext}"
+    text = "\n".join(provenance_lines(resources, page)) + "\n" + frame.to_csv(index=False)
+    payload = base64.b64encode(text.encode("utf-8")).decode("ascii")
     return (f'<a class="wholecomm-download" href="data:text/csv;charset=utf-8;base64,{payload}" '
-            f'download="{html.escape(filename)}">{html.escape(label)}</a>')
+            f'download="{html.escape(named)}">{html.escape(label)}</a>')
 
 
 def in_book_build() -> bool:
@@ -333,7 +373,7 @@ class Page:
         body = cells.to_html(index=False, border=0, classes="table wholecomm-table", escape=True)
         body = body.replace("<table ", f'<table id="tbl-{html.escape(key)}" ', 1)
         caption_html = f'<p class="caption wholecomm-caption"><strong>Table.</strong> {_md_to_html(caption)}</p>'
-        link = csv_download_link(shown, f"{self.name}-{key}.csv")
+        link = csv_download_link(shown, f"{self.name}-{key}.csv", resources=self.resources, page=self.name)
         self._display_html(f'<div class="wholecomm-table-block">{caption_html}{body}<p>{link}</p></div>')
         self.tables[key] = table_records(shown)
         self.rendered[key] = [[str(c) for c in cells.columns], *cells.to_numpy().tolist()]

@@ -1020,7 +1020,8 @@ SIZE_BOUNDS = {"rural_area": (0, 4_999), "small_town": (5_000, 49_999), "medium_
 
 
 def locality_type(localities: pd.DataFrame) -> pd.Series:
-    """The project typology of each locality (the documented rule).
+    """The locality type of each locality, by this book's own documented rule (its thresholds are
+    the book's choice, not a typology published by Whole-COMM).
 
     * economy: ``thriving`` when the economic trend is improving or stable and
       unemployment is below 10 percent, otherwise ``struggling``;

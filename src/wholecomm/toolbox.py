@@ -249,7 +249,9 @@ def blank_questionnaire(limit: int | None = None, min_answered_share: float = in
     rule = _rule_text(cat.area_sizes(), min_answered_share) + " are answered"
     allowed = cat.allowed
     lines = [
-        "# Whole-COMM toolbox: MIPEX-L self-evaluation questionnaire",
+        "# MIPEX-L-style self-evaluation questionnaire: the pilot questionnaire of the",
+        "# Whole-COMM research companion, modelled on MIPEX and MIPEX-R. It is this book's own",
+        "# questionnaire, not the Whole-COMM toolbox and not MIPEX-L (whose indicators are not public).",
         "#",
         "# How to fill it in",
         "# 1. Under `locality:` give the municipality's name and, for the benchmarks, its",
@@ -756,7 +758,9 @@ def questionnaire_workbook(example: bool = False, q: Questionnaire | None = None
     ins = wb.active
     ins.title = SHEETS[0]
     lines = [
-        ("Whole-COMM toolbox: MIPEX-L self-evaluation questionnaire", Font(bold=True, size=14)),
+        ("MIPEX-L-style self-evaluation questionnaire (Whole-COMM research companion pilot)", Font(bold=True, size=14)),
+        ("This book's own pilot questionnaire, modelled on MIPEX and MIPEX-R: not the Whole-COMM toolbox and "
+         "not MIPEX-L (whose indicators are not public).", None),
         ("", None),
         ("How to fill it in", bold),
         ("1. On the sheet Locality, type the municipality's name and choose its country, size class and "

@@ -277,7 +277,7 @@
   function yamlString(s) { return JSON.stringify(s); }
 
   function toYaml(st) {
-    var lines = ["# Whole-COMM toolbox: MIPEX-L self-evaluation questionnaire",
+    var lines = ["# MIPEX-L-style self-evaluation (Whole-COMM research companion pilot questionnaire, modelled on MIPEX and MIPEX-R; not the Whole-COMM toolbox)",
       "# Exported from the self-assessment page of the book. Check it and score it with:",
       "#   wholecomm assess this-file.yml --out report.html", "",
       "locality:", "  name: " + yamlString(st.name || "My municipality")];
