@@ -231,7 +231,7 @@ FIGURE_TEXT_JS = """async () => {
     for (const img of document.querySelectorAll('main .cell_output img')) {
         const src = img.currentSrc || img.src;
         const item = {src: src.split('/').pop().slice(0, 60), shown: img.getBoundingClientRect().width,
-                      column: img.closest('article').getBoundingClientRect().width, svg: false};
+                      column: (img.closest('section') || img.closest('article')).getBoundingClientRect().width, svg: false};
         if (/\\.svg(\\?|$)/.test(src) || src.startsWith('data:image/svg')) {
             const doc = new DOMParser().parseFromString(await (await fetch(src)).text(), 'image/svg+xml');
             const svg = doc.documentElement;

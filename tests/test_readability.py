@@ -122,6 +122,27 @@ def test_every_figure_is_svg_text_with_the_provenance_footer_below_everything(mo
     plt.close(fig)
 
 
+def test_a_figure_wider_than_the_column_is_narrowed_to_it():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    book.setup_plotting(["localities"])
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.plot([0, 1], [0, 1], label="a long legend entry that sits outside the axes")
+    ax.legend(bbox_to_anchor=(1.02, 1), loc="upper left")
+    renderer = fig.canvas.get_renderer()
+    assert fig.get_tightbbox(renderer).width > book.MAX_FIGURE_WIDTH_IN
+    book.fit_to_column(fig)
+    assert fig.get_tightbbox(renderer).width <= book.MAX_FIGURE_WIDTH_IN * 1.005
+    assert fig.get_size_inches()[1] == 4  # the height is kept
+    narrow, ax2 = plt.subplots(figsize=(5, 3))
+    book.fit_to_column(narrow)
+    assert list(narrow.get_size_inches()) == [5, 3]  # a figure that fits is left alone
+    plt.close("all")
+
+
 def test_the_footer_says_user_data_when_the_data_are_the_users(data_copy):
     assert book.figure_footer(["localities"]).startswith("Data supplied by the user")
 

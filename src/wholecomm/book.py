@@ -52,13 +52,16 @@ SEQUENTIAL = "cividis"
 DIVERGING = "PuOr"
 
 
-#: Width of the book's text column in inches (figures are drawn at that width or less, so that
-#: they are shown at their natural size, and their text at the size chosen here).
+#: Default width of a figure in inches (about the book's text column, 690 px).
 COLUMN_WIDTH_IN = 7.2
-#: Smallest font size (points) of any text in a figure: tick labels, legends, annotations and the
-#: provenance footer. At the text column's width on a desktop screen (about 700 px) that is
-#: at least 10 px; tests/test_browser.py measures it.
-MIN_FONT_PT = 9.0
+#: Widest figure, in inches, as saved (with its outside legends and labels): a wider figure
+#: is narrowed to this width when it is shown (``fit_to_column``). The text column shows a
+#: figure at about 672 px, so at this width one point of text is at least 1.03 px.
+MAX_FIGURE_WIDTH_IN = 9.0
+#: Smallest font size (points) of any text in a figure: tick labels, legends, annotations and
+#: the provenance footer. With ``MAX_FIGURE_WIDTH_IN`` that is at least 10 px on a desktop
+#: screen; tests/test_browser.py measures it on every figure of the built book.
+MIN_FONT_PT = 10.0
 #: Class name of the provenance footer that every figure carries (a matplotlib text's gid).
 FOOTER_GID = "wholecomm-footer"
 
@@ -117,7 +120,7 @@ def _make_footer(fig, text: str):
             self._place(renderer)
             super().draw(renderer)
 
-    footer = Footer(0, 0, text, ha="left", va="top", color="0.3", fontsize=MIN_FONT_PT + 0.5, gid=FOOTER_GID)
+    footer = Footer(0, 0, text, ha="left", va="top", color="0.3", fontsize=MIN_FONT_PT, gid=FOOTER_GID)
     footer.set_figure(fig)
     return footer
 
@@ -138,7 +141,7 @@ def setup_plotting(resources: Iterable[str] | None = None) -> None:
 
     _footer_text = figure_footer(resources)
     sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE)
-    small = MIN_FONT_PT + 1
+    small = MIN_FONT_PT
     mpl.rcParams.update({
         "figure.figsize": (COLUMN_WIDTH_IN, 4.2),
         "figure.dpi": 96,
@@ -164,8 +167,30 @@ def setup_plotting(resources: Iterable[str] | None = None) -> None:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
     except ImportError:  # pragma: no cover - plotting outside IPython
         return
-    if get_ipython() is not None:
+    shell = get_ipython()
+    if shell is not None:
         set_matplotlib_formats("svg")
+        from IPython.core.pylabtools import print_figure
+        from matplotlib.figure import Figure
+
+        shell.display_formatter.formatters["image/svg+xml"].for_type(
+            Figure, lambda fig: print_figure(fit_to_column(fig), "svg", bbox_inches="tight"))
+
+
+def fit_to_column(fig, max_width_in: float | None = None):
+    """Narrow ``fig`` so that, saved with a tight bounding box (outside legends, labels and
+    footer included), it is at most ``max_width_in`` wide: the text column then shows it at
+    no less than its text sizes were chosen for. Only the plotting area gets narrower; a
+    figure that fits is left as it is. Returns the figure."""
+    max_width_in = max_width_in or MAX_FIGURE_WIDTH_IN
+    renderer = fig.canvas.get_renderer()
+    for _ in range(4):
+        width = fig.get_tightbbox(renderer).width
+        if width <= max_width_in * 1.005:
+            break
+        w, h = fig.get_size_inches()
+        fig.set_size_inches(max(w - (width - max_width_in), 0.5 * w), h)
+    return fig
 
 
 def _md_to_html(text: str) -> str:
