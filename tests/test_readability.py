@@ -219,4 +219,23 @@ def test_the_whole_book_pdf_has_every_chapter(built_html):
     # a book of this size: more pages than chapters, and no runaway page (a table cut into pieces)
     assert len(chapters) < len(reader.pages) < 40 * len(chapters)
     mipex = next(c for c in chapters if c["doc"] == "notebooks/mipex-l")
-    assert mipex["pages"] < 17  # the page printed to 17 A4 pages before its print stylesheet
+    assert mipex["pages"] <= 25  # every figure and every table of up to book.PRINT_MAX_ROWS rows
+
+
+def test_percentage_intervals_stay_within_the_scale(built_html):
+    """Every published interval of a percentage (columns ``*_pct``) lies within 0-100: the
+    methods (Wilson, logit-scale) respect the scale's bounds, and no table shows 101 %."""
+    from wholecomm import paths
+
+    checked = 0
+    for path in sorted(paths.results_dir().glob("*.json")):
+        for key, rows in json.loads(path.read_text(encoding="utf-8")).get("tables", {}).items():
+            for row in rows:
+                for col in ("ci_low_pct", "ci_high_pct", "share_pct"):
+                    value = row.get(col)
+                    if isinstance(value, (int, float)):
+                        checked += 1
+                        assert -1e-9 <= value <= 100 + 1e-9, (path.stem, key, col, row)
+                if isinstance(row.get("ci_low_pct"), (int, float)) and isinstance(row.get("ci_high_pct"), (int, float)):
+                    assert row["ci_low_pct"] <= row["ci_high_pct"], (path.stem, key, row)
+    assert checked > 50

@@ -250,9 +250,10 @@ def main(argv: list[str] | None = None) -> int:
     if can_pdf:
         print("Printing the whole book to PDF ...", flush=True)
         info = book_pdf.build_pdf(build / "html", root)
-        summary["pdf"] = {"pages": info["pages"], "seconds": info["seconds"], "chapters": info["chapters"]}
+        summary["pdf"] = {key: info[key] for key in ("pages", "printed", "seconds", "chapters")}
         (build / "build-summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        print(f"PDF: {info['file']} ({info['pages']} A4 pages, {info['seconds']} s).")
+        print(f"PDF: {info['file']} ({info['pages']} A4 pages; {info['printed']} page(s) printed, "
+              f"the others from the cache; {info['seconds']} s).")
     else:
         print(f"The whole-book PDF was NOT built, and the pages do not link to it: {no_pdf_reason}.")
     print(f"Book built: {build / 'html' / 'index.html'}")

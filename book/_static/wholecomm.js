@@ -3,7 +3,7 @@
 (function () {
   let opened = [];
   window.addEventListener("beforeprint", function () {
-    opened = Array.from(document.querySelectorAll("details.wholecomm-long-table:not([open])"));
+    opened = Array.from(document.querySelectorAll("details.wholecomm-long-table:not(.wholecomm-very-long-table):not([open])"));
     opened.forEach(function (d) { d.open = true; });
   });
   window.addEventListener("afterprint", function () {

@@ -247,8 +247,11 @@ def rendered_cells(frame: pd.DataFrame, float_format: str = "{:.1f}") -> pd.Data
 
 
 #: Tables with more rows than this are shown folded (a "Show all N rows" summary), opened
-#: for printing and in the whole-book PDF.
+#: for printing and in the whole-book PDF ...
 LONG_TABLE_ROWS = 15
+#: ... unless they have more rows than this: such a table stays folded on paper, where a
+#: line says it is in the HTML book and its CSV download.
+PRINT_MAX_ROWS = 60
 
 
 def table_html(key: str, cells: pd.DataFrame) -> str:
@@ -259,10 +262,13 @@ def table_html(key: str, cells: pd.DataFrame) -> str:
     body = shown.to_html(index=False, border=0, classes="table wholecomm-table", escape=True)
     body = body.replace("<table ", f'<table id="tbl-{html.escape(key)}" ', 1)
     head, sep, rows = body.partition("<tbody>")
-    body = head + sep + labels.LOCALITY_CODE.sub(lambda m: f'<span class="wholecomm-nowrap">{m.group(0)}</span>', rows)
+    rows = labels.LOCALITY_CODE.sub(lambda m: f'<span class="wholecomm-nowrap">{m.group(0)}</span>', rows)
+    # QCA configurations ("MEDIUM*CAPACITY*~THRIVING") may break after each "*" on a narrow screen.
+    body = head + sep + rows.replace("*", "*<wbr>")
     body = f'<div class="wholecomm-table-scroll">{body}</div>'
     if len(cells) > LONG_TABLE_ROWS:
-        body = (f'<details class="wholecomm-long-table"><summary>Show all {len(cells)} rows</summary>'
+        very = " wholecomm-very-long-table" if len(cells) > PRINT_MAX_ROWS else ""
+        body = (f'<details class="wholecomm-long-table{very}"><summary>Show all {len(cells)} rows</summary>'
                 f"{body}</details>")
     return body
 
