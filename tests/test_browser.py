@@ -217,7 +217,7 @@ def test_figures_are_svg_on_an_opaque_background_for_dark_mode(built_html):
     images = sorted((built_html / "_images").glob("*.svg"))
     assert images, "no SVG figures in the built book"
     assert sorted((built_html / "_images").glob("*.png")) == [], "figures must be SVG"
-    background = re.compile(r'<g id="patch_1">\s*<path d="M 0 [^"]*"\s+style="fill: #ffffff')
+    background = re.compile(r'<g id="patch_1">\s*<path d="[^"]*"\s+style="fill: #ffffff')
     for path in images:
         text = path.read_text(encoding="utf-8")
         assert background.search(text), f"{path.name} has no white figure background"
