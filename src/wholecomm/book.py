@@ -265,7 +265,9 @@ def table_html(key: str, cells: pd.DataFrame) -> str:
     rows = labels.LOCALITY_CODE.sub(lambda m: f'<span class="wholecomm-nowrap">{m.group(0)}</span>', rows)
     # QCA configurations ("MEDIUM*CAPACITY*~THRIVING") may break after each "*" on a narrow screen.
     body = head + sep + rows.replace("*", "*<wbr>")
-    body = f'<div class="wholecomm-table-scroll">{body}</div>'
+    # A table wider than the column scrolls in its own box, which keyboard users can reach.
+    body = (f'<div class="wholecomm-table-scroll" tabindex="0" role="region" '
+            f'aria-label="Table {html.escape(key)} (scrolls sideways when wider than the page)">{body}</div>')
     if len(cells) > LONG_TABLE_ROWS:
         very = " wholecomm-very-long-table" if len(cells) > PRINT_MAX_ROWS else ""
         body = (f'<details class="wholecomm-long-table{very}"><summary>Show all {len(cells)} rows</summary>'
