@@ -18,6 +18,9 @@
    marks are replaced by text characters every font has, with a word for screen readers.
 5. The whole-book PDF. When the build prints the book to PDF (``tools/book_pdf.py`` sets
    ``html_context.wholecomm_pdf``), every page starts with a link to it.
+6. Current stylesheets. A rebuild in which no page is out of date does not copy the static
+   files, so a changed stylesheet or script of the book would not reach the built book (nor
+   its PDF). After every build the book's own static files are copied if they differ.
 """
 
 from __future__ import annotations
@@ -75,7 +78,20 @@ def _offer_notebook(app, pagename, templatename, context, doctree):
     context["ipynb_source"] = f"{pagename}.ipynb"
 
 
+def _refresh_static(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    for folder in app.config.html_static_path:
+        source = Path(app.confdir, folder) if not Path(folder).is_absolute() else Path(folder)
+        for path in source.rglob("*") if source.is_dir() else []:
+            target = Path(app.outdir) / "_static" / path.relative_to(source)
+            if path.is_file() and (not target.is_file() or target.read_bytes() != path.read_bytes()):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                copy2(path, target)
+
+
 def setup(app):
+    app.connect("build-finished", _refresh_static)
     app.connect("html-page-context", _offer_notebook, priority=500)  # before the theme's buttons (501)
     app.connect("html-page-context", _fix_page, priority=900)
     app.connect("html-page-context", _link_pdf, priority=910)
