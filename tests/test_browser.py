@@ -346,6 +346,9 @@ def _search(browser, server, query: str) -> list[str]:
     page, problems = _visit(browser, f"{server}/search.html?q={query}")
     try:
         page.wait_for_selector("#search-results ul.search li", timeout=15000)
+        # results are added one by one: read them when Sphinx says the search has finished
+        page.wait_for_function("() => /Search finished/.test((document.querySelector("
+                               "'#search-results .search-summary') || {}).textContent || '')", timeout=30000)
         assert problems["console"] == [] and problems["external"] == []
         return page.eval_on_selector_all("#search-results ul.search li a:first-of-type",
                                          "els => els.map(e => e.getAttribute('href').split('#')[0])")

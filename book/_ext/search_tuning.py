@@ -86,8 +86,12 @@ def term_counts(outdir: Path, docnames: list[str], stem) -> dict[str, dict[str, 
 
 
 def _stemmer(app):
-    lang = app.builder.indexer.lang if getattr(app.builder, "indexer", None) else None
-    return (lambda w: lang.stem(w.lower())) if lang is not None else (lambda w: w.lower())
+    """The stemmer of Sphinx's English search (the Porter stemmer the search page uses too);
+    the builder's own indexer is gone by the end of the build."""
+    from sphinx.search.en import SearchEnglish
+
+    lang = SearchEnglish(app.config.html_search_options or {})
+    return lambda w: lang.stem(w.lower())
 
 
 def _finished(app, exception):
