@@ -210,15 +210,192 @@ def test_screenshots_of_home_and_analysis_chapters(browser, server):
                 page.context.close()
 
 
-def test_figures_have_an_opaque_background_for_dark_mode(built_html):
-    """Figures are drawn on white, so they stay readable when the theme is dark."""
-    from PIL import Image
+def test_figures_are_svg_on_an_opaque_background_for_dark_mode(built_html):
+    """Figures are SVG drawn on white, so they stay readable when the theme is dark."""
+    import re
 
-    images = sorted((built_html / "_images").glob("*.png"))
-    assert images
+    images = sorted((built_html / "_images").glob("*.svg"))
+    assert images, "no SVG figures in the built book"
+    assert sorted((built_html / "_images").glob("*.png")) == [], "figures must be SVG"
+    background = re.compile(r'<g id="patch_1">\s*<path d="[^"]*"\s+style="fill: #ffffff')
     for path in images:
-        with Image.open(path) as img:
-            rgba = img.convert("RGBA")
-            w, h = rgba.size
-            for xy in ((0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1)):
-                assert rgba.getpixel(xy)[3] == 255, f"{path.name} has a transparent corner"
+        text = path.read_text(encoding="utf-8")
+        assert background.search(text), f"{path.name} has no white figure background"
+
+
+# ------------------------------------------------------------------ readability
+#: Smallest text a reader must be given in a figure, in CSS pixels as shown at 1,280 px.
+MIN_FIGURE_TEXT_PX = 10.0
+FIGURE_TEXT_JS = """async () => {
+    const out = [];
+    for (const img of document.querySelectorAll('main .cell_output img')) {
+        const src = img.currentSrc || img.src;
+        const item = {src: src.split('/').pop().slice(0, 60), shown: img.getBoundingClientRect().width,
+                      column: (img.closest('section') || img.closest('article')).getBoundingClientRect().width, svg: false};
+        if (/\\.svg(\\?|$)/.test(src) || src.startsWith('data:image/svg')) {
+            const doc = new DOMParser().parseFromString(await (await fetch(src)).text(), 'image/svg+xml');
+            const svg = doc.documentElement;
+            const box = (svg.getAttribute('viewBox') || '').trim().split(/[\\s,]+/).map(Number);
+            item.svg = true;
+            item.viewBoxWidth = box.length === 4 ? box[2] : parseFloat(svg.getAttribute('width'));
+            item.texts = [...doc.querySelectorAll('text')].map(t => {
+                const style = (t.getAttribute('style') || '') + ';font-size:' + (t.getAttribute('font-size') || '');
+                const m = style.match(/([\\d.]+)px/) || style.match(/font-size:\\s*([\\d.]+)/);
+                return {size: m ? Number(m[1]) : null, text: t.textContent.trim()};
+            }).filter(t => t.text);
+        }
+        out.push(item);
+    }
+    return out;
+}"""
+
+
+def _expected_footer() -> str:
+    """The provenance line every figure of the built book must carry (the book is built on
+    the synthetic twin unless WHOLECOMM_DATA says otherwise)."""
+    import json
+    import os
+
+    if os.environ.get("WHOLECOMM_DATA"):
+        return "Data supplied by the user"
+    package = json.loads((ROOT / "data" / "datapackage.json").read_text(encoding="utf-8"))
+    seeds = {r.get("provenance", {}).get("seed") for r in package["resources"]
+             if r.get("provenance", {}).get("kind") == "synthetic"}
+    assert len(seeds) == 1, seeds
+    return f"Synthetic twin, seed {seeds.pop()}"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES + [p for p in PAGES if p == "book/findings.html"])
+def test_figures_are_svg_with_readable_text_and_a_provenance_footer(browser, server, path):
+    """Every figure: an SVG whose smallest text, at the size the page shows it on a 1,280 px
+    desktop, is at least 10 px; never wider than the text column; with the footer that says
+    which data it was computed on."""
+    page, _ = _visit(browser, f"{server}/{path}")
+    try:
+        figures = page.evaluate(FIGURE_TEXT_JS)
+        footer = _expected_footer()
+        for fig in figures:
+            assert fig["svg"], f"{path}: figure {fig['src']} is not SVG"
+            assert fig["shown"] <= fig["column"] + 0.5, f"{path}: {fig['src']} is wider than the text column"
+            sizes = [t["size"] for t in fig["texts"]]
+            assert sizes and None not in sizes, f"{path}: {fig['src']} has text without a readable font size"
+            smallest = min(sizes) * fig["shown"] / fig["viewBoxWidth"]
+            tiny = sorted({t["text"][:30] for t in fig["texts"]
+                           if t["size"] * fig["shown"] / fig["viewBoxWidth"] < MIN_FIGURE_TEXT_PX})[:5]
+            assert smallest >= MIN_FIGURE_TEXT_PX, (
+                f"{path}: {fig['src']} shows text at {smallest:.1f} px (< {MIN_FIGURE_TEXT_PX}): {tiny}")
+            footers = [t["text"] for t in fig["texts"] if t["text"].startswith(footer)]
+            assert footers, f"{path}: {fig['src']} lacks the provenance footer {footer!r}"
+    finally:
+        page.context.close()
+
+
+KEY_HEADERS = ("Verdict", "Status", "Consistency", "Count (n)")
+TABLE_CLIPPING_JS = """(keys) => {
+    document.querySelectorAll('details.wholecomm-long-table').forEach(d => d.open = true);
+    const out = {pageOverflow: document.documentElement.scrollWidth - window.innerWidth, tables: []};
+    for (const table of document.querySelectorAll('table.wholecomm-table')) {
+        const box = (table.closest('.wholecomm-table-scroll') || table.parentElement).getBoundingClientRect();
+        const heads = [...table.querySelectorAll('thead th')];
+        const bad = [];
+        heads.forEach((th, i) => {
+            const label = th.textContent.trim();
+            const key = i === 0 || (keys.includes(label) && (label !== 'Count (n)' || heads.some(h => h.textContent.trim() === 'Consistency')));
+            const r = th.getBoundingClientRect();
+            if (key && (r.right > box.right + 1 || r.left < box.left - 1)) bad.push(label);
+        });
+        const cut = [...table.querySelectorAll('td, th')].filter(c => {
+            const s = getComputedStyle(c);
+            return s.overflow !== 'visible' && c.scrollWidth > c.clientWidth + 1;
+        }).map(c => c.textContent.trim().slice(0, 30));
+        const codes = [...table.querySelectorAll('.wholecomm-nowrap')].filter(s => s.getClientRects().length > 1)
+            .map(s => s.textContent);
+        out.tables.push({id: table.id, offscreenKeys: bad, cutCells: cut.slice(0, 5), brokenCodes: codes.slice(0, 5),
+                         scrollable: getComputedStyle(table.closest('.wholecomm-table-scroll') || table).overflowX});
+    }
+    return out;
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES + [p for p in PAGES if p == "book/findings.html"])
+def test_tables_clip_nothing_important(browser, server, path, width):
+    """At 1,280 px the first column and the key columns (verdict, status, consistency and,
+    beside a consistency, the count of cases) are on screen without scrolling; at 390 px the
+    first column is.
+    No cell's text is cut, no locality code breaks at its hyphen, and the page itself never
+    scrolls sideways (a wide table scrolls in its own box)."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/{path}", wait_until="networkidle")
+        result = page.evaluate(TABLE_CLIPPING_JS, list(KEY_HEADERS) if width >= 1280 else [])
+        assert result["pageOverflow"] <= 1, f"{path} at {width} px scrolls sideways by {result['pageOverflow']} px"
+        for table in result["tables"]:
+            assert table["offscreenKeys"] == [], f"{path} {table['id']} at {width} px: {table['offscreenKeys']} off screen"
+            assert table["cutCells"] == [], f"{path} {table['id']}: cut cells {table['cutCells']}"
+            assert table["brokenCodes"] == [], f"{path} {table['id']}: codes broken {table['brokenCodes']}"
+            assert table["scrollable"] in ("auto", "scroll"), f"{path} {table['id']}: a wide table cannot scroll"
+    finally:
+        context.close()
+
+
+def _search(browser, server, query: str) -> list[str]:
+    page, problems = _visit(browser, f"{server}/search.html?q={query}")
+    try:
+        page.wait_for_selector("#search-results ul.search li", timeout=15000)
+        # results are added one by one: read them when Sphinx says the search has finished
+        page.wait_for_function("() => /Search finished/.test((document.querySelector("
+                               "'#search-results .search-summary') || {}).textContent || '')", timeout=30000)
+        assert problems["console"] == [] and problems["external"] == []
+        return page.eval_on_selector_all("#search-results ul.search li a:first-of-type",
+                                         "els => els.map(e => e.getAttribute('href').split('#')[0])")
+    finally:
+        page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("query", "expected"), [
+    ("padron", "notebooks/housing-employment.html"),   # the page writes "Padrón"
+    ("Malmo", "book/people.html"),                     # "Malmö"
+    ("Irastroza", "book/conference.html"),             # the reports' other spelling of "Irastorza"
+    ("Irastorza", "book/conference.html"),
+])
+def test_search_ignores_accents_and_knows_spelling_variants(browser, server, query, expected):
+    hits = _search(browser, server, query)
+    assert any(h.endswith(expected) for h in hits), (query, hits)
+
+
+@pytest.mark.browser
+def test_search_ranks_the_chapters_about_a_topic_first(browser, server):
+    hits = [h.split("/")[-1] for h in _search(browser, server, "housing")]
+    position = {name: hits.index(name) for name in dict.fromkeys(hits)}
+    for chapter in ("housing-employment.html", "conference.html"):
+        for minor in ("status.html", "cite.html"):
+            if minor in position:
+                assert position[chapter] < position[minor], hits
+
+
+@pytest.mark.browser
+def test_status_marks_are_text_not_emoji(browser, server):
+    page, _ = _visit(browser, f"{server}/book/status.html")
+    try:
+        body = page.inner_text("main")
+        assert "\u2705" not in body and "\u274c" not in body
+        assert page.locator(".wholecomm-mark-ok").count() >= 1
+    finally:
+        page.context.close()
+
+
+@pytest.mark.browser
+def test_one_search_box_on_desktop(browser, server):
+    page, _ = _visit(browser, f"{server}/book/intro.html")
+    try:
+        visible = page.evaluate("""() => [...document.querySelectorAll(
+            '.search-button-field, .search-button__button, form.bd-search, .bd-search input')]
+            .filter(e => e.offsetParent !== null && e.getBoundingClientRect().width > 0).length""")
+        assert visible == 1, f"{visible} search boxes visible at 1,280 px"
+    finally:
+        page.context.close()

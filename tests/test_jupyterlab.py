@@ -180,7 +180,8 @@ def _save_and_compare(page, panel: str, saved: Path, source: Path) -> None:
 def _built_image_count(source: Path) -> int:
     executed = ROOT / "_build" / "jupyter_execute" / source.relative_to(ROOT).with_suffix(".ipynb")
     nb = nbformat.read(executed, as_version=4)
-    return sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    return sum(any(kind in o.get("data", {}) for kind in ("image/png", "image/svg+xml"))
+               for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 
 def _plain(markdown: str) -> str:

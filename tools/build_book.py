@@ -19,6 +19,10 @@
   else from the ``origin`` git remote. When none is known the book is built without those
   buttons, and the build says so, rather than linking to a repository that may not exist.
   The configuration actually used is written to ``_build/_config.resolved.yml``.
+* After the HTML, the whole book is printed to one PDF (``tools/book_pdf.py``: Debian's
+  Chromium prints every page with the print stylesheet, pypdf joins them with a bookmark per
+  chapter) into ``_build/html/wholecomm-companion.pdf``, linked from every page. Without
+  Chromium the book is built without the PDF and without the links, and the build says so.
 * Notebook kernels run with ``WHOLECOMM_BOOK_BUILD=1``: glued values then go to the book's
   prose only (run elsewhere, in JupyterLab, a page also shows them in its cell outputs).
 
@@ -39,6 +43,9 @@ import time
 from pathlib import Path
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import book_pdf  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EXECUTED = re.compile(r"^(\S+): Executing notebook using (?:local|temporary) CWD \[mystnb\]")
@@ -140,7 +147,7 @@ def repository_url(root: Path, config: dict) -> tuple[str | None, str]:
     return None, "none known"
 
 
-def resolved_config(root: Path) -> tuple[Path, str | None, str]:
+def resolved_config(root: Path, pdf: bool = False) -> tuple[Path, str | None, str]:
     """Write the configuration the build uses, with the repository URL filled in (or the
     launch and repository buttons switched off), to ``_build/_config.resolved.yml``."""
     config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
@@ -156,6 +163,9 @@ def resolved_config(root: Path) -> tuple[Path, str | None, str]:
         html_cfg["use_edit_page_button"] = False
         config["launch_buttons"] = {key: ("" if isinstance(value, str) else False) if key != "notebook_interface"
                                     else value for key, value in (config.get("launch_buttons") or {}).items()}
+    # The whole-book PDF link on every page, only when the PDF can be printed (see tools/book_pdf.py).
+    context = config.setdefault("sphinx", {}).setdefault("config", {}).setdefault("html_context", {})
+    context["wholecomm_pdf"] = bool(pdf)
     # Local Sphinx extensions are found relative to the configuration file: make them absolute.
     local = (config.get("sphinx") or {}).get("local_extensions") or {}
     for name, path in local.items():
@@ -186,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         return code
     print(out.splitlines()[-1] if out else "Data valid.", flush=True)
     guard_cache(root, args.force)
-    config_path, repo_url, repo_source = resolved_config(root)
+    can_pdf, no_pdf_reason = book_pdf.can_print()
+    config_path, repo_url, repo_source = resolved_config(root, pdf=can_pdf)
     if repo_url:
         print(f"Launch and repository buttons link to {repo_url} (from {repo_source}).")
     else:
@@ -236,6 +247,15 @@ def main(argv: list[str] | None = None) -> int:
         if m := DATA_ERROR.search(ANSI.sub("", text)):
             print(f"\nA notebook stopped on bad data ({data_in_use(root)}):\n{m.group(1)}")
         return code
+    if can_pdf:
+        print("Printing the whole book to PDF ...", flush=True)
+        info = book_pdf.build_pdf(build / "html", root)
+        summary["pdf"] = {key: info[key] for key in ("pages", "printed", "seconds", "chapters")}
+        (build / "build-summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        print(f"PDF: {info['file']} ({info['pages']} A4 pages; {info['printed']} page(s) printed, "
+              f"the others from the cache; {info['seconds']} s).")
+    else:
+        print(f"The whole-book PDF was NOT built, and the pages do not link to it: {no_pdf_reason}.")
     print(f"Book built: {build / 'html' / 'index.html'}")
     return 0
 

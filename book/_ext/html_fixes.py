@@ -18,6 +18,14 @@
    every offered ``.ipynb`` gets a first Markdown cell with the page's data notice (the
    one its first code cell shows) and the same text in its metadata
    (``metadata.wholecomm.provenance``).
+5. Status marks. The execution statistics table marks each notebook with an emoji (a
+   check mark or a cross), drawn as an empty box where no emoji font is installed. The
+   marks are replaced by text characters every font has, with a word for screen readers.
+6. The whole-book PDF. When the build prints the book to PDF (``tools/book_pdf.py`` sets
+   ``html_context.wholecomm_pdf``), every page starts with a link to it.
+7. Current stylesheets. A rebuild in which no page is out of date does not copy the static
+   files, so a changed stylesheet or script of the book would not reach the built book (nor
+   its PDF). After every build the book's own static files are copied if they differ.
 """
 
 from __future__ import annotations
@@ -29,6 +37,11 @@ from pathlib import Path
 from shutil import copy2
 
 CITATION_LIST = '<div role="list" class="citation-list">'
+STATUS_MARKS = {
+    "\u2705": '<span class="wholecomm-mark-ok">\u2713 <span class="wholecomm-mark-word">ok</span></span>',
+    "\u2714\ufe0f": '<span class="wholecomm-mark-ok">\u2713 <span class="wholecomm-mark-word">ok</span></span>',
+    "\u274c": '<span class="wholecomm-mark-failed">\u2717 <span class="wholecomm-mark-word">failed</span></span>',
+}
 
 
 def _is_thebe(asset) -> bool:
@@ -43,7 +56,20 @@ def _fix_page(app, pagename, templatename, context, doctree):
             context[key] = [asset for asset in context[key] if not _is_thebe(asset)]
     body = context.get("body")
     if isinstance(body, str) and CITATION_LIST in body:
-        context["body"] = body.replace(CITATION_LIST, '<div class="citation-list">')
+        context["body"] = body = body.replace(CITATION_LIST, '<div class="citation-list">')
+    if isinstance(body, str) and any(mark in body for mark in STATUS_MARKS):
+        for mark, text in STATUS_MARKS.items():
+            body = body.replace(mark, text)
+        context["body"] = body
+
+
+def _link_pdf(app, pagename, templatename, context, doctree):
+    body = context.get("body")
+    if not (app.config.html_context or {}).get("wholecomm_pdf") or not isinstance(body, str) or not body:
+        return
+    href = context["pathto"]("wholecomm-companion.pdf", 1)
+    context["body"] = (f'<p class="wholecomm-pdf-link"><a href="{href}" download>'
+                       "Download the whole book (PDF)</a></p>\n" + body)
 
 
 def _offer_notebook(app, pagename, templatename, context, doctree):
@@ -104,8 +130,22 @@ def _stamp_downloads(app, exception):
         stamp_notebook(path)
 
 
+def _refresh_static(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    for folder in app.config.html_static_path:
+        source = Path(app.confdir, folder) if not Path(folder).is_absolute() else Path(folder)
+        for path in source.rglob("*") if source.is_dir() else []:
+            target = Path(app.outdir) / "_static" / path.relative_to(source)
+            if path.is_file() and (not target.is_file() or target.read_bytes() != path.read_bytes()):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                copy2(path, target)
+
+
 def setup(app):
+    app.connect("build-finished", _refresh_static)
     app.connect("html-page-context", _offer_notebook, priority=500)  # before the theme's buttons (501)
     app.connect("html-page-context", _fix_page, priority=900)
     app.connect("build-finished", _stamp_downloads)
+    app.connect("html-page-context", _link_pdf, priority=910)
     return {"version": "1.2", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -4,8 +4,9 @@ A notebook starts with ``page = Page("survey", resources=[...])``, which
 
 * shows the provenance notice of the data the page uses (built from the package
   metadata: synthetic twin with its seed, user data, or published data with source);
-* sets the plotting defaults (seaborn, colour-blind-safe palette, white figure
-  background so figures stay readable in the theme's dark mode);
+* sets the plotting defaults (SVG, text sizes for the text column, seaborn's colour-blind-safe
+  palette, white figure background so figures stay readable in dark mode, and a provenance
+  footer on every figure: see ``setup_plotting``);
 * records every glued value and published table in ``_build/results/<page>.json``
   so that builds can be compared (``tools/results.py``).
 
@@ -36,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import data, paths
+from . import data, labels, paths
 
 #: Set by tools/build_book.py for the kernels of the book build: glued values then go to the book's
 #: prose only, and no JupyterLab script is output.
@@ -51,20 +52,145 @@ SEQUENTIAL = "cividis"
 DIVERGING = "PuOr"
 
 
-def setup_plotting() -> None:
+#: Default width of a figure in inches (about the book's text column, 690 px).
+COLUMN_WIDTH_IN = 7.2
+#: Widest figure, in inches, as saved (with its outside legends and labels): a wider figure
+#: is narrowed to this width when it is shown (``fit_to_column``). The text column shows a
+#: figure at about 672 px, so at this width one point of text is at least 1.03 px.
+MAX_FIGURE_WIDTH_IN = 9.0
+#: Smallest font size (points) of any text in a figure: tick labels, legends, annotations and
+#: the provenance footer. With ``MAX_FIGURE_WIDTH_IN`` that is at least 10 px on a desktop
+#: screen; tests/test_browser.py measures it on every figure of the built book.
+MIN_FONT_PT = 10.0
+#: Class name of the provenance footer that every figure carries (a matplotlib text's gid).
+FOOTER_GID = "wholecomm-footer"
+
+_footer_text = "Synthetic twin"
+
+
+def figure_footer(resources: Iterable[str] | None = None) -> str:
+    """The short provenance line drawn under every figure: which data the figure was computed on.
+
+    "Data supplied by the user" when the data directory is not the book's package, else
+    "Synthetic twin, seed N" (from the package metadata of the synthetic resources used),
+    else the kind of data the resources are (the book's design catalogue, published data)."""
+    if paths.uses_user_data():
+        return "Data supplied by the user · Whole-COMM research companion"
+    names = list(resources) if resources is not None else data.resource_names()
+    kinds = {name: data.provenance(name) for name in names}
+    synthetic = [prov for prov in kinds.values() if prov.get("kind") == "synthetic"]
+    if synthetic:
+        return f"Synthetic twin, seed {synthetic[0].get('seed')} · Whole-COMM research companion"
+    if any(prov.get("kind") == "published" for prov in kinds.values()):
+        return "Published data (source on the page) · Whole-COMM research companion"
+    return "The book's own design data · Whole-COMM research companion"
+
+
+def _add_footer(fig) -> None:
+    """``figure.hooks`` entry: give every figure pyplot creates the provenance footer."""
+    if not any(a.get_gid() == FOOTER_GID for a in fig.artists):
+        fig.add_artist(_make_footer(fig, _footer_text))
+
+
+def _make_footer(fig, text: str):
+    from matplotlib.text import Text
+    from matplotlib.transforms import IdentityTransform
+
+    class Footer(Text):
+        """Text placed below everything else in the figure, left-aligned with it, at draw time
+        (so that outside legends, rotated tick labels and colour bars never cover it)."""
+
+        def _place(self, renderer) -> None:
+            others = [a for a in self.figure.get_children()[1:] if a is not self and a.get_visible()]
+            boxes = [b for b in (a.get_tightbbox(renderer) for a in others) if b is not None and b.width > 0]
+            if not boxes:
+                return
+            left = min(b.x0 for b in boxes)
+            bottom = min(b.y0 for b in boxes)
+            pad = self.get_fontsize() * self.figure.dpi / 72 * 0.6
+            self.set_transform(IdentityTransform())
+            self.set_position((left, bottom - pad))
+
+        def get_window_extent(self, renderer=None, dpi=None):
+            renderer = renderer or self.figure.canvas.get_renderer()
+            self._place(renderer)
+            return super().get_window_extent(renderer, dpi)
+
+        def draw(self, renderer):
+            self._place(renderer)
+            super().draw(renderer)
+
+    footer = Footer(0, 0, text, ha="left", va="top", color="0.3", fontsize=MIN_FONT_PT, gid=FOOTER_GID)
+    footer.set_figure(fig)
+    return footer
+
+
+def setup_plotting(resources: Iterable[str] | None = None) -> None:
+    """Plotting defaults of the book, set once per page (``Page`` calls it).
+
+    * SVG figures (sharp on any screen and in print) with real text (``svg.fonttype: none``),
+      so that the browser tests can read every font size;
+    * figures as wide as the text column, no text smaller than ``MIN_FONT_PT``;
+    * seaborn's colour-blind-safe palette, white background (readable in dark mode);
+    * a provenance footer on every figure ("Synthetic twin, seed N" or "Data supplied by the
+      user"), added through matplotlib's ``figure.hooks`` so no figure can forget it.
+    """
+    global _footer_text
     import matplotlib as mpl
     import seaborn as sns
 
+    _footer_text = figure_footer(resources)
     sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE)
+    small = MIN_FONT_PT
     mpl.rcParams.update({
-        "figure.figsize": (7.5, 4.2),
+        "figure.figsize": (COLUMN_WIDTH_IN, 4.2),
         "figure.dpi": 96,
-        "savefig.dpi": 96,
+        "savefig.dpi": 192,
         "figure.facecolor": "white",
         "savefig.facecolor": "white",
         "savefig.bbox": "tight",
+        "svg.fonttype": "none",
+        "svg.hashsalt": "wholecomm",  # stable element ids: the same figure gives the same file
+        "font.family": ["DejaVu Sans", "sans-serif"],
         "axes.titleweight": "bold",
+        "font.size": small + 1,
+        "axes.labelsize": small + 1,
+        "axes.titlesize": small + 1,
+        "xtick.labelsize": small,
+        "ytick.labelsize": small,
+        "legend.fontsize": small,
+        "legend.title_fontsize": small + 1,
+        "figure.hooks": [f"{__name__}:_add_footer"],
     })
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # pragma: no cover - plotting outside IPython
+        return
+    shell = get_ipython()
+    if shell is not None:
+        set_matplotlib_formats("svg")
+        from IPython.core.pylabtools import print_figure
+        from matplotlib.figure import Figure
+
+        shell.display_formatter.formatters["image/svg+xml"].for_type(
+            Figure, lambda fig: print_figure(fit_to_column(fig), "svg", bbox_inches="tight"))
+
+
+def fit_to_column(fig, max_width_in: float | None = None):
+    """Narrow ``fig`` so that, saved with a tight bounding box (outside legends, labels and
+    footer included), it is at most ``max_width_in`` wide: the text column then shows it at
+    no less than its text sizes were chosen for. Only the plotting area gets narrower; a
+    figure that fits is left as it is. Returns the figure."""
+    max_width_in = max_width_in or MAX_FIGURE_WIDTH_IN
+    renderer = fig.canvas.get_renderer()
+    for _ in range(4):
+        width = fig.get_tightbbox(renderer).width
+        if width <= max_width_in * 1.005:
+            break
+        w, h = fig.get_size_inches()
+        fig.set_size_inches(max(w - (width - max_width_in), 0.5 * w), h)
+    return fig
 
 
 def _md_to_html(text: str) -> str:
@@ -103,17 +229,50 @@ def table_records(frame: pd.DataFrame) -> list[dict]:
 
 
 def rendered_cells(frame: pd.DataFrame, float_format: str = "{:.1f}") -> pd.DataFrame:
-    """The cells of ``frame`` as a published table shows them (all text): floats with
-    ``float_format``, missing values as a dash, everything else as ``str``."""
-    def cell(value) -> str:
+    """The cells of ``frame`` as a published table shows them (all text): p-value columns
+    as "< 0.001" or three decimals (``labels.format_p``), other floats with ``float_format``,
+    true/false as yes/no, missing values as a dash, everything else as ``str``. The columns
+    keep their code names (``labels`` gives the headers)."""
+    def cell(value, p_value: bool) -> str:
         if value is None or (not isinstance(value, str) and pd.isna(value)):
             return "–"
+        if isinstance(value, (bool, np.bool_)):
+            return "yes" if value else "no"
         if isinstance(value, (float, np.floating)):
-            return float_format.format(value)
+            return labels.format_p(value) if p_value else float_format.format(value)
         return str(value)
 
-    return pd.DataFrame({str(col): [cell(v) for v in frame[col].astype(object)] for col in frame.columns},
-                        index=range(len(frame)))
+    return pd.DataFrame({str(col): [cell(v, str(col) in labels.P_VALUE_COLUMNS) for v in frame[col].astype(object)]
+                         for col in frame.columns}, index=range(len(frame)))
+
+
+#: Tables with more rows than this are shown folded (a "Show all N rows" summary), opened
+#: for printing and in the whole-book PDF ...
+LONG_TABLE_ROWS = 15
+#: ... unless they have more rows than this: such a table stays folded on paper, where a
+#: line says it is in the HTML book and its CSV download.
+PRINT_MAX_ROWS = 60
+
+
+def table_html(key: str, cells: pd.DataFrame) -> str:
+    """The HTML table of rendered ``cells``: plain-language headers (``labels``), locality
+    codes kept on one line, and long tables folded in a ``<details>`` element."""
+    headers = labels.labelled(cells.columns)
+    shown = cells.set_axis(headers, axis=1)
+    body = shown.to_html(index=False, border=0, classes="table wholecomm-table", escape=True)
+    body = body.replace("<table ", f'<table id="tbl-{html.escape(key)}" ', 1)
+    head, sep, rows = body.partition("<tbody>")
+    rows = labels.LOCALITY_CODE.sub(lambda m: f'<span class="wholecomm-nowrap">{m.group(0)}</span>', rows)
+    # QCA configurations ("MEDIUM*CAPACITY*~THRIVING") may break after each "*" on a narrow screen.
+    body = head + sep + rows.replace("*", "*<wbr>")
+    # A table wider than the column scrolls in its own box, which keyboard users can reach.
+    body = (f'<div class="wholecomm-table-scroll" tabindex="0" role="region" '
+            f'aria-label="Table {html.escape(key)} (scrolls sideways when wider than the page)">{body}</div>')
+    if len(cells) > LONG_TABLE_ROWS:
+        very = " wholecomm-very-long-table" if len(cells) > PRINT_MAX_ROWS else ""
+        body = (f'<details class="wholecomm-long-table{very}"><summary>Show all {len(cells)} rows</summary>'
+                f"{body}</details>")
+    return body
 
 
 def _plain(text: str) -> str:
@@ -264,7 +423,7 @@ class Page:
         self.rendered: dict[str, list[list[str]]] = {}
         self.interactive = not in_book_build()
         self._glue_cell, self._glue_handle, self._cell_values = None, None, {}
-        setup_plotting()
+        setup_plotting(self.resources)
         if show_notice:
             self._display_html(notice_html(self.resources))
         if self.interactive:
@@ -369,14 +528,14 @@ class Page:
             self.table_meta[key] = {"respondents_column": respondents, "min_n": data.MIN_CELL_DEFAULT}
         if fit:
             self.table_meta.setdefault(key, {})["fit"] = True
-        cells = rendered_cells(shown, float_format)
-        body = cells.to_html(index=False, border=0, classes="table wholecomm-table", escape=True)
-        body = body.replace("<table ", f'<table id="tbl-{html.escape(key)}" ', 1)
+        by_name = {str(c): c for c in shown.columns}
+        cells = rendered_cells(shown[[by_name[c] for c in labels.order_columns(list(by_name))]], float_format)
+        body = table_html(key, cells)
         caption_html = f'<p class="caption wholecomm-caption"><strong>Table.</strong> {_md_to_html(caption)}</p>'
         link = csv_download_link(shown, f"{self.name}-{key}.csv", resources=self.resources, page=self.name)
         self._display_html(f'<div class="wholecomm-table-block">{caption_html}{body}<p>{link}</p></div>')
         self.tables[key] = table_records(shown)
-        self.rendered[key] = [[str(c) for c in cells.columns], *cells.to_numpy().tolist()]
+        self.rendered[key] = [labels.labelled(cells.columns), *cells.to_numpy().tolist()]
         self._write()
 
 

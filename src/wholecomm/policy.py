@@ -403,14 +403,15 @@ def verdict(ci_low: float, ci_high: float, null: float, direction: str) -> str:
 
 
 def approach_colours() -> dict[str, tuple]:
-    """Colours of the three approaches, from the book's sequential (colour-blind safe)
-    colour map: light for no measure, dark for proactive."""
+    """Colours of the three approaches: a quiet pale grey for no measure (absence should not
+    catch the eye), and for reactive and proactive the light and dark ends of the book's
+    sequential colour map (cividis: colour-blind safe, distinct in grey scale too)."""
     import matplotlib as mpl
 
     from .book import SEQUENTIAL
 
     cmap = mpl.colormaps[SEQUENTIAL]
-    return {"none": cmap(0.95), "reactive": cmap(0.55), "proactive": cmap(0.08)}
+    return {"none": (0.93, 0.93, 0.93, 1.0), "reactive": cmap(0.85), "proactive": cmap(0.1)}
 
 
 def approach_matrix(df: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -1549,7 +1549,7 @@ def plot_benchmarks(a: Assessment, ax=None):
         if ax is None:
             import matplotlib.pyplot as plt
 
-            _, ax = plt.subplots(figsize=(7.5, 7.0))
+            _, ax = plt.subplots(figsize=(7.2, 7.0))
         hue_order = [a.group_label(g) for g in a.groups]
         palette = dict(zip(hue_order, sns.color_palette("colorblind", len(hue_order))))
         with warnings.catch_warnings():  # seaborn 0.13 passes a deprecated argument to matplotlib
@@ -1561,14 +1561,14 @@ def plot_benchmarks(a: Assessment, ax=None):
                       jitter=False, ax=ax, zorder=5)
         for k, r in own.iterrows():
             if not r["scored"]:
-                ax.text(1, k, NOT_SCORED, va="center", ha="left", fontsize=8, style="italic")
+                ax.text(1, k, NOT_SCORED, va="center", ha="left", fontsize=10, style="italic")
         handles, labels = ax.get_legend_handles_labels()
         handles = handles[: len(hue_order)] + [Line2D([], [], color="black", marker="D", linestyle="",
                                                      markersize=7)]
         labels = labels[: len(hue_order)] + [f"{a.questionnaire.name} ({a.latest_year})"]
         ax.legend(handles, [plain_text("\n".join(textwrap.wrap(x, 44, break_on_hyphens=False))) for x in labels],
                   title="Peer group", loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False,
-                  fontsize=8, title_fontsize=9)
+                  fontsize=10, title_fontsize=11)
         ax.set_xlim(-2, 102)
         ax.set_xlabel("MIPEX-L score (0-100 points)")
         ax.set_ylabel("Policy area")
@@ -1596,20 +1596,20 @@ def plot_monitoring(a: Assessment, fig=None):
             sub = mon[mon["unit"] == unit]
             sns.lineplot(data=sub, x="year", y="score", marker="o", color=colour, ax=ax, errorbar=None)
             if sub["score"].isna().all():
-                ax.text(0.5, 0.5, "not scored", transform=ax.transAxes, ha="center", fontsize=8, style="italic")
+                ax.text(0.5, 0.5, "not scored", transform=ax.transAxes, ha="center", fontsize=10, style="italic")
             title = textwrap.wrap(sub["label"].iloc[0], 18, break_on_hyphens=False, break_long_words=False)
-            ax.set_title(plain_text("\n".join(title)), fontsize=9)
+            ax.set_title(plain_text("\n".join(title)), fontsize=10)
             ax.set_xlabel("")
             ax.set_ylabel("")
             ax.set_ylim(-3, 103)
             ax.set_xticks(years)
             ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
-            ax.tick_params(labelsize=8)
+            ax.tick_params(labelsize=10)
             ax.tick_params(axis="x", rotation=45 if len(years) > 3 else 0)
         for ax in axes[len(units):]:
             ax.set_visible(False)
-        fig.supxlabel("Assessment year", fontsize=9)
-        fig.supylabel("MIPEX-L score (0-100 points)", fontsize=9)
+        fig.supxlabel("Assessment year", fontsize=11)
+        fig.supylabel("MIPEX-L score (0-100 points)", fontsize=11)
         fig.tight_layout()
     return fig
 
