@@ -203,6 +203,20 @@ def test_truth_table_by_hand():
     assert len(tt) == 4
 
 
+def test_truth_table_configurations_below_the_frequency_cutoff_are_remainders():
+    # With a cut-off of 2 cases, ~A*B (one case, without the outcome) is unobserved, not
+    # "inconsistent": it must not enter the minimisation as outcome 0.
+    tt = policy.truth_table(tiny_crisp(), ["A", "B"], "Y", frequency_threshold=2).set_index("configuration")
+    assert tt.loc["~A*B", "status"] == "remainder" and tt.loc["~A*B", "n"] == 1
+    assert pd.isna(tt.loc["~A*B", "outcome"])
+    assert tt.loc["~A*B", "cases"] == "c5"
+    assert tt.loc["A*~B", "status"] == "inconsistent" and tt.loc["A*B", "status"] == "consistent"
+    # With a cut-off of 3 every configuration is a remainder: nothing to minimise.
+    tt3 = policy.truth_table(tiny_crisp(), ["A", "B"], "Y", frequency_threshold=3)
+    assert (tt3["status"] == "remainder").all()
+    assert policy.minimise(tt3) == []
+
+
 def test_minimisation_and_solution_fit_by_hand():
     crisp = tiny_crisp()
     tt = policy.truth_table(crisp, ["A", "B"], "Y")

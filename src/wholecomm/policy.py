@@ -736,8 +736,11 @@ def truth_table(crisp: pd.DataFrame, conditions: Sequence[str] = tuple(QCA_CONDI
     ``consistency`` = n_outcome / n (the share of the configuration's cases that show the
     outcome), ``coverage`` = n_outcome / (all cases with the outcome), and ``status``:
     ``consistent`` (n >= frequency_threshold and consistency >= consistency_threshold; the
-    configuration enters the minimisation with outcome 1), ``inconsistent`` (outcome 0), or
-    ``remainder`` (no case). ``cases`` lists the case labels (index of ``crisp``).
+    configuration enters the minimisation with outcome 1), ``inconsistent`` (n >=
+    frequency_threshold and consistency below the threshold; outcome 0), or ``remainder``
+    (fewer cases than ``frequency_threshold``, including none: treated as unobserved, a
+    logical remainder, whatever its few cases show; ``n`` and ``cases`` still list them).
+    ``cases`` lists the case labels (index of ``crisp``).
     """
     conditions = list(conditions)
     if len(conditions) == 0 or len(set(conditions)) != len(conditions):
@@ -755,9 +758,9 @@ def truth_table(crisp: pd.DataFrame, conditions: Sequence[str] = tuple(QCA_CONDI
         mask = (sub[conditions] == np.array(values)).all(axis=1)
         n, k = int(mask.sum()), int(sub.loc[mask, outcome].sum())
         consistency = k / n if n else np.nan
-        if n == 0:
+        if n < frequency_threshold:
             status = "remainder"
-        elif n >= frequency_threshold and tie_round(consistency) >= tie_round(consistency_threshold):
+        elif tie_round(consistency) >= tie_round(consistency_threshold):
             status = "consistent"
         else:
             status = "inconsistent"
