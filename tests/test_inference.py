@@ -140,3 +140,59 @@ def test_capacity_survives_perfect_separation():
     assert np.isfinite([staff.estimate, staff.ci_low, staff.ci_high]).all()
     assert staff.estimate > 1 and staff.ci_low > 1
     assert staff.verdict == "supported"
+
+
+def test_dont_know_sensitivity_brackets_the_awareness_share(frame):
+    sv = data.load("survey")
+    dk = survey.awareness_dont_know(sv, frame).set_index("treatment")
+    as_missing, as_no, as_yes = (dk.loc[t, "estimate"] for t in
+                                 ("don't know as missing", "don't know as not aware", "don't know as aware"))
+    assert as_no <= as_missing <= as_yes
+    assert as_missing == pytest.approx(survey.awareness(frame).iloc[0]["estimate"], abs=1e-12)
+    n_dk = int((sv["aware_measures"] == survey.DONT_KNOW).sum())
+    assert dk.loc["don't know as not aware", "n"] == dk.loc["don't know as missing", "n"] + n_dk
+    assert dk["dont_know_share"].iloc[0] == pytest.approx(n_dk / len(sv))
+    with pytest.raises(ValueError, match="not in the survey"):
+        survey.awareness_dont_know(sv.iloc[1:], frame)
+
+
+def test_verdict_stability_record_is_read_with_its_provenance(tmp_path):
+    import json
+
+    rec = {"realisations": 4, "seeds": [2, 5], "wild_bootstrap_draws": 99, "date": "2026-01-01",
+           "counts": {"H1": {"supported": 4}, "H4": {"supported": 1, "inconclusive": 3}}}
+    path = tmp_path / "vs.json"
+    path.write_text(json.dumps(rec), encoding="utf-8")
+    vs = access.verdict_stability(path).set_index("hypothesis")
+    assert vs.loc["H1", "supported_pct"] == 100 and vs.loc["H4", "inconclusive_pct"] == 75
+    assert vs.loc["H4", "not_supported_pct"] == 0
+    assert vs.attrs["seeds"] == [2, 5] and "counts" not in vs.attrs
+    with pytest.raises(FileNotFoundError, match="verdict_stability.py"):
+        access.verdict_stability(tmp_path / "absent.json")
+
+
+def test_stored_verdict_stability_covers_every_hypothesis(hypotheses):
+    vs = access.verdict_stability()
+    assert set(vs["hypothesis"]) == set(hypotheses)
+    shares = vs[["supported_pct", "inconclusive_pct", "not_supported_pct"]].sum(axis=1)
+    assert shares.to_numpy() == pytest.approx(100.0)
+    assert vs.attrs["realisations"] >= 50
+
+
+def test_minimum_detectable_effects_known_answer():
+    from scipy import stats as sps
+
+    r = access.HypothesisResult(id="X", claim="", estimand="", estimate=5.0, ci_low=-1.96, ci_high=11.96, null=0.0,
+                                direction="greater", unit="percentage points", test="", p_value=0.1, n="")
+    q = access.HypothesisResult(id="Y", claim="", estimand="", estimate=0.8, ci_low=np.exp(-1.96),
+                                ci_high=np.exp(1.96), null=1.0, direction="less", unit="odds ratio", test="",
+                                p_value=0.5, n="")
+    mde = access.minimum_detectable_effects({"X": r, "Y": q}).set_index("hypothesis")
+    z = sps.norm.ppf(0.975)
+    k = z + sps.norm.ppf(0.8)
+    se_x, se_y = 13.92 / (2 * z), 3.92 / (2 * z)          # from the intervals' widths
+    assert mde.loc["X", "mde"] == pytest.approx(k * se_x)
+    assert mde.loc["Y", "mde"] == pytest.approx(np.exp(-k * se_y))      # predicted below 1
+    k2 = sps.norm.ppf(1 - 0.025 / 2) + sps.norm.ppf(0.8)                # Holm's first step, m = 2
+    assert mde.loc["X", "mde_holm_first_step"] == pytest.approx(k2 * se_x)
+    assert mde.loc["Y", "mde_holm_first_step"] < mde.loc["Y", "mde"] < 1

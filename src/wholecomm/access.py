@@ -33,6 +33,7 @@ The theme columns are required (True/False) and may not be empty.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -623,3 +624,56 @@ def summary_table(results: dict[str, HypothesisResult] | list[HypothesisResult])
     if not items:
         raise ValueError("summary_table: no results.")
     return pd.DataFrame([r.row() for r in items])
+
+
+# ------------------------------------------------------- stability and power
+#: Stored result of ``tools/verdict_stability.py`` (how often each verdict comes out
+#: over many synthetic twins), with its provenance.
+VERDICT_STABILITY_FILE = Path(__file__).parent / "results" / "verdict_stability.json"
+
+
+def verdict_stability(path: Path | None = None) -> pd.DataFrame:
+    """The stored verdict-stability record (``tools/verdict_stability.py``) as a table:
+    hypothesis, and the percent of synthetic twins with each verdict. ``attrs`` holds the
+    provenance (realisations, seeds, bootstrap draws, parameters' sha256, date, command).
+    Raises FileNotFoundError naming the command when the record is missing."""
+    import json
+
+    path = VERDICT_STABILITY_FILE if path is None else Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing; create it with `python tools/verdict_stability.py`.")
+    rec = json.loads(path.read_text(encoding="utf-8"))
+    n = rec["realisations"]
+    rows = [{"hypothesis": hid, **{f"{v.replace(' ', '_')}_pct": 100 * c.get(v, 0) / n
+                                    for v in ("supported", "inconclusive", "not supported")}}
+            for hid, c in rec["counts"].items()]
+    out = pd.DataFrame(rows)
+    out.attrs.update({k: v for k, v in rec.items() if k != "counts"})
+    return out
+
+
+def minimum_detectable_effects(results: dict[str, HypothesisResult], power: float = 0.8,
+                               alpha: float = ALPHA) -> pd.DataFrame:
+    """Approximate minimum detectable effect of each test: the true effect that a
+    two-sided test at ``alpha`` would detect with probability ``power``, (z_{1-alpha/2} +
+    z_power) times the standard error read from the 95% interval's width (on the log
+    scale for odds ratios), in the hypothesis' unit and predicted direction. Given at
+    ``alpha`` and at ``alpha / m`` (the first step of Holm over the m hypotheses: the
+    bar a single real effect must clear when every other hypothesis is null)."""
+    if not 0 < power < 1:
+        raise ValueError(f"power must lie between 0 and 1, got {power}.")
+    m = len(results)
+    z95 = stats.norm.ppf(0.975)
+    rows = []
+    for r in results.values():
+        ratio = r.unit == "odds ratio"
+        lo, hi = (np.log(r.ci_low), np.log(r.ci_high)) if ratio else (r.ci_low, r.ci_high)
+        se = (hi - lo) / (2 * z95)
+        sign = 1.0 if r.direction == "greater" else -1.0
+        row = {"hypothesis": r.id, "unit": r.unit}
+        for key, a in (("mde", alpha), ("mde_holm_first_step", alpha / m)):
+            d = (stats.norm.ppf(1 - a / 2) + stats.norm.ppf(power)) * se
+            row[key] = float(np.exp(sign * d)) if ratio else float(sign * d)
+        row["estimate"] = r.estimate
+        rows.append(row)
+    return pd.DataFrame(rows)
