@@ -1272,3 +1272,31 @@ def ranking_text(ext: dict, labels: dict, what: str, fmt: str = "{:.2f}", unit: 
         return f"The groups cannot be ranked on {what}."
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
+
+
+def awareness_dont_know(sv: pd.DataFrame, frame: pd.DataFrame, pooling: str = POOLING,
+                        ci: float = 0.95) -> pd.DataFrame:
+    """Sensitivity of the awareness share to the treatment of "don't know" (code 8):
+    as missing (the chapter's rule), as not aware, and as aware (the two bounds);
+    refusals (9) stay missing throughout. ``sv``: the survey resource (raw codes);
+    ``frame``: its :func:`analysis_frame` (weights). Tidy: treatment, estimate, se, lo,
+    hi, n, and ``dont_know_share`` (unweighted share of don't-know answers)."""
+    _require_columns(sv, ["respondent_id", "aware_measures"], "The survey")
+    _require_columns(frame, ["respondent_id", "weight", "locality_id"], "The analysis frame")
+    codes = sv.set_index(sv["respondent_id"].astype(str))["aware_measures"]
+    ids = frame["respondent_id"].astype(str)
+    missing = sorted(set(ids) - set(codes.index))
+    if missing:
+        raise ValueError(f"awareness_dont_know: respondents {missing[:5]} of the frame are not in the survey.")
+    raw = pd.to_numeric(codes.reindex(ids), errors="raise").to_numpy(dtype=float)
+    rows = []
+    for treatment, dk_value in (("don't know as missing", np.nan), ("don't know as not aware", 0.0),
+                                ("don't know as aware", 1.0)):
+        y = np.where(raw == DONT_KNOW, dk_value, np.where(raw == REFUSED, np.nan, raw))
+        tmp = pd.DataFrame({"locality_id": frame["locality_id"].to_numpy(), "weight": frame["weight"].to_numpy(),
+                            "aware": y}, index=frame.index)
+        est = weighted_proportion(tmp, "aware", "weight", ci=ci, pooling=pooling).iloc[0]
+        rows.append({"treatment": treatment, **{k: est[k] for k in ("estimate", "se", "lo", "hi", "n")}})
+    out = pd.DataFrame(rows)
+    out["dont_know_share"] = float(np.mean(raw == DONT_KNOW))
+    return out
