@@ -203,6 +203,20 @@ def test_truth_table_by_hand():
     assert len(tt) == 4
 
 
+def test_truth_table_configurations_below_the_frequency_cutoff_are_remainders():
+    # With a cut-off of 2 cases, ~A*B (one case, without the outcome) is unobserved, not
+    # "inconsistent": it must not enter the minimisation as outcome 0.
+    tt = policy.truth_table(tiny_crisp(), ["A", "B"], "Y", frequency_threshold=2).set_index("configuration")
+    assert tt.loc["~A*B", "status"] == "remainder" and tt.loc["~A*B", "n"] == 1
+    assert pd.isna(tt.loc["~A*B", "outcome"])
+    assert tt.loc["~A*B", "cases"] == "c5"
+    assert tt.loc["A*~B", "status"] == "inconsistent" and tt.loc["A*B", "status"] == "consistent"
+    # With a cut-off of 3 every configuration is a remainder: nothing to minimise.
+    tt3 = policy.truth_table(tiny_crisp(), ["A", "B"], "Y", frequency_threshold=3)
+    assert (tt3["status"] == "remainder").all()
+    assert policy.minimise(tt3) == []
+
+
 def test_minimisation_and_solution_fit_by_hand():
     crisp = tiny_crisp()
     tt = policy.truth_table(crisp, ["A", "B"], "Y")
@@ -387,3 +401,51 @@ def test_prime_implicants_order_does_not_depend_on_hashing():
     outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                               env={"PYTHONHASHSEED": str(seed), "PATH": ""}).stdout for seed in (1, 2, 3, 4)}
     assert len(outputs) == 1, outputs
+
+
+# ------------------------------------------------------- QCA reporting standard
+def test_necessity_by_hand():
+    nec = policy.necessity(tiny_crisp(), ["A", "B"], "Y").set_index("condition")
+    # Y in c1, c2, c3, all with A: A is necessary; ~A (c5 only) never goes with Y.
+    assert nec.loc["A", "consistency"] == 1.0 and nec.loc["A", "necessary"]
+    assert nec.loc["A", "coverage"] == pytest.approx(3 / 4)
+    assert nec.loc["A", "relevance"] == pytest.approx(1 / 2)   # |~A| = 1 over |~(A and Y)| = 2
+    assert nec.loc["~A", "consistency"] == 0.0
+    assert nec.loc["B", "consistency"] == pytest.approx(2 / 3) and not nec.loc["B", "necessary"]
+
+
+def test_parsimonious_and_intermediate_by_hand():
+    # A*B consistent, ~A*B inconsistent, A*~B and ~A*~B remainders.
+    crisp = pd.DataFrame({"A": [1, 1, 0], "B": [1, 1, 1], "Y": [1, 1, 0]})
+    tt = policy.truth_table(crisp, ["A", "B"], "Y")
+    assert policy.minimise(tt) == [["A*B"]]
+    assert policy.parsimonious(tt) == [["A"]]
+    assert policy.intermediate(["A*B"], ["A"], ["A", "B"], {"A": 1, "B": 1}) == ["A*B"]
+    assert policy.intermediate(["A*B"], ["A"], ["A", "B"], {"A": 1, "B": 0}) == ["A"]
+    with pytest.raises(policy.PolicyInputError, match="unknown conditions"):
+        policy.intermediate(["A*B"], ["A"], ["A", "B"], {"C": 1})
+
+
+def test_qca_recovers_a_planted_configurational_effect():
+    # Y = A*B + C on every configuration of four conditions, two cases each, D irrelevant:
+    # an interaction (A and B only together) and a single sufficient condition.
+    import itertools
+
+    rows = [dict(zip("ABCD", v)) for v in itertools.product([0, 1], repeat=4) for _ in range(2)]
+    crisp = pd.DataFrame(rows)
+    crisp["Y"] = ((crisp["A"] & crisp["B"]) | crisp["C"]).astype(int)
+    sol = policy.qca_solutions(crisp, list("ABCD"), "Y", expectations={c: 1 for c in "ABCD"})
+    assert sorted(sol["complex"]) == ["A*B", "C"]
+    assert sorted(sol["parsimonious"]) == ["A*B", "C"] and sorted(sol["intermediate"]) == ["A*B", "C"]
+    assert sol["n_contradictions"] == 0
+    neg = policy.qca_solutions(crisp, list("ABCD"), "Y", expectations={c: 1 for c in "ABCD"}, negate=True)
+    assert sorted(neg["complex"]) == ["~A*~C", "~B*~C"]
+
+
+def test_qca_robustness_grid_contains_the_baseline():
+    rob = policy.qca_robustness(consistency_thresholds=(0.8, 1.0), frequency_thresholds=(1,),
+                                outcome_thresholds=(0.5,))
+    assert len(rob) == 2
+    base = rob[(rob["consistency_threshold"] == policy.QCA_CONSISTENCY_THRESHOLD)
+               & (rob["outcome_threshold"] == policy.QCA_PROACTIVE_THRESHOLD)].iloc[0]
+    assert base["same_as_baseline"] and base["baseline_terms_kept"] == rob.attrs["baseline_terms"]

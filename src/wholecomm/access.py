@@ -33,14 +33,22 @@ The theme columns are required (True/False) and may not be empty.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from . import data, policy
+from . import stats as st
 from .policy import (check_columns, clustered_difference, clustered_mean, clustered_proportion, cochran_armitage,
                      newcombe_difference, verdict, wilson_interval)
+
+#: Significance level of the verdicts, applied to Holm-adjusted p-values over the page's
+#: family of hypotheses (:func:`evaluate`).
+ALPHA = 0.05
+#: Bootstrap draws of the wild cluster bootstrap of H6 (country).
+WILD_BOOT = 9999
 
 LEVELS = ["easy", "mixed", "hard"]
 ROLES = ["official", "ngo", "employer", "migrant", "resident"]
@@ -146,7 +154,8 @@ def clustered_mcnemar(x, y, clusters) -> dict:
 def paired_difference(x, y, clusters, level: float = 0.95) -> dict:
     """Difference between the shares of ``x`` and ``y`` measured on the same interviews
     (share x - share y), with a CR1 cluster-robust interval (the mean of the per-interview
-    differences x_i - y_i, t on G - 1 degrees of freedom) and the clustered McNemar test."""
+    differences x_i - y_i, t on G - 1 degrees of freedom, with its p-value ``t_p_value``)
+    and the clustered McNemar test (``p_value``)."""
     x = policy._as_bool_array(x, "paired_difference x")
     y = policy._as_bool_array(y, "paired_difference y")
     if len(x) != len(y) or len(x) == 0:
@@ -155,7 +164,8 @@ def paired_difference(x, y, clusters, level: float = 0.95) -> dict:
     test = clustered_mcnemar(x, y, clusters)
     return {"share_x": float(x.mean()), "share_y": float(y.mean()), "difference": m["mean"],
             "ci_low": m["ci_low"], "ci_high": m["ci_high"], "n": m["n"], "clusters": m["clusters"],
-            "statistic": test["statistic"], "p_value": test["p_value"], "discordant_x_only": test["b"],
+            "t_p_value": m["p_value"], "statistic": test["statistic"], "p_value": test["p_value"],
+            "discordant_x_only": test["b"],
             "discordant_y_only": test["c"]}
 
 
@@ -260,16 +270,30 @@ class HypothesisResult:
     p_value: float
     n: str
     details: dict = field(default_factory=dict)
+    #: Holm-adjusted p-value within the page's family of hypotheses (set by :func:`evaluate`).
+    p_adjusted: float = float("nan")
 
     @property
     def verdict(self) -> str:
-        return verdict(self.ci_low, self.ci_high, self.null, self.direction)
+        """Before adjustment, the interval rule of :func:`wholecomm.policy.verdict`. Once
+        :func:`evaluate` has set ``p_adjusted`` (Holm over the family): "supported" when
+        the adjusted p is below :data:`ALPHA` and the estimate lies on the predicted side,
+        "not supported" when it is below on the other side, "inconclusive" otherwise. The
+        test and the interval come from the same method, so without adjustment the two
+        rules agree."""
+        if not np.isfinite(self.p_adjusted):
+            return verdict(self.ci_low, self.ci_high, self.null, self.direction)
+        if not self.p_adjusted < ALPHA:
+            return "inconclusive"
+        above = self.estimate > self.null
+        return "supported" if above == (self.direction == "greater") else "not supported"
 
     def row(self) -> dict:
         return {"hypothesis": self.id, "claim": self.claim, "estimand": self.estimand, "estimate": self.estimate,
                 "ci_low": self.ci_low, "ci_high": self.ci_high, "unit": self.unit,
                 "null": self.null, "expected": "above" if self.direction == "greater" else "below",
-                "test": self.test, "p_value": self.p_value, "based_on": self.n, "verdict": self.verdict}
+                "test": self.test, "p_value": self.p_value, "p_holm": self.p_adjusted, "based_on": self.n,
+                "verdict": self.verdict}
 
 
 def _paired_hypothesis(hid: str, claim: str, estimand: str, r: dict, details: dict) -> HypothesisResult:
@@ -278,8 +302,9 @@ def _paired_hypothesis(hid: str, claim: str, estimand: str, r: dict, details: di
     return HypothesisResult(
         id=hid, claim=claim, estimand=estimand,
         estimate=100 * r["difference"], ci_low=100 * r["ci_low"], ci_high=100 * r["ci_high"], null=0.0,
-        direction="greater", unit="percentage points", test="Clustered McNemar (Durkalski)", p_value=r["p_value"],
-        n=f"{r['n']} interviews in {r['clusters']} localities", details=details)
+        direction="greater", unit="percentage points", test="Cluster-robust t of the paired difference (G - 1 df)",
+        p_value=r["t_p_value"], n=f"{r['n']} interviews in {r['clusters']} localities",
+        details=details | {"mcnemar_p": r["p_value"]})
 
 
 def _cluster_logit_hypothesis(hid: str, claim: str, estimand: str, fit, ci: pd.DataFrame, term: str, n: str,
@@ -384,8 +409,12 @@ def h2_economy(df: pd.DataFrame | None = None, level: float = 0.95) -> list[Hypo
 def h3_capacity(policy_df: pd.DataFrame | None = None, level: float = 0.95) -> list[HypothesisResult]:
     """H3: capacity by size class (rural area < small town < medium-sized town, scored 0, 1, 2).
 
-    * H3 (staff): odds ratio per size step of having dedicated staff (logistic regression,
-      localities are the unit), with the Cochran-Armitage trend test;
+    * H3 (staff): odds ratio per size step of having dedicated staff (logistic regression
+      with Firth's penalised likelihood, localities are the unit: finite under
+      separation, e.g. no rural area with staff; profile interval and penalised
+      likelihood-ratio test from the same fit, :func:`wholecomm.stats.firth_logit`);
+      details add the Cochran-Armitage trend test and the odds ratio with country fixed
+      effects (countries differ in staffing);
     * H3 (proactive): odds ratio per size step of a measure being proactive (logistic
       regression, cluster-robust by locality, Wald t test).
     """
@@ -398,17 +427,29 @@ def h3_capacity(policy_df: pd.DataFrame | None = None, level: float = 0.95) -> l
     present = staff["size_class"].tolist()
     scores = [policy.SIZE_CLASSES.index(s) for s in present]
     ca = cochran_armitage(staff["with_staff"], staff["localities"], scores)
-    fit = sm.GLM(loc["dedicated_staff_any"].astype(float), sm.add_constant(score.rename("size_step")),
-                 family=sm.families.Binomial()).fit()
-    ci = fit.conf_int(alpha=1 - level).loc["size_step"]
+    has_staff = loc["dedicated_staff_any"].astype(float)
+    X = sm.add_constant(score.rename("size_step"))
+    firth = st.firth_logit(has_staff, X, level).set_index("term").loc["size_step"]
     by_size = staff.set_index("size_class")["share_pct"]
+    country_fe = pd.get_dummies(loc["country"].astype(str), prefix="country", drop_first=True, dtype=float)
+    try:
+        adj = st.firth_logit(has_staff, pd.concat([X, country_fe.set_axis(X.index)], axis=1), level)
+        adj = adj.set_index("term").loc["size_step"]
+        country_adjusted = {"country_adjusted_or": float(np.exp(adj["estimate"])),
+                            "country_adjusted_ci_low": float(np.exp(adj["ci_low"])),
+                            "country_adjusted_ci_high": float(np.exp(adj["ci_high"])),
+                            "country_adjusted_p": float(adj["p_value"])}
+    except (ValueError, RuntimeError) as exc:
+        country_adjusted = {"country_adjusted_error": f"country-adjusted model not estimable: {exc}"}
     r_staff = HypothesisResult(
         id="H3 (staff)", claim="Bigger localities have more capacity: dedicated integration staff",
         estimand="Odds ratio of dedicated staff per size-class step (rural, small, medium)",
-        estimate=float(np.exp(fit.params["size_step"])), ci_low=float(np.exp(ci[0])), ci_high=float(np.exp(ci[1])),
-        null=1.0, direction="greater", unit="odds ratio", test="Cochran-Armitage trend test", p_value=ca["p_value"],
+        estimate=float(np.exp(firth["estimate"])), ci_low=float(np.exp(firth["ci_low"])),
+        ci_high=float(np.exp(firth["ci_high"])), null=1.0, direction="greater", unit="odds ratio",
+        test="Firth logistic regression, penalised likelihood-ratio test", p_value=float(firth["p_value"]),
         n=f"{len(loc)} localities",
-        details={f"staff_pct_{k}": v for k, v in by_size.items()} | {"z": ca["z"], "table": staff})
+        details={f"staff_pct_{k}": v for k, v in by_size.items()}
+        | {"z": ca["z"], "ca_p": ca["p_value"], "table": staff} | country_adjusted)
 
     m = policy._measures(pdf)
     ms = m["size_class"].astype(str).map({s: i for i, s in enumerate(policy.SIZE_CLASSES)}).rename("size_step")
@@ -425,8 +466,10 @@ def h3_capacity(policy_df: pd.DataFrame | None = None, level: float = 0.95) -> l
 def h4_progressive_housing(policy_df: pd.DataFrame | None = None, level: float = 0.95) -> HypothesisResult:
     """H4: share of localities with a proactive housing measure, progressive minus other
     local governments (percentage points; Newcombe interval, Fisher's exact test;
-    localities are the unit). Details give the same comparison among localities with a
-    housing measure."""
+    localities are the unit). The p-value is that of the Newcombe interval itself (test
+    inversion, :func:`wholecomm.stats.p_from_interval`), so interval and test agree;
+    Fisher's exact test is kept in the details. Details give the same comparison among
+    localities with a housing measure."""
     pdf = policy._prepared(policy_df)
     h = pdf[pdf["policy_area"].astype(str) == "housing"]
     if h.empty:
@@ -438,9 +481,12 @@ def h4_progressive_housing(policy_df: pd.DataFrame | None = None, level: float =
         raise AccessInputError("H4: needs localities with progressive and with other governments.")
     r = newcombe_difference(x1, n1, x2, n2, level)
     fisher = stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]])
+    p_newcombe = st.p_from_interval(lambda lv: (newcombe_difference(x1, n1, x2, n2, lv)["ci_low"],
+                                                newcombe_difference(x1, n1, x2, n2, lv)["ci_high"]))
     with_measure = h["measure_present"]
     details = {"progressive_pct": 100 * r["share_1"], "other_pct": 100 * r["share_2"],
                "progressive_n": n1, "other_n": n2, "progressive_proactive": x1, "other_proactive": x2,
+               "fisher_p": float(fisher.pvalue),
                "by_orientation": housing_by_orientation(pdf, level)}
     k1, m1 = int(pro[prog & with_measure].sum()), int((prog & with_measure).sum())
     k2, m2 = int(pro[~prog & with_measure].sum()), int((~prog & with_measure).sum())
@@ -454,7 +500,8 @@ def h4_progressive_housing(policy_df: pd.DataFrame | None = None, level: float =
         id="H4", claim="Progressive local governments are more active on housing",
         estimand="Share of localities with a proactive housing measure: progressive minus other governments",
         estimate=100 * r["difference"], ci_low=100 * r["ci_low"], ci_high=100 * r["ci_high"], null=0.0,
-        direction="greater", unit="percentage points", test="Fisher's exact test", p_value=float(fisher.pvalue),
+        direction="greater", unit="percentage points", test="Newcombe hybrid score (test by inversion)",
+        p_value=p_newcombe,
         n=f"{n1 + n2} localities", details=details)
 
 
@@ -497,7 +544,10 @@ def h6_registration(df: pd.DataFrame | None = None, level: float = 0.95,
       by locality); details add the country-adjusted odds ratio (country fixed effects)
       and the plain 2x2 odds ratio with Woolf's interval;
     * H6 (Spain): share of interviews raising registration barriers in ``country`` minus
-      the share elsewhere (percentage points, cluster-robust).
+      the share elsewhere (percentage points). Few localities are "treated" (those of
+      ``country``), where CR1 t inference over-rejects, so the p-value is a wild cluster
+      restricted bootstrap (Webb weights) and the interval inverts the same test
+      (:func:`wholecomm.stats.wild_cluster_interval`); the CR1 interval is in the details.
     """
     df = _prepared(df)
     reg, onward = df["theme_registration_barriers"], df["theme_onward_migration"]
@@ -531,28 +581,39 @@ def h6_registration(df: pd.DataFrame | None = None, level: float = 0.95,
     if not in_c.any() or in_c.all():
         raise AccessInputError(f"H6: needs interviews from {country} and from other countries.")
     diff = clustered_difference(reg, in_c, df["locality_id"], level)
+    wild = st.wild_cluster_interval(reg.astype(float).to_numpy(),
+                                    np.column_stack([np.ones(len(df)), in_c.astype(float).to_numpy()]),
+                                    df["locality_id"].astype(str).to_numpy(), 1, level, n_boot=WILD_BOOT)
     p_c = clustered_proportion(reg[in_c], df.loc[in_c, "locality_id"], level)
     p_o = clustered_proportion(reg[~in_c], df.loc[~in_c, "locality_id"], level)
     spain = HypothesisResult(
         id=f"H6 ({country})", claim=f"Registration barriers are reported more often in {country} than elsewhere",
         estimand=f"Share of interviews raising registration barriers: {country} minus other countries",
-        estimate=100 * diff["difference"], ci_low=100 * diff["ci_low"], ci_high=100 * diff["ci_high"], null=0.0,
-        direction="greater", unit="percentage points", test="Cluster-robust t (linear probability)",
-        p_value=diff["p_value"], n=f"{len(df)} interviews in {diff['clusters']} localities",
+        estimate=100 * wild["estimate"], ci_low=100 * wild["ci_low"], ci_high=100 * wild["ci_high"], null=0.0,
+        direction="greater", unit="percentage points",
+        test=f"Wild cluster restricted bootstrap ({wild['n_boot']} draws, Webb weights)",
+        p_value=wild["p"], n=f"{len(df)} interviews in {diff['clusters']} localities",
         details={"country_pct": 100 * p_c["share"], "country_ci_low": 100 * p_c["ci_low"],
                  "country_ci_high": 100 * p_c["ci_high"], "other_pct": 100 * p_o["share"],
                  "other_ci_low": 100 * p_o["ci_low"], "other_ci_high": 100 * p_o["ci_high"],
-                 "country_interviews": p_c["n"], "country_localities": p_c["clusters"]})
+                 "country_interviews": p_c["n"], "country_localities": p_c["clusters"],
+                 "cr1_ci_low": 100 * diff["ci_low"], "cr1_ci_high": 100 * diff["ci_high"], "cr1_p": diff["p_value"]})
     return [onward_res, spain]
 
 
 def evaluate(df: pd.DataFrame | None = None, policy_df: pd.DataFrame | None = None,
              level: float = 0.95) -> dict[str, HypothesisResult]:
-    """Test every hypothesis; returns results keyed by hypothesis id, in order."""
+    """Test every hypothesis; returns results keyed by hypothesis id, in order.
+
+    The hypotheses form one family: their p-values are Holm-adjusted together
+    (:func:`wholecomm.stats.holm`) and each verdict uses the adjusted p-value
+    (:attr:`HypothesisResult.verdict`)."""
     df = _prepared(df)
     pdf = policy._prepared(policy_df)
     results = [h1_housing_vs_employment(df, level), *h2_economy(df, level), *h3_capacity(pdf, level),
                h4_progressive_housing(pdf, level), h5_discrimination(df, level), *h6_registration(df, level)]
+    for r, p in zip(results, st.holm([r.p_value for r in results])):
+        r.p_adjusted = float(p)
     return {r.id: r for r in results}
 
 
@@ -563,3 +624,56 @@ def summary_table(results: dict[str, HypothesisResult] | list[HypothesisResult])
     if not items:
         raise ValueError("summary_table: no results.")
     return pd.DataFrame([r.row() for r in items])
+
+
+# ------------------------------------------------------- stability and power
+#: Stored result of ``tools/verdict_stability.py`` (how often each verdict comes out
+#: over many synthetic twins), with its provenance.
+VERDICT_STABILITY_FILE = Path(__file__).parent / "results" / "verdict_stability.json"
+
+
+def verdict_stability(path: Path | None = None) -> pd.DataFrame:
+    """The stored verdict-stability record (``tools/verdict_stability.py``) as a table:
+    hypothesis, and the percent of synthetic twins with each verdict. ``attrs`` holds the
+    provenance (realisations, seeds, bootstrap draws, parameters' sha256, date, command).
+    Raises FileNotFoundError naming the command when the record is missing."""
+    import json
+
+    path = VERDICT_STABILITY_FILE if path is None else Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing; create it with `python tools/verdict_stability.py`.")
+    rec = json.loads(path.read_text(encoding="utf-8"))
+    n = rec["realisations"]
+    rows = [{"hypothesis": hid, **{f"{v.replace(' ', '_')}_pct": 100 * c.get(v, 0) / n
+                                    for v in ("supported", "inconclusive", "not supported")}}
+            for hid, c in rec["counts"].items()]
+    out = pd.DataFrame(rows)
+    out.attrs.update({k: v for k, v in rec.items() if k != "counts"})
+    return out
+
+
+def minimum_detectable_effects(results: dict[str, HypothesisResult], power: float = 0.8,
+                               alpha: float = ALPHA) -> pd.DataFrame:
+    """Approximate minimum detectable effect of each test: the true effect that a
+    two-sided test at ``alpha`` would detect with probability ``power``, (z_{1-alpha/2} +
+    z_power) times the standard error read from the 95% interval's width (on the log
+    scale for odds ratios), in the hypothesis' unit and predicted direction. Given at
+    ``alpha`` and at ``alpha / m`` (the first step of Holm over the m hypotheses: the
+    bar a single real effect must clear when every other hypothesis is null)."""
+    if not 0 < power < 1:
+        raise ValueError(f"power must lie between 0 and 1, got {power}.")
+    m = len(results)
+    z95 = stats.norm.ppf(0.975)
+    rows = []
+    for r in results.values():
+        ratio = r.unit == "odds ratio"
+        lo, hi = (np.log(r.ci_low), np.log(r.ci_high)) if ratio else (r.ci_low, r.ci_high)
+        se = (hi - lo) / (2 * z95)
+        sign = 1.0 if r.direction == "greater" else -1.0
+        row = {"hypothesis": r.id, "unit": r.unit}
+        for key, a in (("mde", alpha), ("mde_holm_first_step", alpha / m)):
+            d = (stats.norm.ppf(1 - a / 2) + stats.norm.ppf(power)) * se
+            row[key] = float(np.exp(sign * d)) if ratio else float(sign * d)
+        row["estimate"] = r.estimate
+        rows.append(row)
+    return pd.DataFrame(rows)

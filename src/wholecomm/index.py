@@ -31,6 +31,9 @@ import numpy as np
 import pandas as pd
 from . import paths
 from .numerics import TIE_DECIMALS, first_max, first_min, spearman, tie_round
+from .stats import WEBB, p_text, wild_cluster_bootstrap  # noqa: F401  (re-exported)
+from .stats import cluster_codes as _cluster_codes
+from .stats import ols_cluster as _ols_cluster
 
 
 class _LazyStats:
@@ -1319,21 +1322,6 @@ def item_rest_correlations(result: IndexResult) -> pd.DataFrame:
 
 
 # ------------------------------------------------------ country-aware inference
-def p_text(p: float) -> str:
-    """A p-value for prose with honest precision: "< 0.001" below 0.001, three decimals
-    below 0.1 ("= 0.003", "= 0.020"), otherwise two ("= 0.41"). The relation sign is included."""
-    if not (0 <= p <= 1):
-        raise ValueError(f"A p-value lies between 0 and 1, got {p!r}.")
-    if p < 0.001:
-        return "< 0.001"
-    return f"= {p:.3f}" if p < 0.0995 else f"= {p:.2f}"
-
-
-def _cluster_codes(clusters) -> np.ndarray:
-    codes, _ = pd.factorize(pd.Series(np.asarray(clusters, dtype=object)).astype(str))
-    return codes
-
-
 def bounded_mean_ci(values, clusters=None, level: float = 0.95, lower: float = 0.0,
                     upper: float = 100.0) -> dict:
     """Mean of scores bounded by ``lower``-``upper`` with an interval that stays inside
@@ -1375,65 +1363,6 @@ def bounded_mean_ci(values, clusters=None, level: float = 0.95, lower: float = 0
     centre = np.log(p / (1 - p))
     lo, hi = (lower + (upper - lower) / (1 + np.exp(-(centre + s * half))) for s in (-1, 1))
     return out | {"ci_lo": float(lo), "ci_hi": float(hi)}
-
-
-def _ols_cluster(y: np.ndarray, x: np.ndarray, clusters: np.ndarray, column: int, level: float = 0.95) -> dict:
-    """OLS coefficient ``column`` with CR1 cluster-robust SE and t(G - 1) inference."""
-    import statsmodels.api as sm
-
-    g = _cluster_codes(clusters)
-    fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": g, "df_correction": True}, use_t=True)
-    n_g = int(g.max()) + 1
-    est, se = float(fit.params[column]), float(fit.bse[column])
-    q = stats.t.ppf(0.5 + level / 2, n_g - 1)
-    t = est / se
-    return {"estimate": est, "se": se, "ci_lo": est - q * se, "ci_hi": est + q * se, "t": t,
-            "p": float(2 * stats.t.sf(abs(t), n_g - 1)), "df": n_g - 1}
-
-
-WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
-
-
-def wild_cluster_bootstrap(y, x, clusters, column: int, n_boot: int = 9999, seed: int = DEFAULT_SEED) -> dict:
-    """Wild cluster restricted bootstrap (WCR; Cameron, Gelbach and Miller 2008; Webb's
-    six-point weights for few clusters, MacKinnon and Webb) of H0: coefficient
-    ``column`` = 0 in the OLS of ``y`` on ``x``.
-
-    The model is refitted without the column (the null imposed), its residuals are
-    multiplied by one Webb weight per cluster, and the CR1 cluster-robust t statistic is
-    recomputed in each of ``n_boot`` samples. p = share of bootstrap |t| at least the
-    observed |t| (symmetric). Returns t, p, n_boot, n_clusters."""
-    y = np.asarray(y, dtype=float)
-    x = np.asarray(x, dtype=float)
-    g = _cluster_codes(clusters)
-    n, k = x.shape
-    n_g = int(g.max()) + 1
-    if n_g < 2:
-        raise ValueError("A wild cluster bootstrap needs at least two clusters.")
-    member = np.zeros((n_g, n))
-    member[g, np.arange(n)] = 1.0
-    xtx_inv = np.linalg.inv(x.T @ x)
-    a = xtx_inv[column]
-    c = n_g / (n_g - 1) * (n - 1) / (n - k)
-
-    def t_stats(ys: np.ndarray) -> np.ndarray:  # ys: n x B
-        beta = xtx_inv @ (x.T @ ys)
-        resid = ys - x @ beta
-        s = member @ ((x @ a)[:, None] * resid)   # G x B: a' X_g' u_g
-        return beta[column] / np.sqrt(c * np.sum(s ** 2, axis=0))
-
-    t_obs = float(t_stats(y[:, None])[0])
-    xr = np.delete(x, column, axis=1)
-    beta_r = np.linalg.lstsq(xr, y, rcond=None)[0]
-    fitted, resid = xr @ beta_r, y - xr @ beta_r
-    rng = np.random.default_rng(seed)
-    t_star = np.empty(n_boot)
-    for start in range(0, n_boot, 2000):
-        b = min(n_boot, start + 2000) - start
-        w = WEBB[rng.integers(0, 6, size=(n_g, b))][g]
-        t_star[start:start + b] = t_stats(fitted[:, None] + resid[:, None] * w)
-    p = float((np.sum(np.abs(t_star) >= abs(t_obs) - 1e-12) + 1) / (n_boot + 1))
-    return {"t": t_obs, "p": p, "n_boot": int(n_boot), "n_clusters": n_g}
 
 
 def ranked_only(result: IndexResult) -> IndexResult:

@@ -737,8 +737,11 @@ def truth_table(crisp: pd.DataFrame, conditions: Sequence[str] = tuple(QCA_CONDI
     ``consistency`` = n_outcome / n (the share of the configuration's cases that show the
     outcome), ``coverage`` = n_outcome / (all cases with the outcome), and ``status``:
     ``consistent`` (n >= frequency_threshold and consistency >= consistency_threshold; the
-    configuration enters the minimisation with outcome 1), ``inconsistent`` (outcome 0), or
-    ``remainder`` (no case). ``cases`` lists the case labels (index of ``crisp``).
+    configuration enters the minimisation with outcome 1), ``inconsistent`` (n >=
+    frequency_threshold and consistency below the threshold; outcome 0), or ``remainder``
+    (fewer cases than ``frequency_threshold``, including none: treated as unobserved, a
+    logical remainder, whatever its few cases show; ``n`` and ``cases`` still list them).
+    ``cases`` lists the case labels (index of ``crisp``).
     """
     conditions = list(conditions)
     if len(conditions) == 0 or len(set(conditions)) != len(conditions):
@@ -756,9 +759,9 @@ def truth_table(crisp: pd.DataFrame, conditions: Sequence[str] = tuple(QCA_CONDI
         mask = (sub[conditions] == np.array(values)).all(axis=1)
         n, k = int(mask.sum()), int(sub.loc[mask, outcome].sum())
         consistency = k / n if n else np.nan
-        if n == 0:
+        if n < frequency_threshold:
             status = "remainder"
-        elif n >= frequency_threshold and tie_round(consistency) >= tie_round(consistency_threshold):
+        elif tie_round(consistency) >= tie_round(consistency_threshold):
             status = "consistent"
         else:
             status = "inconsistent"
@@ -870,6 +873,156 @@ def solution_fit(crisp: pd.DataFrame, terms: Sequence[str], outcome: str = QCA_O
                  "raw_coverage": (sol & y).sum() / y.sum(), "unique_coverage": np.nan,
                  "localities": ", ".join(str(i) for i in crisp.index[sol & y])})
     return pd.DataFrame(rows)
+
+
+# ------------------------------------------------- QCA: the reporting standard
+#: Directional expectations of the intermediate solution: each condition is expected to
+#: contribute to a proactive policy when present (1), following the hypotheses of the
+#: housing-employment page (size and capacity, a thriving economy, progressive politics).
+QCA_EXPECTATIONS = {"MEDIUM": 1, "CAPACITY": 1, "THRIVING": 1, "PROGRESSIVE": 1}
+#: Consistency of necessity at or above which a condition is called necessary.
+QCA_NECESSITY_THRESHOLD = 0.9
+
+
+def _parse_term(term: str, conditions: Sequence[str]) -> tuple:
+    values = {}
+    for lit in term.split("*"):
+        neg = lit.startswith("~")
+        name = lit[1:] if neg else lit
+        if name not in conditions:
+            raise PolicyInputError(f"QCA: term {term!r} uses unknown condition {name!r}.")
+        values[name] = 0 if neg else 1
+    return tuple(values.get(c) for c in conditions)
+
+
+def necessity(crisp: pd.DataFrame, conditions: Sequence[str] = tuple(QCA_CONDITIONS), outcome: str = QCA_OUTCOME,
+              threshold: float = QCA_NECESSITY_THRESHOLD) -> pd.DataFrame:
+    """Analysis of necessity (Schneider and Wagemann 2012, ch. 9) for each condition and
+    its negation: ``consistency`` = |X and Y| / |Y| (how far Y is a subset of X),
+    ``coverage`` = |X and Y| / |X|, and ``relevance`` (relevance of necessity, crisp
+    form) = |not X| / |not (X and Y)|: near 0 when X is nearly always present (trivially
+    necessary). ``necessary`` when consistency >= ``threshold``."""
+    conditions = list(conditions)
+    sub = _check_crisp(crisp, [*conditions, outcome])
+    y = sub[outcome] == 1
+    if not y.any():
+        raise PolicyInputError("necessity: no case shows the outcome; necessity is undefined.")
+    rows = []
+    for c in conditions:
+        for label, x in ((c, sub[c] == 1), (f"~{c}", sub[c] == 0)):
+            both = int((x & y).sum())
+            not_both = int((~(x & y)).sum())
+            rows.append({"condition": label, "consistency": both / int(y.sum()),
+                         "coverage": both / int(x.sum()) if x.any() else np.nan,
+                         "relevance": int((~x).sum()) / not_both if not_both else np.nan})
+    out = pd.DataFrame(rows)
+    out["necessary"] = tie_round(out["consistency"]) >= tie_round(threshold)
+    return out
+
+
+def parsimonious(tt: pd.DataFrame, conditions: Sequence[str] | None = None) -> list[list[str]]:
+    """Parsimonious solution: the consistent configurations minimised with every logical
+    remainder as a "don't care" (any simplifying assumption allowed). Inconsistent
+    configurations are never covered (a prime implicant of the consistent and remainder
+    rows cannot contain an inconsistent row). Returns every minimal cover, like
+    :func:`minimise`."""
+    conditions = list(conditions or tt.attrs.get("conditions") or [])
+    if not conditions:
+        raise PolicyInputError("parsimonious: conditions unknown; pass them or use the output of truth_table().")
+    pos = [tuple(int(v) for v in row) for row in tt.loc[tt["status"] == "consistent", conditions].to_numpy()]
+    if not pos:
+        return []
+    rem = [tuple(int(v) for v in row) for row in tt.loc[tt["status"] == "remainder", conditions].to_numpy()]
+    primes = [p for p in prime_implicants(pos + rem) if any(_covers(p, m) for m in pos)]
+    for size in range(1, len(primes) + 1):
+        sols = [combo for combo in itertools.combinations(primes, size)
+                if all(any(_covers(p, m) for p in combo) for m in pos)]
+        if sols:
+            return [[config_label(p, conditions) for p in combo] for combo in sols]
+    raise AssertionError("unreachable: the prime implicants always cover the minterms")
+
+
+def intermediate(complex_terms: Sequence[str], parsimonious_terms: Sequence[str], conditions: Sequence[str],
+                 expectations: dict | None = None) -> list[str]:
+    """Intermediate solution (Ragin and Sonnett 2005): each complex term keeps the
+    literals of a parsimonious term it contains and the literals in line with the
+    directional ``expectations`` (condition -> 1 expected present, 0 expected absent);
+    literals against the expectations are dropped (easy counterfactuals). Terms implied
+    by another term are removed."""
+    conditions = list(conditions)
+    expectations = QCA_EXPECTATIONS if expectations is None else expectations
+    unknown = sorted(set(expectations) - set(conditions))
+    if unknown:
+        raise PolicyInputError(f"intermediate: expectations name unknown conditions {unknown}.")
+    pars = [_parse_term(t, conditions) for t in parsimonious_terms]
+    out = []
+    for term in complex_terms:
+        c = _parse_term(term, conditions)
+        inside = [p for p in pars if all(pv is None or pv == cv for pv, cv in zip(p, c))]
+        if not inside:
+            out.append(c)
+            continue
+        p = inside[0]
+        out.append(tuple(cv if cv is not None and (pv is not None or expectations.get(name) == cv) else None
+                         for cv, pv, name in zip(c, p, conditions)))
+    unique = list(dict.fromkeys(out))
+    # a term is redundant when another, more general term (a subset of its literals) is kept
+    kept = [t for t in unique if not any(u != t and all(uv is None or uv == tv for uv, tv in zip(u, t))
+                                          for u in unique)]
+    return [config_label(t, conditions) for t in kept]
+
+
+def qca_solutions(crisp: pd.DataFrame, conditions: Sequence[str] = tuple(QCA_CONDITIONS),
+                  outcome: str = QCA_OUTCOME, consistency_threshold: float = QCA_CONSISTENCY_THRESHOLD,
+                  frequency_threshold: int = QCA_FREQUENCY_THRESHOLD, expectations: dict | None = None,
+                  negate: bool = False) -> dict:
+    """The three solutions of a truth table: complex (conservative, no remainders),
+    parsimonious (all remainders) and intermediate (easy counterfactuals only), each the
+    first minimal cover, for the outcome or, with ``negate``, its absence (expectations
+    reversed). Also the number of observed configurations and of contradictions
+    (observed configurations whose cases disagree on the outcome, 0 < consistency < 1)."""
+    conditions = list(conditions)
+    data_ = _check_crisp(crisp, [*conditions, outcome]).copy()
+    exp = dict(QCA_EXPECTATIONS if expectations is None else expectations)
+    if negate:
+        data_[outcome] = 1 - data_[outcome]
+        exp = {k: 1 - v for k, v in exp.items()}
+    tt = truth_table(data_, conditions, outcome, consistency_threshold, frequency_threshold)
+    comp = minimise(tt, conditions)
+    pars = parsimonious(tt, conditions)
+    comp1, pars1 = (comp[0] if comp else []), (pars[0] if pars else [])
+    inter = intermediate(comp1, pars1, conditions, exp) if comp1 else []
+    observed = tt[tt["n"] > 0]
+    return {"outcome": f"~{outcome}" if negate else outcome, "truth_table": tt, "complex": comp1,
+            "parsimonious": pars1, "intermediate": inter, "n_complex_solutions": len(comp),
+            "n_observed": int(len(observed)),
+            "n_contradictions": int(((observed["consistency"] > 0) & (observed["consistency"] < 1)).sum())}
+
+
+def qca_robustness(df: pd.DataFrame | None = None, consistency_thresholds: Sequence[float] = (0.75, 0.8, 0.9, 1.0),
+                   frequency_thresholds: Sequence[int] = (1, 2),
+                   outcome_thresholds: Sequence[float] = (0.4, 0.5, 0.6)) -> pd.DataFrame:
+    """The complex and parsimonious solutions over a grid of consistency thresholds,
+    frequency cut-offs and outcome calibrations (share of proactive measures needed for
+    the outcome), one row per combination, with whether each term of the book's
+    solution (default settings) appears."""
+    pdf = _prepared(df)
+    base = qca_solutions(qca_data(pdf))
+    rows = []
+    for ot in outcome_thresholds:
+        crisp = qca_data(pdf, ot)
+        for ct in consistency_thresholds:
+            for ft in frequency_thresholds:
+                sol = qca_solutions(crisp, consistency_threshold=ct, frequency_threshold=ft)
+                rows.append({"outcome_threshold": ot, "consistency_threshold": ct, "frequency_threshold": ft,
+                             "cases_with_outcome": int(crisp[QCA_OUTCOME].sum()),
+                             "complex": " + ".join(sol["complex"]) or "(none)",
+                             "parsimonious": " + ".join(sol["parsimonious"]) or "(none)",
+                             "baseline_terms_kept": sum(t in sol["complex"] for t in base["complex"]),
+                             "same_as_baseline": sol["complex"] == base["complex"]})
+    out = pd.DataFrame(rows)
+    out.attrs["baseline_terms"] = len(base["complex"])
+    return out
 
 
 # ------------------------------------------------------------ Ward clustering
@@ -987,6 +1140,9 @@ def typology_summary(typ: Typology, df: pd.DataFrame | None = None, majority: fl
             "type": int(t), "localities": len(ids), "members": ", ".join(ids),
             "mean_measures": sub["measures"].mean(),
             "share_proactive_pct": 100 * sub["proactive_measures"].sum() / max(sub["measures"].sum(), 1),
+            "medium_towns": int((sub["size_class"].astype(str) == "medium_town").sum()),
+            "rural_areas": int((sub["size_class"].astype(str) == "rural_area").sum()),
+            "with_staff": int(sub["dedicated_staff_any"].sum()),
             "medium_town_pct": 100 * (sub["size_class"].astype(str) == "medium_town").mean(),
             "rural_area_pct": 100 * (sub["size_class"].astype(str) == "rural_area").mean(),
             "staff_pct": 100 * sub["dedicated_staff_any"].mean(),
@@ -995,4 +1151,43 @@ def typology_summary(typ: Typology, df: pd.DataFrame | None = None, majority: fl
             "mostly_proactive_in": "; ".join(proactive) if proactive else "no area",
             "mostly_without_measures_in": "; ".join(absent) if absent else "no area",
         })
+    return pd.DataFrame(rows)
+
+
+def typology_stability(typ: Typology, n_boot: int = 200, seed: int = 20240517) -> pd.DataFrame:
+    """Clusterwise stability of a typology (Hennig 2007): the localities are resampled
+    with replacement ``n_boot`` times, Ward clustering with the same number of types is
+    repeated on each sample, and each original type is compared with its most similar
+    bootstrap cluster by the Jaccard similarity (over the localities drawn). Returns per
+    type: localities, mean Jaccard, and the share of samples in which the type dissolves
+    (Jaccard at most 0.5); Hennig reads a mean below 0.6 as unstable and 0.75 or more as
+    stable."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    if n_boot < 1:
+        raise PolicyInputError(f"typology_stability: n_boot must be at least 1, got {n_boot}.")
+    X = typ.profile.to_numpy(float)
+    labels = typ.labels.reindex(typ.profile.index).to_numpy()
+    n = len(X)
+    rng = np.random.default_rng(seed)
+    types = sorted(np.unique(labels))
+    jac = {t: [] for t in types}
+    for _ in range(n_boot):
+        idx = rng.integers(0, n, size=n)
+        uniq = np.unique(idx)
+        if len(uniq) <= typ.k:
+            continue
+        # cluster the distinct localities drawn, each with its multiplicity as repeated rows
+        lab_b = fcluster(linkage(X[idx], method="ward"), t=typ.k, criterion="maxclust")
+        first = {i: lab_b[np.flatnonzero(idx == i)[0]] for i in uniq}
+        boot = np.array([first[i] for i in uniq])
+        orig = labels[uniq]
+        for t in types:
+            a = orig == t
+            if not a.any():
+                continue
+            best = max(((a & (boot == c)).sum() / (a | (boot == c)).sum()) for c in np.unique(boot))
+            jac[t].append(best)
+    rows = [{"type": int(t), "localities": int((labels == t).sum()), "mean_jaccard": float(np.mean(v)),
+             "dissolved_pct": 100 * float(np.mean(np.array(v) <= 0.5)), "samples": len(v)} for t, v in jac.items()]
     return pd.DataFrame(rows)

@@ -1,0 +1,347 @@
+"""Shared estimators of the book's inference policy (see the *Methods* page).
+
+One vocabulary for every chapter: p-values for prose (:func:`p_text`), cluster-robust
+t inference on G - 1 degrees of freedom (:func:`ols_cluster`), the wild cluster
+restricted bootstrap for few (treated) clusters (:func:`wild_cluster_bootstrap`) and its
+inverted interval (:func:`wild_cluster_interval`), Holm's step-down adjustment for a
+page's family of hypotheses (:func:`holm`), the Korn-Graubard interval for survey
+proportions with few-cluster degrees of freedom (:func:`korn_graubard_interval`), the
+p-value that belongs to an interval method (:func:`p_from_interval`), and Firth's
+penalised-likelihood logistic regression, which stays finite under separation
+(:func:`firth_logit`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+
+class _Lazy:
+    """A scipy submodule imported on first use: importing this module (as the toolbox's
+    scoring does through :mod:`wholecomm.index`) does not pay for scipy."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr):
+        import importlib
+
+        return getattr(importlib.import_module(f"scipy.{self._name}"), attr)
+
+
+stats = _Lazy("stats")
+optimize = _Lazy("optimize")
+
+#: Seed of every random procedure of this module unless another is given.
+DEFAULT_SEED = 1004714
+
+
+def p_text(p: float) -> str:
+    """A p-value for prose with honest precision: "< 0.001" below 0.001, three decimals
+    below 0.1 ("= 0.003", "= 0.020"), otherwise two ("= 0.41"). The relation sign is included."""
+    if not (0 <= p <= 1):
+        raise ValueError(f"A p-value lies between 0 and 1, got {p!r}.")
+    if p < 0.001:
+        return "< 0.001"
+    return f"= {p:.3f}" if p < 0.0995 else f"= {p:.2f}"
+
+
+def cluster_codes(clusters) -> np.ndarray:
+    codes, _ = pd.factorize(pd.Series(np.asarray(clusters, dtype=object)).astype(str))
+    return codes
+
+
+def ols_cluster(y: np.ndarray, x: np.ndarray, clusters: np.ndarray, column: int, level: float = 0.95) -> dict:
+    """OLS coefficient ``column`` with CR1 cluster-robust SE and t(G - 1) inference."""
+    import statsmodels.api as sm
+
+    g = cluster_codes(clusters)
+    fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": g, "df_correction": True}, use_t=True)
+    n_g = int(g.max()) + 1
+    est, se = float(fit.params[column]), float(fit.bse[column])
+    q = stats.t.ppf(0.5 + level / 2, n_g - 1)
+    t = est / se
+    return {"estimate": est, "se": se, "ci_lo": est - q * se, "ci_hi": est + q * se, "t": t,
+            "p": float(2 * stats.t.sf(abs(t), n_g - 1)), "df": n_g - 1}
+
+
+WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
+
+
+def _wild_draws(y, x, clusters, column: int, n_boot: int, seed: int) -> dict:
+    """The wild cluster restricted bootstrap draws, for every null value at once.
+
+    With the null ``coefficient = b`` imposed, the bootstrap sample is affine in ``b``
+    (``y*(b) = Y0 + b Y1`` for fixed weights), so the bootstrap coefficient minus ``b``
+    is ``N0 + b N1`` and the cluster scores are ``S0 + b S1``: storing N0, N1 and the
+    three sums of squares and products of S0 and S1 gives every draw's t statistic for
+    any ``b`` exactly, without redrawing."""
+    y = np.asarray(y, dtype=float)
+    x = np.asarray(x, dtype=float)
+    g = cluster_codes(clusters)
+    n, k = x.shape
+    n_g = int(g.max()) + 1
+    if n_g < 2:
+        raise ValueError("A wild cluster bootstrap needs at least two clusters.")
+    # Rows sorted by cluster: cluster sums are then contiguous-block sums (reduceat).
+    order = np.argsort(g, kind="stable")
+    y, x, g = y[order], x[order], g[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    xtx_inv = np.linalg.inv(x.T @ x)
+    a = xtx_inv[column]
+    xa = x @ a
+    c = n_g / (n_g - 1) * (n - 1) / (n - k)
+
+    def parts(ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # ys: n x B
+        beta = xtx_inv @ (x.T @ ys)
+        s = np.add.reduceat(xa[:, None] * (ys - x @ beta), starts, axis=0)   # G x B: a' X_g' u_g
+        return beta[column], s
+
+    beta_obs, s_obs = parts(y[:, None])
+    xr = np.delete(x, column, axis=1)
+    xj = x[:, column]
+    beta_r = np.linalg.lstsq(xr, y, rcond=None)[0]
+    f0, u0 = xr @ beta_r, y - xr @ beta_r              # restricted fit under b = 0
+    m = xj - xr @ np.linalg.lstsq(xr, xj, rcond=None)[0]   # under b: fitted f0 + b m, residual u0 - b m
+    rng = np.random.default_rng(seed)
+    out = {k: np.empty(n_boot) for k in ("n0", "n1", "q00", "q01", "q11")}
+    for start in range(0, n_boot, 2000):
+        b = min(n_boot, start + 2000) - start
+        w = WEBB[rng.integers(0, 6, size=(n_g, b))][g]
+        n0, s0 = parts(f0[:, None] + u0[:, None] * w)
+        n1, s1 = parts(m[:, None] * (1 - w))
+        sl = slice(start, start + b)
+        out["n0"][sl], out["n1"][sl] = n0, n1 - 1.0
+        out["q00"][sl], out["q01"][sl], out["q11"][sl] = (np.sum(s0 * s0, axis=0), np.sum(s0 * s1, axis=0),
+                                                          np.sum(s1 * s1, axis=0))
+    return out | {"beta": float(beta_obs[0]), "se": float(np.sqrt(c * np.sum(s_obs ** 2))), "c": c,
+                  "n_boot": int(n_boot), "n_clusters": n_g}
+
+
+def _wild_p(draws: dict, null: float) -> tuple[float, float]:
+    """(t, p) of H0: coefficient = ``null`` from :func:`_wild_draws`."""
+    t_obs = (draws["beta"] - null) / draws["se"]
+    num = draws["n0"] + null * draws["n1"]
+    den = np.sqrt(draws["c"] * np.clip(draws["q00"] + 2 * null * draws["q01"] + null ** 2 * draws["q11"], 0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_star = num / den
+    p = float((np.sum(np.abs(t_star) >= abs(t_obs) - 1e-12) + 1) / (draws["n_boot"] + 1))
+    return float(t_obs), p
+
+
+def wild_cluster_bootstrap(y, x, clusters, column: int, n_boot: int = 9999, seed: int = DEFAULT_SEED,
+                           null: float = 0.0) -> dict:
+    """Wild cluster restricted bootstrap (WCR; Cameron, Gelbach and Miller 2008; Webb's
+    six-point weights for few clusters, MacKinnon and Webb) of H0: coefficient
+    ``column`` = ``null`` (default 0) in the OLS of ``y`` on ``x``.
+
+    The model is refitted with the null imposed, its residuals are multiplied by one
+    Webb weight per cluster, and the CR1 cluster-robust t statistic is recomputed in
+    each of ``n_boot`` samples. p = share of bootstrap |t| at least the observed |t|
+    (symmetric). Returns t, p, n_boot, n_clusters."""
+    draws = _wild_draws(y, x, clusters, column, n_boot, seed)
+    t_obs, p = _wild_p(draws, null)
+    return {"t": t_obs, "p": p, "n_boot": draws["n_boot"], "n_clusters": draws["n_clusters"]}
+
+
+def wild_cluster_interval(y, x, clusters, column: int, level: float = 0.95, n_boot: int = 9999,
+                          seed: int = DEFAULT_SEED) -> dict:
+    """Interval for coefficient ``column`` by inverting the wild cluster restricted
+    bootstrap test (:func:`wild_cluster_bootstrap`): the values ``b`` whose test of
+    H0: coefficient = ``b`` has p > 1 - ``level``. The same seed (hence the same Webb
+    weights) is used for every ``b``, so interval and test come from one method. Bounds
+    are found by bisection to 1e-6 of the CR1 standard error, starting from the CR1 t
+    interval widened until the test rejects. Returns estimate, ci_low, ci_high, p (of
+    H0: coefficient = 0), n_boot, n_clusters."""
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie strictly between 0 and 1, got {level}.")
+    y = np.asarray(y, dtype=float)
+    x = np.asarray(x, dtype=float)
+    crv = ols_cluster(y, x, clusters, column, level)
+    est, se = crv["estimate"], crv["se"]
+    alpha = 1 - level
+    draws = _wild_draws(y, x, clusters, column, n_boot, seed)
+    p0 = {"p": _wild_p(draws, 0.0)[1], "n_boot": draws["n_boot"], "n_clusters": draws["n_clusters"]}
+    if not (np.isfinite(se) and se > 0):
+        return {"estimate": est, "ci_low": est, "ci_high": est, "p": p0["p"], "n_boot": p0["n_boot"],
+                "n_clusters": p0["n_clusters"]}
+
+    def accepts(b: float) -> bool:
+        return _wild_p(draws, b)[1] > alpha
+
+    bounds = []
+    for sign in (-1.0, 1.0):
+        inner, step = est, max(abs(crv["ci_hi" if sign > 0 else "ci_lo"] - est), se)
+        outer = est + sign * step
+        for _ in range(60):
+            if not accepts(outer):
+                break
+            inner, outer = outer, est + sign * (abs(outer - est) * 2)
+        else:
+            raise RuntimeError("wild_cluster_interval: the test never rejects; the interval is unbounded.")
+        while abs(outer - inner) > 1e-6 * se:
+            mid = (inner + outer) / 2
+            inner, outer = (mid, outer) if accepts(mid) else (inner, mid)
+        bounds.append(inner)
+    return {"estimate": est, "ci_low": float(bounds[0]), "ci_high": float(bounds[1]), "p": p0["p"],
+            "n_boot": p0["n_boot"], "n_clusters": p0["n_clusters"]}
+
+
+# ------------------------------------------------------------ multiple testing
+def holm(p_values: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjusted p-values (Holm 1979) for one family of hypotheses:
+    the k-th smallest p times (m - k + 1), made monotone and capped at 1. Controls the
+    family-wise error rate under any dependence. Missing p-values are not allowed."""
+    p = np.asarray(p_values, dtype=float)
+    if p.ndim != 1 or p.size == 0:
+        raise ValueError("holm: give a non-empty list of p-values.")
+    if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
+        raise ValueError(f"holm: p-values must lie between 0 and 1 (got {p.tolist()}).")
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out = np.empty(m)
+    out[order] = adjusted
+    return out
+
+
+def p_from_interval(interval: Callable[[float], tuple[float, float]], null: float = 0.0) -> float:
+    """The two-sided p-value that belongs to an interval method: the smallest ``1 - level``
+    at which ``interval(level)`` (a function returning (low, high)) excludes ``null``.
+    Test and interval then come from the same method by construction (test inversion).
+    Returns 1.0 when even a 1e-9 interval contains ``null`` and a value below 1e-12 when
+    even the 1 - 1e-12 interval excludes it."""
+    def excludes(level: float) -> bool:
+        lo, hi = interval(level)
+        return lo > null or hi < null
+
+    if not excludes(1e-9):
+        return 1.0
+    if excludes(1 - 1e-12):
+        return 1e-12
+    level = optimize.brentq(lambda lv: 0.5 - float(excludes(lv)), 1e-9, 1 - 1e-12, xtol=1e-12)
+    return float(1 - level)
+
+
+# ----------------------------------------------------------- survey proportions
+def korn_graubard_interval(p: float, se: float, n: int, df: float, level: float = 0.95) -> tuple[float, float]:
+    """Korn and Graubard's (1998) interval for a survey proportion with ``df`` design
+    degrees of freedom: a Clopper-Pearson interval at the effective sample size
+    ``n* = p(1 - p) / se^2``, scaled by ``(t_{n-1} / t_df)^2`` so that few clusters widen
+    it (R survey's ``svyciprop(method = "beta")``). ``n`` is the number of respondents.
+    An estimate of 0 or 1, or a zero standard error, gets the Clopper-Pearson interval at
+    n (no design effect can be estimated there)."""
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie strictly between 0 and 1, got {level}.")
+    if not 0 <= p <= 1 or n < 1:
+        raise ValueError(f"korn_graubard_interval: needs 0 <= p <= 1 and n >= 1, got p={p}, n={n}.")
+    if not np.isfinite(se) or not np.isfinite(df) or df < 1:
+        return float("nan"), float("nan")
+    alpha = 1 - level
+    if 0 < p < 1 and se > 0:
+        n_eff = p * (1 - p) / se ** 2
+        if n > 1:
+            n_eff *= (stats.t.ppf(1 - alpha / 2, n - 1) / stats.t.ppf(1 - alpha / 2, df)) ** 2
+    else:
+        n_eff = float(n)
+    x = p * n_eff
+    lo = 0.0 if x <= 0 else float(stats.beta.ppf(alpha / 2, x, n_eff - x + 1))
+    hi = 1.0 if x >= n_eff else float(stats.beta.ppf(1 - alpha / 2, x + 1, n_eff - x))
+    return lo, hi
+
+
+# ------------------------------------------------------------------ Firth logit
+def _firth_fit(y: np.ndarray, X: np.ndarray, free: np.ndarray, beta0: np.ndarray,
+               max_iter: int = 200, tol: float = 1e-10) -> tuple[np.ndarray, float]:
+    """Maximise the penalised log-likelihood over the coefficients flagged in ``free``
+    (the others held at their value in ``beta0``). Returns (beta, penalised log-lik)."""
+    beta = beta0.astype(float).copy()
+
+    def penalised(b: np.ndarray) -> float:
+        eta = X @ b
+        pr = 1 / (1 + np.exp(-eta))
+        info = X.T @ (X * (pr * (1 - pr))[:, None])
+        sign, logdet = np.linalg.slogdet(info)
+        loglik = np.sum(y * eta - np.logaddexp(0, eta))
+        return float(loglik + 0.5 * logdet) if sign > 0 else -np.inf
+
+    current = penalised(beta)
+    for _ in range(max_iter):
+        pr = 1 / (1 + np.exp(-(X @ beta)))
+        w = pr * (1 - pr)
+        info = X.T @ (X * w[:, None])
+        info_inv = np.linalg.inv(info)
+        xw = X * np.sqrt(w)[:, None]
+        h = np.einsum("ij,jk,ik->i", xw, info_inv, xw)
+        score = X.T @ (y - pr + h * (0.5 - pr))
+        sub = info[np.ix_(free, free)]
+        step = np.zeros_like(beta)
+        step[free] = np.linalg.solve(sub, score[free])
+        step_max = np.max(np.abs(step))
+        if step_max > 5:
+            step *= 5 / step_max
+        t = 1.0
+        while True:  # step halving keeps the penalised likelihood increasing
+            candidate = penalised(beta + t * step)
+            if candidate >= current - 1e-12 or t < 1e-8:
+                break
+            t /= 2
+        beta = beta + t * step
+        current = candidate
+        if np.max(np.abs(t * step)) < tol:
+            break
+    return beta, current
+
+
+def firth_logit(y, X: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Logistic regression with Firth's (1993) penalised likelihood (the Jeffreys-prior
+    penalty ``0.5 log det I(beta)``), which gives finite estimates under complete or
+    quasi-complete separation (Heinze and Schemper 2002).
+
+    ``X``: the design matrix as a DataFrame (include the intercept column). Intervals
+    are profile penalised-likelihood intervals and p-values penalised likelihood-ratio
+    tests (chi-square, 1 df), as in R's ``logistf``: interval and test come from one
+    method (the test rejects at ``1 - level`` exactly when the interval excludes 0).
+    Returns term, estimate, ci_low, ci_high, p_value (log-odds scale)."""
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError("firth_logit: X must be a pandas DataFrame with named columns.")
+    yv = np.asarray(y, dtype=float)
+    Xv = X.to_numpy(dtype=float)
+    if yv.shape != (len(X),):
+        raise ValueError(f"firth_logit: y must have one value per row of X ({len(X)}), got shape {yv.shape}.")
+    if np.isnan(yv).any() or np.isnan(Xv).any():
+        raise ValueError("firth_logit: missing values in y or X.")
+    if not np.isin(yv, (0.0, 1.0)).all():
+        raise ValueError("firth_logit: y must be 0/1 (or True/False).")
+    if np.linalg.matrix_rank(Xv) < Xv.shape[1]:
+        raise ValueError(f"firth_logit: the columns of X {list(X.columns)} are linearly dependent.")
+    k = Xv.shape[1]
+    free_all = np.ones(k, dtype=bool)
+    beta, lmax = _firth_fit(yv, Xv, free_all, np.zeros(k))
+    crit = stats.chi2.ppf(level, 1)
+    rows = []
+    for j, term in enumerate(X.columns):
+        free = free_all.copy()
+        free[j] = False
+
+        def profile(b: float, j=j, free=free) -> float:
+            start = beta.copy()
+            start[j] = b
+            return 2 * (lmax - _firth_fit(yv, Xv, free, start)[1])
+
+        lr0 = max(profile(0.0), 0.0)
+        bounds = []
+        for sign in (-1.0, 1.0):
+            step = 1.0
+            while profile(beta[j] + sign * step) < crit:
+                step *= 2
+                if step > 1e3:
+                    raise RuntimeError(f"firth_logit: the profile interval of {term!r} does not close.")
+            bounds.append(optimize.brentq(lambda b: profile(b) - crit, *sorted((beta[j], beta[j] + sign * step)),
+                                          xtol=1e-8))
+        rows.append({"term": term, "estimate": float(beta[j]), "ci_low": float(bounds[0]),
+                     "ci_high": float(bounds[1]), "p_value": float(stats.chi2.sf(lr0, 1))})
+    return pd.DataFrame(rows)
