@@ -1338,7 +1338,10 @@ def load_all() -> dict[str, pd.DataFrame]:
 
 
 def load(name: str) -> pd.DataFrame:
-    """Return resource ``name`` as a typed DataFrame, after validating the whole package.
+    """Return resource ``name`` as a typed DataFrame, after validating it and the
+    resources its foreign keys point to (:func:`load_resources`): a page depends only on
+    the resources it uses, so a missing or broken file fails only the pages that read it.
+    When the whole package is already validated in this process, its frames are used.
 
     Enumerated text fields are categoricals in the order of the schema's enum;
     integers are ``int64`` (``Int64`` when optional); booleans are ``bool``
@@ -1346,7 +1349,7 @@ def load(name: str) -> pd.DataFrame:
     provenance. Bad data raise :class:`DataError`; an unknown name raises ``KeyError``.
     """
     resource_descriptor(name)  # a clear KeyError for unknown names
-    return _validated_frames()[name].copy(deep=False)
+    return load_resources([name])[name]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1415,7 +1418,34 @@ def provenance_notice(names: Iterable[str] | None = None) -> str:
     return " ".join(parts)
 
 
+def is_synthetic(names: Iterable[str] | None = None) -> bool:
+    """True when every observed resource among ``names`` (all by default) is the book's
+    synthetic twin: the condition for calling the data "the synthetic twin" in prose.
+    Published and design resources (national MIPEX, the catalogue) do not count."""
+    names = list(names) if names is not None else resource_names()
+    kinds = [provenance(n)["kind"] for n in names]
+    observed = [k for k in kinds if k not in ("published", "design")]
+    return bool(observed) and all(k == "synthetic" for k in observed)
+
+
+def data_words(names: Iterable[str] | None = None) -> dict[str, str]:
+    """Words for prose that say which data a result was computed on, from the metadata
+    (:func:`is_synthetic`): ``data`` ("the synthetic data" / "these data"), ``on_data``
+    ("on the synthetic twin" / "on the data supplied by the user") and ``kind``
+    ("synthetic twin" / "data supplied by the user")."""
+    if is_synthetic(names):
+        return {"data": "the synthetic data", "on_data": "on the synthetic twin", "kind": "synthetic twin"}
+    return {"data": "these data", "on_data": "on the data supplied by the user", "kind": "data supplied by the user"}
+
+
 # ---------------------------------------------------------- disclosure control
+def disclosed_count(n: int, min_n: int = MIN_CELL_DEFAULT) -> str:
+    """A count as it may appear in prose or a figure: the number when it is at least
+    ``min_n`` (or zero), otherwise "fewer than ``min_n``" (disclosure control)."""
+    n = int(n)
+    return f"{n:,}" if n == 0 or n >= min_n else f"fewer than {min_n}"
+
+
 def suppress_small_cells(table: pd.DataFrame, count_column: str = "n", min_n: int = MIN_CELL_DEFAULT,
                          value_columns: Iterable[str] | None = None) -> pd.DataFrame:
     """Disclosure control for survey tables: blank the values of cells resting on fewer

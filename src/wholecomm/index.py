@@ -1678,7 +1678,9 @@ def lead_lag(result: IndexResult, lead: Sequence[str] = LEAD_AREAS, lag: Sequenc
 
 
 def lead_lag_verdict(gap: PairedGap) -> str:
-    """One sentence saying whether the data support the lead/lag claim."""
+    """One sentence saying whether the data support the lead/lag claim, for every case:
+    interval above zero (with or without the claimed order of the areas), below zero, or
+    including zero."""
     significant = gap.ci_lo > 0
     if significant and gap.order_holds:
         return ("The data support the claim: the lead areas score higher than the lagging areas, the "
@@ -1688,8 +1690,11 @@ def lead_lag_verdict(gap: PairedGap) -> str:
         return ("The data support the claim in part: the lead areas score higher than the lagging areas "
                 "on average (the interval excludes zero), but the ordering of individual areas does not "
                 "match the claim exactly.")
+    if gap.ci_hi < 0:
+        return ("The data contradict the claim: the areas named as lagging score higher than the areas named "
+                "as leading, and the interval lies wholly below zero.")
     return ("The data do not support the claim: the difference between lead and lagging areas is not "
-            "clearly above zero.")
+            "clearly different from zero (the interval includes zero).")
 
 
 def stage_gap(result: IndexResult, high: str = "formulation", low: str = "evaluation",
