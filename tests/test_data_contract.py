@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wholecomm import access, data, index, numerics, survey
+from wholecomm import access, data, index, numerics, policy, survey
 from wholecomm.index import PairedGap
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -166,3 +166,35 @@ def test_a_missing_resource_fails_only_what_reads_it(data_copy):
     message = str(exc.value)
     assert "interviews.csv" in message and "make data" not in message
 
+
+
+def test_a_locality_without_coded_policies_is_left_out_and_named():
+    lp, loc = data.load("local_policies"), data.load("localities")
+    first = str(loc["locality_id"].iloc[0])
+    rest = lp[lp["locality_id"].astype(str) != first]
+    with pytest.raises(policy.PolicyInputError, match="have no rows in local_policies"):
+        policy.prepare(rest, loc)
+    out = policy.prepare(rest, loc, uncoded="exclude")
+    assert first not in set(out["locality_id"]) and out.attrs["uncoded_localities"] == [first]
+    assert first in policy.uncoded_note(out)
+    assert policy.uncoded_note(policy.prepare(lp, loc, uncoded="exclude")) == "Every locality has its policies coded."
+
+
+@pytest.mark.parametrize("value, text", [(0.134, "0.13 points more"), (-0.25, "0.25 points less"),
+                                         (0.001, "no change (0.00 points)"), (-0.004, "no change (0.00 points)")])
+def test_signed_amount_never_says_minus_more(value, text):
+    assert numerics.signed_amount(value) == text
+
+
+@pytest.mark.parametrize("lo, hi, words", [(0.1, 0.5, "clearly positive"), (-0.5, -0.1, "clearly negative"),
+                                           (-0.1, 0.5, "not clearly different from zero"),
+                                           (0.0, 0.5, "not clearly different from zero")])
+def test_interval_direction_covers_every_case(lo, hi, words):
+    assert numerics.interval_direction(lo, hi) == words
+
+
+def test_interval_direction_rejects_bad_intervals():
+    with pytest.raises(ValueError):
+        numerics.interval_direction(np.nan, 1)
+    with pytest.raises(ValueError):
+        numerics.interval_direction(2, 1)

@@ -1320,7 +1320,10 @@ def item_rest_correlations(result: IndexResult) -> pd.DataFrame:
 # ------------------------------------------------------ country-aware inference
 def p_text(p: float) -> str:
     """A p-value for prose with honest precision: "< 0.001" below 0.001, three decimals
-    below 0.1 ("= 0.003", "= 0.020"), otherwise two ("= 0.41"). The relation sign is included."""
+    below 0.1 ("= 0.003", "= 0.020"), otherwise two ("= 0.41"). The relation sign is included.
+    NaN (a test the data cannot support) reads "not computable on these data"."""
+    if p is None or (isinstance(p, float | np.floating) and np.isnan(p)):
+        return "not computable on these data"
     if not (0 <= p <= 1):
         raise ValueError(f"A p-value lies between 0 and 1, got {p!r}.")
     if p < 0.001:
@@ -1538,7 +1541,9 @@ def compare_groups(result: IndexResult, localities: pd.DataFrame | None = None,
         gtext = groups.astype(str)
         samples = [towns.loc[gtext == g, "overall"].to_numpy() for g in order]
         usable = [s for s in samples if s.size > 0]
-        p = float(stats.f_oneway(*usable).pvalue) if len(usable) > 1 and all(s.size > 1 for s in usable) \
+        # Groups of a single town are allowed (they add no within-group variation); the test
+        # needs at least two groups and more towns than groups.
+        p = float(stats.f_oneway(*usable).pvalue) if len(usable) > 1 and sum(s.size for s in usable) > len(usable) \
             else float("nan")
         adj = p
         if col != "country" and len(usable) > 1:

@@ -121,3 +121,26 @@ def check_fit(model: str, table: pd.DataFrame, lo: str = "lo", hi: str = "hi", e
         raise FitError(f"Model {model!r}{where} cannot be reported: {'; '.join(problems)}. Likely cause: "
                        f"{cause or 'too few observations or groups for the terms of the model'}.")
     return table
+
+
+# ------------------------------------------------------------------ words for directions
+def signed_amount(value: float, fmt: str = "{:.2f}", unit: str = "points", more: str = "more",
+                  less: str = "less") -> str:
+    """A signed change in words: ``"0.13 points more"``, ``"0.25 points less"``, or
+    ``"no change (0.00 points)"`` when it rounds to zero, so prose never says "-0.25 more"."""
+    text = fmt.format(abs(value))
+    if float(text.replace(",", "")) == 0:
+        return f"no change ({text} {unit})"
+    return f"{text} {unit} {more if value > 0 else less}"
+
+
+def interval_direction(lo: float, hi: float, null: float = 0.0, above: str = "clearly positive",
+                       below: str = "clearly negative", neither: str = "not clearly different from zero") -> str:
+    """Which side of ``null`` a confidence interval lies on, for every case."""
+    if not (np.isfinite(lo) and np.isfinite(hi)) or lo > hi:
+        raise ValueError(f"interval_direction needs a finite interval with lo <= hi, got ({lo}, {hi}).")
+    if lo > null:
+        return above
+    if hi < null:
+        return below
+    return neither

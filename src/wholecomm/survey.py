@@ -590,7 +590,8 @@ def rake_with_fallback(sv: pd.DataFrame, margins: pd.DataFrame, max_iter: int = 
         d = s["design_weight"].astype(float).to_numpy()
         weights[rows_s] = d * float(m["population"].sum()) / d.sum()
         rows.append({"locality_id": lid, "n": int(rows_s.sum()), "method": "design weights",
-                     "reason": (f"{reason_empty} even after merging categories" if merged else
+                     "reason": (f"{reason_empty}; merged {', '.join(merged)}, but raking on the merged categories "
+                                "did not converge within the trimming bounds" if merged else
                                 "raking did not converge within the trimming bounds")})
     return weights, pd.DataFrame(rows, columns=_REPORT_EMPTY.columns)
 
