@@ -198,3 +198,42 @@ def test_interval_direction_rejects_bad_intervals():
         numerics.interval_direction(np.nan, 1)
     with pytest.raises(ValueError):
         numerics.interval_direction(2, 1)
+
+
+def test_the_toolbox_example_follows_the_catalogue_in_use(tmp_path, monkeypatch):
+    from wholecomm import toolbox
+    from wholecomm.twin import rough
+
+    monkeypatch.delenv("WHOLECOMM_DATA", raising=False)
+    bundled = toolbox.example_questionnaire()
+    assert bundled.parent.name == "examples" and bundled.name == toolbox.EXAMPLE
+    rough.write(2, tmp_path / "rough")
+    monkeypatch.setenv("WHOLECOMM_DATA", str(tmp_path / "rough"))
+    monkeypatch.setenv("WHOLECOMM_DATA_CACHE", "off")
+    path = toolbox.example_questionnaire()
+    assert path != bundled and path == toolbox.example_questionnaire()  # written once, reused
+    q = toolbox.read_questionnaire(path)
+    assert set(q.answers["indicator_id"].astype(str)) <= set(toolbox.catalogue().ids)
+    assessed = toolbox.assess(q)
+    import yaml
+
+    assert assessed.summary()["name"] == yaml.safe_load(bundled.read_text(encoding="utf-8"))["locality"]["name"]
+
+
+def test_the_national_mipex_source_keeps_its_link_whichever_folder_supplies_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("WHOLECOMM_DATA", raising=False)
+    book_source = index.national_source()
+    assert book_source.startswith("https://")
+    folder = tmp_path / "user"
+    folder.mkdir()
+    for csv in (ROOT / "data").glob("*.csv"):
+        (folder / csv.name).write_bytes(csv.read_bytes())
+    pkg = __import__("json").loads((ROOT / "data" / "datapackage.json").read_text())
+    for res in pkg["resources"]:
+        res.pop("hash", None), res.pop("bytes", None)
+        res["provenance"] = {"kind": "user"}  # the user's package records no source
+    (folder / "datapackage.json").write_text(__import__("json").dumps(pkg))
+    monkeypatch.setenv("WHOLECOMM_DATA", str(folder))
+    monkeypatch.setenv("WHOLECOMM_DATA_CACHE", "off")
+    assert data.provenance("national_mipex")["origin"] == "user"
+    assert index.national_source() == book_source

@@ -1748,10 +1748,25 @@ def local_vs_national(overall: pd.Series | None = None, localities: pd.DataFrame
 
 
 def national_source() -> str:
-    """Web address of the published national MIPEX scores, from the data package."""
-    from . import data
+    """Web address of the published national MIPEX scores, whichever folder supplies them:
+    the source recorded in the data package in use; failing that, the site all of the
+    file's ``source_url`` values point to; failing that, the source the book's own package
+    records for this resource (a published resource keeps its link)."""
+    import json
+    from urllib.parse import urlsplit
 
-    return str(data.provenance("national_mipex").get("source", ""))
+    from . import data, paths
+
+    source = str(data.provenance("national_mipex").get("source", "") or "")
+    if source:
+        return source
+    urls = data.load("national_mipex")["source_url"].astype(str)
+    sites = {f"{u.scheme}://{u.netloc}/" for u in map(urlsplit, urls) if u.scheme in ("http", "https") and u.netloc}
+    if len(sites) == 1:
+        return sites.pop()
+    book = json.loads((paths.book_data_dir() / paths.PACKAGE_FILE).read_text(encoding="utf-8"))
+    res = next(r for r in book["resources"] if r["name"] == "national_mipex")
+    return str(res.get("provenance", {}).get("source", ""))
 
 
 def local_vs_national_long(table: pd.DataFrame) -> pd.DataFrame:
