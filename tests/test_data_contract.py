@@ -237,3 +237,13 @@ def test_the_national_mipex_source_keeps_its_link_whichever_folder_supplies_it(t
     monkeypatch.setenv("WHOLECOMM_DATA_CACHE", "off")
     assert data.provenance("national_mipex")["origin"] == "user"
     assert index.national_source() == book_source
+
+
+def test_validation_reports_an_absent_resource_and_validates_the_rest(data_copy, capsys):
+    (data_copy / "interviews.csv").unlink()
+    assert data.main([]) == 0
+    out = capsys.readouterr().out
+    assert "Not supplied: interviews" in out and "survey" in out and "make data" not in out
+    # Any other problem still stops validation.
+    (data_copy / "localities.csv").write_text("locality_id\n", encoding="utf-8")
+    assert data.main([]) == 2

@@ -1359,18 +1359,34 @@ def main(argv: list[str] | None = None) -> int:
     import sys
 
     start = time.perf_counter()
+    absent: list[str] = []
     try:
         frames = _validated_frames()
     except DataError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+        # A page depends only on the resources it uses: when the only problem is that some
+        # resources' files are absent, the others are validated and the pages that read an
+        # absent resource stop with a message naming its file.
+        try:
+            desc = descriptor()
+            absent = [r["name"] for r in desc["resources"] if not Path(r["_file"]).is_file()]
+            missing_rules = {f"file of resource {name!r} must exist" for name in absent}
+            if not absent or any(p.rule not in missing_rules for p in exc.problems):
+                raise exc
+            keep = [r["name"] for r in desc["resources"]
+                    if not set(_closure(desc, [r["name"]])) & set(absent)]
+            frames = load_resources(keep) if keep else {}
+        except DataError as exc2:
+            print(str(exc2), file=sys.stderr)
+            return 2
     except FileNotFoundError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     rows = ", ".join(f"{name} {len(frame):,}" for name, frame in frames.items())
     where = paths.data_dir()
+    note = (f" Not supplied: {', '.join(absent)} (the pages that use "
+            f"{'it' if len(absent) == 1 else 'them'} will stop with a message naming the file)." if absent else "")
     print(f"Data valid ({'data supplied by the user' if paths.uses_user_data() else 'synthetic twin'}, {where}): "
-          f"{rows} rows; {time.perf_counter() - start:.1f} s.")
+          f"{rows} rows; {time.perf_counter() - start:.1f} s.{note}")
     return 0
 
 
