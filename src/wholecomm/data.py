@@ -1338,10 +1338,11 @@ def load_all() -> dict[str, pd.DataFrame]:
 
 
 def load(name: str) -> pd.DataFrame:
-    """Return resource ``name`` as a typed DataFrame, after validating it and the
-    resources its foreign keys point to (:func:`load_resources`): a page depends only on
-    the resources it uses, so a missing or broken file fails only the pages that read it.
-    When the whole package is already validated in this process, its frames are used.
+    """Return resource ``name`` as a typed DataFrame, after validating the whole package;
+    when the package fails only in files that ``name`` does not need (itself and the
+    resources its foreign keys point to), after validating just those
+    (:func:`load_resources`): a page depends only on the resources it uses, so a missing
+    or broken file fails only the pages that read it.
 
     Enumerated text fields are categoricals in the order of the schema's enum;
     integers are ``int64`` (``Int64`` when optional); booleans are ``bool``
@@ -1349,6 +1350,13 @@ def load(name: str) -> pd.DataFrame:
     provenance. Bad data raise :class:`DataError`; an unknown name raises ``KeyError``.
     """
     resource_descriptor(name)  # a clear KeyError for unknown names
+    try:
+        return _validated_frames()[name].copy(deep=False)
+    except DataError as exc:
+        desc = descriptor()
+        needed = {Path(r["_file"]).resolve() for r in desc["resources"] if r["name"] in _closure(desc, [name])}
+        if any(Path(p.file).resolve() in needed for p in exc.problems):
+            raise
     return load_resources([name])[name]
 
 

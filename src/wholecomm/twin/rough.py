@@ -377,8 +377,8 @@ def write(variant: int, out: Path, book_data: Path | None = None) -> dict:
         res = copy.deepcopy(res)
         if res["name"] in frames:
             raw = to_csv_bytes(frames[res["name"]])
-            res["provenance"] = {"kind": "user", "directory": str(out), "generator": GENERATOR,
-                                 "generator_version": VERSION, "variant": variant}
+            res["provenance"] = {"kind": "user", "generator": GENERATOR, "generator_version": VERSION,
+                                 "variant": variant}
         elif res.get("provenance", {}).get("kind") == "published" and VARIANTS[variant]["supplies_national"]:
             raw = (book_data / res["path"]).read_bytes()
         else:
