@@ -214,7 +214,9 @@ def uncoded_note(df: pd.DataFrame) -> str:
 
 def _prepared(df: pd.DataFrame | None) -> pd.DataFrame:
     if df is None:
-        return prepare()
+        # From the data package: localities without coded policies are left out (and
+        # named in attrs, see uncoded_note), as on the policy pages.
+        return prepare(uncoded="exclude")
     needed = set(POLICY_COLUMNS) | set(LOCALITY_COLUMNS) | {"proactive"}
     missing = sorted(needed - set(df.columns))
     if missing:
