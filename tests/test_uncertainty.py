@@ -192,6 +192,7 @@ def test_p_text_has_honest_precision():
     assert index.p_text(0.41) == "= 0.41"
     with pytest.raises(ValueError):
         index.p_text(1.2)
+    assert index.p_text(float("nan")) == "not computable on these data"
 
 
 def test_bounded_mean_ci_stays_in_the_scale_and_uses_clusters():

@@ -535,21 +535,50 @@ def h5_discrimination(df: pd.DataFrame | None = None, level: float = 0.95) -> Hy
                  "employment_only": r["discordant_y_only"]})
 
 
+#: The country-specific claims, as the project stated them: the subject of a claim is
+#: taken from here, never typed into code or prose (a page that cannot find the country in
+#: the data says the claim cannot be examined on them).
+CLAIM_COUNTRIES = {"H6": {"country": "ES", "name": "Spain",
+                          "claim": "small towns turn vulnerable people away by not registering them"}}
+
+
+def claim_country(hypothesis: str = "H6") -> str:
+    """The country a country-specific claim is about (``CLAIM_COUNTRIES``)."""
+    return CLAIM_COUNTRIES[hypothesis]["country"]
+
+
+def not_examinable(df: pd.DataFrame | None = None) -> dict[str, str]:
+    """Country-specific hypotheses that cannot be examined on these interviews, with why:
+    id -> reason (empty when every hypothesis can be examined)."""
+    df = _prepared(df)
+    out = {}
+    country = claim_country("H6")
+    countries = df["country"].astype(str)
+    if not (countries == country).any():
+        out[f"H6 ({country})"] = f"the interviews include none from {country}"
+    elif (countries == country).all():
+        out[f"H6 ({country})"] = f"every interview is from {country}: there is no other country to compare with"
+    return out
+
+
 def h6_registration(df: pd.DataFrame | None = None, level: float = 0.95,
-                    country: str = "ES") -> list[HypothesisResult]:
+                    country: str | None = None) -> list[HypothesisResult]:
     """H6: registration barriers and onward migration to larger cities.
 
     * H6 (onward): odds ratio of the onward-migration theme in interviews that raise
       registration barriers versus those that do not (logistic regression, cluster-robust
       by locality); details add the country-adjusted odds ratio (country fixed effects)
       and the plain 2x2 odds ratio with Woolf's interval;
-    * H6 (Spain): share of interviews raising registration barriers in ``country`` minus
-      the share elsewhere (percentage points). Few localities are "treated" (those of
-      ``country``), where CR1 t inference over-rejects, so the p-value is a wild cluster
-      restricted bootstrap (Webb weights) and the interval inverts the same test
+    * H6 (country): share of interviews raising registration barriers in ``country``
+      (default: the claim's own country, :data:`CLAIM_COUNTRIES`) minus the share
+      elsewhere (percentage points); left out when the interviews do not include that
+      country and another one (see :func:`not_examinable`). Few localities are "treated"
+      (those of ``country``), where CR1 t inference over-rejects, so the p-value is a wild
+      cluster restricted bootstrap (Webb weights) and the interval inverts the same test
       (:func:`wholecomm.stats.wild_cluster_interval`); the CR1 interval is in the details.
     """
     df = _prepared(df)
+    country = claim_country("H6") if country is None else country
     reg, onward = df["theme_registration_barriers"], df["theme_onward_migration"]
     if reg.all() or not reg.any():
         raise AccessInputError("H6: the registration-barriers theme must vary across interviews.")
@@ -579,7 +608,7 @@ def h6_registration(df: pd.DataFrame | None = None, level: float = 0.95,
 
     in_c = countries == country
     if not in_c.any() or in_c.all():
-        raise AccessInputError(f"H6: needs interviews from {country} and from other countries.")
+        return [onward_res]
     diff = clustered_difference(reg, in_c, df["locality_id"], level)
     wild = st.wild_cluster_interval(reg.astype(float).to_numpy(),
                                     np.column_stack([np.ones(len(df)), in_c.astype(float).to_numpy()]),

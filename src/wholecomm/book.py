@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import data, labels, paths
+from . import data, labels, numerics, paths
 
 #: Set by tools/build_book.py for the kernels of the book build: glued values then go to the book's
 #: prose only, and no JupyterLab script is output.
@@ -416,6 +416,7 @@ class Page:
         if not re.fullmatch(r"[a-z0-9\-]+", name):
             raise ValueError(f"Page name must be lower-case letters, digits and hyphens, got {name!r}.")
         self.name = name
+        numerics.CONTEXT["page"] = name
         self.resources = list(resources) if resources is not None else None
         self.values: dict[str, dict] = {}
         self.tables: dict[str, list[dict]] = {}

@@ -1339,7 +1339,11 @@ def load_all() -> dict[str, pd.DataFrame]:
 
 
 def load(name: str) -> pd.DataFrame:
-    """Return resource ``name`` as a typed DataFrame, after validating the whole package.
+    """Return resource ``name`` as a typed DataFrame, after validating the whole package;
+    when the package fails only in files that ``name`` does not need (itself and the
+    resources its foreign keys point to), after validating just those
+    (:func:`load_resources`): a page depends only on the resources it uses, so a missing
+    or broken file fails only the pages that read it.
 
     Enumerated text fields are categoricals in the order of the schema's enum;
     integers are ``int64`` (``Int64`` when optional); booleans are ``bool``
@@ -1347,7 +1351,14 @@ def load(name: str) -> pd.DataFrame:
     provenance. Bad data raise :class:`DataError`; an unknown name raises ``KeyError``.
     """
     resource_descriptor(name)  # a clear KeyError for unknown names
-    return _validated_frames()[name].copy(deep=False)
+    try:
+        return _validated_frames()[name].copy(deep=False)
+    except DataError as exc:
+        desc = descriptor()
+        needed = {Path(r["_file"]).resolve() for r in desc["resources"] if r["name"] in _closure(desc, [name])}
+        if any(Path(p.file).resolve() in needed for p in exc.problems):
+            raise
+    return load_resources([name])[name]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1357,18 +1368,34 @@ def main(argv: list[str] | None = None) -> int:
     import sys
 
     start = time.perf_counter()
+    absent: list[str] = []
     try:
         frames = _validated_frames()
     except DataError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+        # A page depends only on the resources it uses: when the only problem is that some
+        # resources' files are absent, the others are validated and the pages that read an
+        # absent resource stop with a message naming its file.
+        try:
+            desc = descriptor()
+            absent = [r["name"] for r in desc["resources"] if not Path(r["_file"]).is_file()]
+            missing_rules = {f"file of resource {name!r} must exist" for name in absent}
+            if not absent or any(p.rule not in missing_rules for p in exc.problems):
+                raise exc
+            keep = [r["name"] for r in desc["resources"]
+                    if not set(_closure(desc, [r["name"]])) & set(absent)]
+            frames = load_resources(keep) if keep else {}
+        except DataError as exc2:
+            print(str(exc2), file=sys.stderr)
+            return 2
     except FileNotFoundError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     rows = ", ".join(f"{name} {len(frame):,}" for name, frame in frames.items())
     where = paths.data_dir()
+    note = (f" Not supplied: {', '.join(absent)} (the pages that use "
+            f"{'it' if len(absent) == 1 else 'them'} will stop with a message naming the file)." if absent else "")
     print(f"Data valid ({'data supplied by the user' if paths.uses_user_data() else 'synthetic twin'}, {where}): "
-          f"{rows} rows; {time.perf_counter() - start:.1f} s.")
+          f"{rows} rows; {time.perf_counter() - start:.1f} s.{note}")
     return 0
 
 
@@ -1416,7 +1443,34 @@ def provenance_notice(names: Iterable[str] | None = None) -> str:
     return " ".join(parts)
 
 
+def is_synthetic(names: Iterable[str] | None = None) -> bool:
+    """True when every observed resource among ``names`` (all by default) is the book's
+    synthetic twin: the condition for calling the data "the synthetic twin" in prose.
+    Published and design resources (national MIPEX, the catalogue) do not count."""
+    names = list(names) if names is not None else resource_names()
+    kinds = [provenance(n)["kind"] for n in names]
+    observed = [k for k in kinds if k not in ("published", "design")]
+    return bool(observed) and all(k == "synthetic" for k in observed)
+
+
+def data_words(names: Iterable[str] | None = None) -> dict[str, str]:
+    """Words for prose that say which data a result was computed on, from the metadata
+    (:func:`is_synthetic`): ``data`` ("the synthetic data" / "these data"), ``on_data``
+    ("on the synthetic twin" / "on the data supplied by the user") and ``kind``
+    ("synthetic twin" / "data supplied by the user")."""
+    if is_synthetic(names):
+        return {"data": "the synthetic data", "on_data": "on the synthetic twin", "kind": "synthetic twin"}
+    return {"data": "these data", "on_data": "on the data supplied by the user", "kind": "data supplied by the user"}
+
+
 # ---------------------------------------------------------- disclosure control
+def disclosed_count(n: int, min_n: int = MIN_CELL_DEFAULT) -> str:
+    """A count as it may appear in prose or a figure: the number when it is at least
+    ``min_n`` (or zero), otherwise "fewer than ``min_n``" (disclosure control)."""
+    n = int(n)
+    return f"{n:,}" if n == 0 or n >= min_n else f"fewer than {min_n}"
+
+
 def suppress_small_cells(table: pd.DataFrame, count_column: str = "n", min_n: int = MIN_CELL_DEFAULT,
                          value_columns: Iterable[str] | None = None) -> pd.DataFrame:
     """Disclosure control for survey tables: blank the values of cells resting on fewer

@@ -1468,7 +1468,9 @@ def compare_groups(result: IndexResult, localities: pd.DataFrame | None = None,
         gtext = groups.astype(str)
         samples = [towns.loc[gtext == g, "overall"].to_numpy() for g in order]
         usable = [s for s in samples if s.size > 0]
-        p = float(stats.f_oneway(*usable).pvalue) if len(usable) > 1 and all(s.size > 1 for s in usable) \
+        # Groups of a single town are allowed (they add no within-group variation); the test
+        # needs at least two groups and more towns than groups.
+        p = float(stats.f_oneway(*usable).pvalue) if len(usable) > 1 and sum(s.size for s in usable) > len(usable) \
             else float("nan")
         adj = p
         if col != "country" and len(usable) > 1:
@@ -1607,16 +1609,14 @@ def lead_lag(result: IndexResult, lead: Sequence[str] = LEAD_AREAS, lag: Sequenc
     return gap
 
 
-def lead_lag_verdict(gap: PairedGap, synthetic: bool | None = None) -> str:
-    """One sentence saying what the lead/lag test found, worded for the data in use.
-
-    On the synthetic twin (``synthetic`` True; default: the book's own data are in use) the
-    area effects were planted (``mipex_l.area_effect`` in the twin's ``parameters.yml``), so
-    the sentence says whether the method recovers the gap the twin was built to contain,
-    never that the data support the real claim. On data supplied by the user it says
-    whether those data support the claim."""
-    if synthetic is None:
-        synthetic = not paths.uses_user_data()
+        return ("The data supplied by the user support the claim in part: the lead areas score higher than the "
+                "lagging areas on average (the interval excludes zero), but the ordering of individual areas "
+                "does not match the claim exactly.")
+    if gap.ci_hi < 0:
+        return ("The data supplied by the user contradict the claim: the areas named as lagging score higher "
+                "than the areas named as leading, and the interval lies wholly below zero.")
+    return ("The data supplied by the user do not support the claim: the difference between lead and lagging "
+            "areas is not clearly different from zero (the interval includes zero).")
     significant = gap.ci_lo > 0
     if synthetic:
         planted = ("the gap the synthetic twin was built to contain (its planted area effects, "
@@ -1630,8 +1630,11 @@ def lead_lag_verdict(gap: PairedGap, synthetic: bool | None = None) -> str:
             return (f"On the synthetic twin the method recovers {planted} only in part: the lead areas score "
                     "higher on average (the interval excludes zero), but the ordering of individual areas does "
                     "not match the planted one exactly.")
+        if gap.ci_hi < 0:
+            return (f"On the synthetic twin the method finds the opposite of {planted}: the areas named as "
+                    "lagging score higher than the areas named as leading, and the interval lies wholly below zero.")
         return (f"On the synthetic twin the method does not recover {planted}: the difference between lead and "
-                "lagging areas is not clearly above zero.")
+                "lagging areas is not clearly different from zero (the interval includes zero).")
     if significant and gap.order_holds:
         return ("The data supplied by the user support the claim: the lead areas score higher than the lagging "
                 "areas, the interval excludes zero, and the lead areas are also the highest-scoring areas and "
@@ -1640,8 +1643,11 @@ def lead_lag_verdict(gap: PairedGap, synthetic: bool | None = None) -> str:
         return ("The data supplied by the user support the claim in part: the lead areas score higher than the "
                 "lagging areas on average (the interval excludes zero), but the ordering of individual areas "
                 "does not match the claim exactly.")
+    if gap.ci_hi < 0:
+        return ("The data supplied by the user contradict the claim: the areas named as lagging score higher "
+                "than the areas named as leading, and the interval lies wholly below zero.")
     return ("The data supplied by the user do not support the claim: the difference between lead and lagging "
-            "areas is not clearly above zero.")
+            "areas is not clearly different from zero (the interval includes zero).")
 
 
 def stage_gap(result: IndexResult, high: str = "formulation", low: str = "evaluation",
@@ -1690,10 +1696,25 @@ def local_vs_national(overall: pd.Series | None = None, localities: pd.DataFrame
 
 
 def national_source() -> str:
-    """Web address of the published national MIPEX scores, from the data package."""
-    from . import data
+    """Web address of the published national MIPEX scores, whichever folder supplies them:
+    the source recorded in the data package in use; failing that, the site all of the
+    file's ``source_url`` values point to; failing that, the source the book's own package
+    records for this resource (a published resource keeps its link)."""
+    import json
+    from urllib.parse import urlsplit
 
-    return str(data.provenance("national_mipex").get("source", ""))
+    from . import data, paths
+
+    source = str(data.provenance("national_mipex").get("source", "") or "")
+    if source:
+        return source
+    urls = data.load("national_mipex")["source_url"].astype(str)
+    sites = {f"{u.scheme}://{u.netloc}/" for u in map(urlsplit, urls) if u.scheme in ("http", "https") and u.netloc}
+    if len(sites) == 1:
+        return sites.pop()
+    book = json.loads((paths.book_data_dir() / paths.PACKAGE_FILE).read_text(encoding="utf-8"))
+    res = next(r for r in book["resources"] if r["name"] == "national_mipex")
+    return str(res.get("provenance", {}).get("source", ""))
 
 
 def local_vs_national_long(table: pd.DataFrame) -> pd.DataFrame:

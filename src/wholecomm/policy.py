@@ -136,7 +136,8 @@ def check_columns(frame: pd.DataFrame, spec: dict, table: str, optional: Iterabl
     return out
 
 
-def prepare(policies: pd.DataFrame | None = None, localities: pd.DataFrame | None = None) -> pd.DataFrame:
+def prepare(policies: pd.DataFrame | None = None, localities: pd.DataFrame | None = None,
+            uncoded: str = "raise") -> pd.DataFrame:
     """Validated join of ``local_policies`` with the locality characteristics.
 
     Defaults to the data package. Adds ``proactive`` (approach is proactive) and keeps
@@ -145,7 +146,14 @@ def prepare(policies: pd.DataFrame | None = None, localities: pd.DataFrame | Non
     grid (a locality lacking an area that others have), policy rows for unknown
     localities, localities without policy rows, and rows whose measure_present,
     approach, lead_actor and main_funding disagree.
+
+    ``uncoded``: what to do with localities that have no policy rows at all: ``"raise"``
+    (the default), or ``"exclude"`` them from the policy analysis, listing them in
+    ``attrs["uncoded_localities"]`` of the result (see :func:`uncoded_note`) so that the
+    page can say which were left out.
     """
+    if uncoded not in ("raise", "exclude"):
+        raise ValueError(f"uncoded must be 'raise' or 'exclude', got {uncoded!r}.")
     lp = data.load("local_policies") if policies is None else policies
     loc = data.load("localities") if localities is None else localities
     lp = check_columns(lp, POLICY_COLUMNS, "local_policies", optional=OPTIONAL_WITHOUT_MEASURE)
@@ -162,11 +170,13 @@ def prepare(policies: pd.DataFrame | None = None, localities: pd.DataFrame | Non
     unknown = sorted(set(lp["locality_id"]) - set(loc["locality_id"]))
     if unknown:
         raise PolicyInputError(f"local_policies: locality_id value(s) {unknown} are not in localities.")
-    uncoded = sorted(set(loc["locality_id"]) - set(lp["locality_id"]))
-    if uncoded:
-        raise PolicyInputError(f"localities {uncoded} have no rows in local_policies; every locality analysed "
+    missing_rows = sorted(set(loc["locality_id"]) - set(lp["locality_id"]))
+    if missing_rows and uncoded == "exclude":
+        loc = loc[~loc["locality_id"].isin(missing_rows)]
+    elif missing_rows:
+        raise PolicyInputError(f"localities {missing_rows} have no rows in local_policies; every locality analysed "
                                "must have its policies coded (remove it from localities explicitly if it was "
-                               "not studied).")
+                               "not studied, or prepare(uncoded='exclude') to leave it out and say so).")
     areas = set(lp["policy_area"].astype(str))
     per_loc = lp.groupby("locality_id", observed=True)["policy_area"].nunique()
     short = sorted(per_loc[per_loc < len(areas)].index)
@@ -187,12 +197,26 @@ def prepare(policies: pd.DataFrame | None = None, localities: pd.DataFrame | Non
     out = lp.merge(loc, on="locality_id", how="left", validate="many_to_one")
     out["proactive"] = out["approach"].astype(str) == "proactive"
     out = out.sort_values(["locality_id", "policy_area"]).reset_index(drop=True)
+    out.attrs["uncoded_localities"] = [str(x) for x in missing_rows]
     return out
+
+
+def uncoded_note(df: pd.DataFrame) -> str:
+    """A sentence for the page: which localities have no coded policies and were left out
+    of the policy analysis by ``prepare(uncoded="exclude")`` (or that none were)."""
+    left = list(df.attrs.get("uncoded_localities", []))
+    if not left:
+        return "Every locality has its policies coded."
+    return (f"{'Locality' if len(left) == 1 else 'Localities'} {', '.join(left)} "
+            f"{'has' if len(left) == 1 else 'have'} no coded policies and "
+            f"{'is' if len(left) == 1 else 'are'} left out of the policy analysis.")
 
 
 def _prepared(df: pd.DataFrame | None) -> pd.DataFrame:
     if df is None:
-        return prepare()
+        # From the data package: localities without coded policies are left out (and
+        # named in attrs, see uncoded_note), as on the policy pages.
+        return prepare(uncoded="exclude")
     needed = set(POLICY_COLUMNS) | set(LOCALITY_COLUMNS) | {"proactive"}
     missing = sorted(needed - set(df.columns))
     if missing:

@@ -41,7 +41,10 @@ DEFAULT_SEED = 1004714
 
 def p_text(p: float) -> str:
     """A p-value for prose with honest precision: "< 0.001" below 0.001, three decimals
-    below 0.1 ("= 0.003", "= 0.020"), otherwise two ("= 0.41"). The relation sign is included."""
+    below 0.1 ("= 0.003", "= 0.020"), otherwise two ("= 0.41"). The relation sign is included.
+    NaN (a test the data cannot support) reads "not computable on these data"."""
+    if p is None or (isinstance(p, float | np.floating) and np.isnan(p)):
+        return "not computable on these data"
     if not (0 <= p <= 1):
         raise ValueError(f"A p-value lies between 0 and 1, got {p!r}.")
     if p < 0.001:

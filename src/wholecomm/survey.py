@@ -27,7 +27,9 @@ weight``. With trimming, factors outside ``trim`` are set to the bound after eve
 raking cycle and the other weights are raked again (bounded raking), until the margins
 hold to ``tol`` (relative) and every factor lies within the bounds. If that does not
 happen within ``max_iter`` cycles, or the margins cannot be met (a margin category with
-population but no respondents), it raises. Everything is vectorised over respondents
+population but no respondents), it raises; :func:`rake_with_fallback` (used by
+:func:`analysis_frame`) then collapses categories or keeps design weights for that
+locality only, and reports which localities and why. Everything is vectorised over respondents
 and localities (``numpy.bincount``), so a million respondents rake in seconds.
 
 Estimates and their uncertainty
@@ -73,7 +75,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit, logit
 
-from . import data
+from . import data, numerics
 
 # ------------------------------------------------------------------- constants
 ATTITUDE_ITEMS = ["att_economy", "att_culture", "att_welcome", "att_services", "att_neighbour", "att_belong"]
@@ -506,6 +508,104 @@ def by_groups(frame: pd.DataFrame, value: str, kind: str = "mean", groupings: Se
 
 
 # ----------------------------------------------------------------- the frame
+def _collapse_groups(cats: list[str], respondents: np.ndarray, population: np.ndarray) -> list[list[str]]:
+    """The documented collapsing rule: walk a raking variable's categories in their order
+    and join each category to the next until the group has both respondents and
+    population; a last group lacking either joins the group before it."""
+    groups: list[list[str]] = []
+    current: list[str] = []
+    n = p = 0.0
+    for cat, r, q in zip(cats, respondents, population):
+        current.append(cat)
+        n, p = n + r, p + q
+        if n > 0 and p > 0:
+            groups.append(current)
+            current, n, p = [], 0.0, 0.0
+    if current:
+        if groups:
+            groups[-1] += current
+        else:
+            groups.append(current)
+    return groups
+
+
+def rake_with_fallback(sv: pd.DataFrame, margins: pd.DataFrame, max_iter: int = 100, tol: float = 1e-6,
+                       trim: tuple[float, float] | None = TRIM) -> tuple[pd.Series, pd.DataFrame]:
+    """Raked weights that one locality's data can never stop: :func:`rake` for every
+    locality whose sample reaches its margins, and for the others, locality by locality:
+
+    1. **collapse**: a margin category with population but no respondents (or
+       respondents but no population) is joined to the next category of its variable,
+       in the variable's order (the last to the one before), until every group has both
+       (:func:`_collapse_groups`); a variable left with one group no longer constrains
+       the weights;
+    2. **design weights**: when raking on the (collapsed) margins still does not converge
+       within the trimming bounds, the locality keeps its design weights scaled to its
+       adult population.
+
+    Returns the weights (as :func:`rake`) and a report with one row per locality that was
+    not raked on all margins: locality_id, n (respondents), method
+    (``collapsed categories`` or ``design weights``) and reason.
+    """
+    try:
+        return rake(sv, margins, max_iter=max_iter, tol=tol, trim=trim), _REPORT_EMPTY.copy()
+    except (ValueError, RuntimeError) as exc:
+        if not str(exc).startswith(("Cannot rake", "Raking did not converge")):
+            raise
+    sv_loc = sv["locality_id"].astype(str)
+    m_loc = margins["locality_id"].astype(str)
+    weights = pd.Series(np.nan, index=sv.index, name="weight")
+    rows = []
+    for lid in pd.unique(sv_loc):
+        rows_s, rows_m = (sv_loc == lid).to_numpy(), (m_loc == lid).to_numpy()
+        s, m = sv.loc[rows_s], margins.loc[rows_m]
+        try:
+            weights[rows_s] = rake(s, m, max_iter=max_iter, tol=tol, trim=trim).to_numpy()
+            continue
+        except (ValueError, RuntimeError) as exc:
+            if not str(exc).startswith(("Cannot rake", "Raking did not converge")):
+                raise
+        s, m, merged = s.copy(), m.copy(), []
+        for var in RAKING_VARIABLES:
+            cats = _margin_categories(margins, var)
+            r_cat = _as_categorical(s[var], cats, var, "The survey frame")
+            m_cat = _as_categorical(m[var], cats, var, "The population margins")
+            resp = np.bincount(r_cat.codes, minlength=len(cats))
+            pop = np.bincount(m_cat.codes, weights=m["population"].astype(float).to_numpy(), minlength=len(cats))
+            groups = _collapse_groups(cats, resp, pop)
+            label = {c: " + ".join(g) for g in groups for c in g}
+            merged += [f"{var} {' + '.join(g)}" for g in groups if len(g) > 1]
+            labels = [" + ".join(g) for g in groups]
+            s[var] = pd.Categorical([label[c] for c in np.asarray(r_cat.astype(str))], categories=labels)
+            m[var] = pd.Categorical([label[c] for c in np.asarray(m_cat.astype(str))], categories=labels)
+        reason_empty = "sample does not reach every margin category"
+        try:
+            weights[rows_s] = rake(s, m, max_iter=max_iter, tol=tol, trim=trim).to_numpy()
+            rows.append({"locality_id": lid, "n": int(rows_s.sum()), "method": "collapsed categories",
+                         "reason": f"{reason_empty}; merged {', '.join(merged)}" if merged else
+                         "raking did not converge within the trimming bounds; merged nothing"})
+            continue
+        except (ValueError, RuntimeError):
+            pass
+        d = s["design_weight"].astype(float).to_numpy()
+        weights[rows_s] = d * float(m["population"].sum()) / d.sum()
+        rows.append({"locality_id": lid, "n": int(rows_s.sum()), "method": "design weights",
+                     "reason": (f"{reason_empty}; merged {', '.join(merged)}, but raking on the merged categories "
+                                "did not converge within the trimming bounds" if merged else
+                                "raking did not converge within the trimming bounds")})
+    return weights, pd.DataFrame(rows, columns=_REPORT_EMPTY.columns)
+
+
+_REPORT_EMPTY = pd.DataFrame({"locality_id": pd.Series(dtype=object), "n": pd.Series(dtype="int64"),
+                              "method": pd.Series(dtype=object), "reason": pd.Series(dtype=object)})
+
+
+def weighting_report(frame: pd.DataFrame) -> pd.DataFrame:
+    """The localities of an :func:`analysis_frame` not raked on all margins, and why
+    (see :func:`rake_with_fallback`); empty when every locality was raked."""
+    return pd.DataFrame(frame.attrs.get("weighting", []), columns=_REPORT_EMPTY.columns)
+
+
 def analysis_frame(sv: pd.DataFrame | None = None, margins: pd.DataFrame | None = None,
                    localities: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per respondent with the recoded variables the chapter uses and the raked weight.
@@ -563,7 +663,9 @@ def analysis_frame(sv: pd.DataFrame | None = None, margins: pd.DataFrame | None 
                          f"({_first_ids(sv, routed)}).")
     out["aware_measures"] = _substantive(aware)
     out["impact_measures"] = _substantive(impact)
-    out["weight"] = rake(sv, margins)
+    out["weight"], report = rake_with_fallback(sv, margins)
+    # Plain records (not a frame), so that pandas can compare the attrs of frames it combines.
+    out.attrs["weighting"] = report.to_dict("records")
     return out
 
 
@@ -746,10 +848,16 @@ class ClaimTest:
     table: pd.DataFrame
     supported: bool
     values: dict = field(default_factory=dict)
+    #: The data point the other way (an interval wholly on the side opposite to the claim).
+    contradicted: bool = False
 
     @property
     def verdict(self) -> str:
-        return "support" if self.supported else "do not support"
+        """The verb for "the data ... the claim": support, contradict, or do not support
+        (neither: an interval includes the null value)."""
+        if self.supported:
+            return "support"
+        return "contradict" if self.contradicted else "do not support"
 
 
 def _row(table: pd.DataFrame, **keys) -> pd.Series:
@@ -761,7 +869,24 @@ def _row(table: pd.DataFrame, **keys) -> pd.Series:
     return table.loc[mask].iloc[0]
 
 
-def associational_contact_claim(frame: pd.DataFrame, country: str = "SE",
+#: The country-specific claims tested on the survey, as the project stated them: the
+#: subject of a claim is taken from here, never typed into code or prose.
+CLAIM_COUNTRIES = {"associational_contact": {"country": "SE", "name": "Sweden"}}
+
+
+def claim_examinable(frame: pd.DataFrame, claim: str = "associational_contact") -> str | None:
+    """None when the survey has respondents in the claim's country and in another
+    country; otherwise the reason the claim cannot be examined on these data."""
+    country = CLAIM_COUNTRIES[claim]["country"]
+    countries = set(frame["country"].astype(str))
+    if country not in countries:
+        return f"the survey has no respondents in {CLAIM_COUNTRIES[claim]['name']}"
+    if countries == {country}:
+        return f"every respondent lives in {CLAIM_COUNTRIES[claim]['name']}: there is no other country to compare with"
+    return None
+
+
+def associational_contact_claim(frame: pd.DataFrame, country: str | None = None,
                                 settings: Sequence[str] = ASSOCIATIONAL_SETTINGS, pooling: str = POOLING,
                                 ci: float = 0.95) -> ClaimTest:
     """Test "in ``country`` interaction happens mostly in hobby associations, sports clubs and
@@ -779,6 +904,7 @@ def associational_contact_claim(frame: pd.DataFrame, country: str = "SE",
     comparison of places: :func:`place_contrast` (localities as clusters within country
     strata, t on the country's localities minus one degrees of freedom).
     """
+    country = CLAIM_COUNTRIES["associational_contact"]["country"] if country is None else country
     unknown = sorted(set(settings) - set(data.CONTACT_SETTINGS))
     if unknown or not settings:
         raise ValueError(f"settings must be a non-empty subset of {data.CONTACT_SETTINGS}; unknown {unknown}.")
@@ -819,7 +945,8 @@ def associational_contact_claim(frame: pd.DataFrame, country: str = "SE",
     table = table[["quantity", "label", "where", "estimate", "se", "lo", "hi", "n"]]
     within = _row(table, quantity="diff", where=country)
     supported = bool(within["lo"] > 0 and between["lo"] > 0)
-    return ClaimTest(
+    contradicted = bool(within["hi"] < 0 or between["hi"] < 0)
+    return ClaimTest(contradicted=contradicted,
         claim=f"In {country}, interaction happens mostly in " + ", ".join(SETTING_LABELS[s].lower() for s in settings),
         rule="supported when, in the country, the associational share exceeds the other-settings share and the "
              "other countries' associational share (both 95% CIs of the differences above 0)",
@@ -856,7 +983,9 @@ def meaningful_contact_claim(frame: pd.DataFrame, threshold: float = 0.5, poolin
     return ClaimTest(claim="Limited meaningful interaction between long-term residents and newcomers",
                      rule=f"supported when the upper 95% CI bound of the meaningful-contact share, overall and among "
                           f"residents with contact, is below {threshold:.0%}",
-                     table=table, supported=supported, values={"threshold": threshold})
+                     table=table, supported=supported, values={"threshold": threshold},
+                     contradicted=bool(_row(table, quantity="meaningful")["lo"] > threshold
+                                       or _row(table, quantity="meaningful_given_contact")["lo"] > threshold))
 
 
 # ------------------------------------------------------------------ awareness
@@ -967,7 +1096,11 @@ def attitude_model(frame: pd.DataFrame, index_scores: pd.Series, ci: float = 0.9
         "locality_sd": float(np.sqrt(fit.cov_re.iloc[0, 0])), "residual_sd": float(np.sqrt(fit.scale)),
         "converged": bool(fit.converged),
     })
-    return table
+    return numerics.check_fit(
+        "attitude index ~ contact + age + gender + education + born abroad + MIPEX-L (random intercept per "
+        "locality; survey.attitude_model)", table, converged=bool(fit.converged),
+        cause="too few localities with an overall MIPEX-L score, or a covariate category with (almost) no "
+              "respondents, for the random-intercept model")
 
 
 # ------------------------------------------------------------------ composition

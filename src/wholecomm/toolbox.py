@@ -55,12 +55,16 @@ from __future__ import annotations
 
 import base64
 import difflib
+import hashlib
 import html
 import io
+import json
 import math
+import os
 import re
 import textwrap
 import warnings
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -69,7 +73,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import data, index, overview
+from . import data, index, overview, paths
 
 #: Peer groups, in report order: the locality attribute shared with the municipality.
 PEER_GROUPS = ("size_class", "country", "locality_type")
@@ -322,12 +326,53 @@ def questionnaire_download_link(label: str = "Download the blank questionnaire (
     return download_link(blank_questionnaire(), QUESTIONNAIRE_FILENAME, label)
 
 
-def example_questionnaire() -> Path:
-    """Path of the bundled fictional example (Exampleton, two assessment years)."""
+def example_questionnaire(cat: Catalogue | None = None) -> Path:
+    """Path of the fictional example (Exampleton, two assessment years) for the catalogue
+    in use (``cat``, default :func:`catalogue`).
+
+    The bundled file when its indicators are those of the catalogue. With another
+    catalogue, the same municipality and years answered over that catalogue by a fixed
+    rule (:func:`example_for_catalogue`), written once to ``_build/examples/``."""
     path = Path(str(resources.files("wholecomm").joinpath("examples", EXAMPLE)))
     if not path.is_file():
         raise FileNotFoundError(f"The bundled example questionnaire is missing: {path}.")
-    return path
+    import yaml
+
+    cat = catalogue() if cat is None else cat
+    bundled = yaml.safe_load(path.read_text(encoding="utf-8"))
+    ids = {str(k) for a in bundled["assessments"] for k in (a.get("answers") or {})}
+    if ids == set(cat.ids):
+        return path
+    text = example_for_catalogue(cat, bundled)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    target = paths.build_dir() / "examples" / f"fictional-town-{digest}.yml"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    return target
+
+
+def example_for_catalogue(cat: Catalogue, bundled: dict) -> str:
+    """The fictional example over another catalogue: the bundled municipality and years;
+    indicator ``i`` (catalogue order) of assessment ``k`` gets option
+    ``(crc32(id) + 2k) mod (number of options)`` of its options, and every seventh
+    indicator is left empty in the first year (so no area loses more than a third of its
+    answers and every area stays scorable under the default rule)."""
+    lines = ["# EXAMPLE: Exampleton is a fictional municipality in an imaginary region, invented to",
+             "# show the toolbox; its answers follow a fixed rule over the indicator catalogue in use",
+             "# and describe no real place.", "", "locality:"]
+    for key, value in bundled["locality"].items():
+        lines.append(f"  {key}: {json.dumps(str(value))}")
+    lines.append("assessments:")
+    for k, assessment in enumerate(bundled["assessments"]):
+        lines += [f"  - year: {int(assessment['year'])}", "    answers:"]
+        for i, ind in enumerate(cat.ids):
+            codes = cat.codes(ind)
+            code = codes[(zlib.crc32(ind.encode()) + 2 * k) % len(codes)]
+            lines.append(f"      {ind}: {'' if k == 0 and i % 7 == 6 else code}".rstrip())
+    return "\n".join(lines) + "\n"
 
 
 # ------------------------------------------------------------------ questionnaire
