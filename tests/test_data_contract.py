@@ -97,16 +97,21 @@ def _gap(lo, hi, order=True):
                      p=0.5, wilcoxon_p=0.5, share_positive=0.5, per_locality=pd.DataFrame(), order_holds=order)
 
 
-@pytest.mark.parametrize("lo, hi, order, words", [
-    (1, 3, True, "The data support the claim:"),
-    (1, 3, False, "support the claim in part"),
-    (-3, -1, True, "contradict the claim"),
-    (-3, -1, False, "contradict the claim"),
-    (-1, 1, True, "do not support the claim"),
-    (-1, 1, False, "do not support the claim"),
+@pytest.mark.parametrize("lo, hi, order, user_words, twin_words", [
+    (1, 3, True, "The data supplied by the user support the claim:", "the method recovers the gap"),
+    (1, 3, False, "support the claim in part", "recovers the gap the synthetic twin was built to contain (its "
+                                               "planted area effects, mipex_l.area_effect in the twin's parameters) "
+                                               "only in part"),
+    (-3, -1, True, "contradict the claim", "finds the opposite of"),
+    (-3, -1, False, "contradict the claim", "finds the opposite of"),
+    (-1, 1, True, "do not support the claim", "does not recover"),
+    (-1, 1, False, "do not support the claim", "does not recover"),
 ])
-def test_lead_lag_verdict_covers_every_sign_and_significance(lo, hi, order, words):
-    assert words in index.lead_lag_verdict(_gap(lo, hi, order))
+def test_lead_lag_verdict_covers_every_sign_and_significance(lo, hi, order, user_words, twin_words):
+    on_user_data = index.lead_lag_verdict(_gap(lo, hi, order), synthetic=False)
+    on_twin = index.lead_lag_verdict(_gap(lo, hi, order), synthetic=True)
+    assert user_words in on_user_data and "synthetic" not in on_user_data
+    assert twin_words in on_twin and "support" not in on_twin.split(":")[0]
 
 
 @pytest.mark.parametrize("supported, contradicted, verb", [
