@@ -1609,14 +1609,17 @@ def lead_lag(result: IndexResult, lead: Sequence[str] = LEAD_AREAS, lag: Sequenc
     return gap
 
 
-        return ("The data supplied by the user support the claim in part: the lead areas score higher than the "
-                "lagging areas on average (the interval excludes zero), but the ordering of individual areas "
-                "does not match the claim exactly.")
-    if gap.ci_hi < 0:
-        return ("The data supplied by the user contradict the claim: the areas named as lagging score higher "
-                "than the areas named as leading, and the interval lies wholly below zero.")
-    return ("The data supplied by the user do not support the claim: the difference between lead and lagging "
-            "areas is not clearly different from zero (the interval includes zero).")
+def lead_lag_verdict(gap: PairedGap, synthetic: bool | None = None) -> str:
+    """One sentence saying what the lead/lag test found, worded for the data in use.
+
+    On the synthetic twin (``synthetic`` True; default: the book's own data are in use) the
+    area effects were planted (``mipex_l.area_effect`` in the twin's ``parameters.yml``), so
+    the sentence says whether the method recovers the gap the twin was built to contain,
+    never that the data support the real claim. On data supplied by the user it says
+    whether those data support the claim. Every case is covered: interval above zero (with or
+    without the claimed order of the areas), wholly below zero, or including zero."""
+    if synthetic is None:
+        synthetic = not paths.uses_user_data()
     significant = gap.ci_lo > 0
     if synthetic:
         planted = ("the gap the synthetic twin was built to contain (its planted area effects, "

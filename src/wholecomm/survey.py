@@ -1198,10 +1198,20 @@ def _cluster_variance(z: np.ndarray, c: np.ndarray, h: np.ndarray) -> float:
     return float(np.sum(n_h / (n_h - 1) * ss))
 
 
+#: The fewest degrees of freedom an interval of places is given. A group whose localities all
+#: come from different countries has none left by the rule "localities minus their
+#: countries"; its variance is still estimated (from every locality of those countries), and
+#: t(1), the widest t that exists, gives it an interval that says how little it shows.
+MIN_PLACE_DF = 1
+
+
 def _domain_df(valid: np.ndarray, c: np.ndarray, h: np.ndarray) -> int:
-    """Degrees of freedom of a domain: clusters with respondents in it minus their strata."""
+    """Degrees of freedom of a domain: clusters with respondents in it minus their strata,
+    at least :data:`MIN_PLACE_DF` (0 when the domain has no respondents)."""
     used = np.unique(c[valid])
-    return int(len(used) - len(np.unique(h[used])))
+    if not len(used):
+        return 0
+    return max(int(len(used) - len(np.unique(h[used]))), MIN_PLACE_DF)
 
 
 def place_estimates(frame: pd.DataFrame, value: str, by: str | None = "country", kind: str = "mean",
@@ -1213,7 +1223,8 @@ def place_estimates(frame: pd.DataFrame, value: str, by: str | None = "country",
     the variance treats localities (``clusters``) as sampling units within country
     ``strata`` (Taylor linearisation, domain estimation), so the spread between
     localities counts as uncertainty. Degrees of freedom of a group: its localities minus
-    their countries (t(G - 1) for one country of G localities); means get a t interval,
+    their countries (t(G - 1) for one country of G localities), at least
+    :data:`MIN_PLACE_DF`; means get a t interval,
     proportions the Korn-Graubard interval (:func:`wholecomm.stats.korn_graubard_interval`).
     Returns the ``by`` column (or ``group``), estimate, se, lo, hi, df, n, localities."""
     from . import stats as st
