@@ -11,6 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from wholecomm import cli, toolbox
@@ -289,3 +290,22 @@ def test_assess_loads_no_plotting_or_statistics_library(town, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "WHOLECOMM_DATA"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
     assert out.stdout.split() == ["0", "[]"], out.stdout + out.stderr
+
+
+def test_both_yaml_parsers_give_the_same_questionnaire_and_the_same_messages(monkeypatch):
+    """libyaml (used when installed, for speed) and PyYAML's own parser read a questionnaire
+    into the same result, and a broken file is reported the same whichever is installed."""
+    import yaml
+
+    text = toolbox.example_questionnaire().read_text(encoding="utf-8")
+    broken = text.replace("  - year: 2024", "  - year: 2024\n   answers: [a, b", 1)
+    fast = toolbox.parse_questionnaire(text, "q.yml")
+    with pytest.raises(toolbox.QuestionnaireError) as with_libyaml:
+        toolbox.parse_questionnaire(broken, "q.yml")
+    monkeypatch.delattr(yaml, "CSafeLoader")
+    slow = toolbox.parse_questionnaire(text, "q.yml")
+    with pytest.raises(toolbox.QuestionnaireError) as without:
+        toolbox.parse_questionnaire(broken, "q.yml")
+    assert fast.locality == slow.locality and fast.years == slow.years
+    pd.testing.assert_frame_equal(fast.answers, slow.answers)
+    assert str(with_libyaml.value) == str(without.value) and "line" in str(without.value)

@@ -600,7 +600,7 @@ def parse_questionnaire(text: str, source: str = "<questionnaire>",
         raise QuestionnaireError([(depth_line(text), f"not a questionnaire: blocks or brackets are nested more than "
                                                      f"{MAX_DEPTH} levels deep")], source)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose(text)
     except RecursionError:
         raise QuestionnaireError([(None, f"not a questionnaire: nested too deeply (more than {MAX_DEPTH} "
                                          "levels)")], source) from None
@@ -723,6 +723,21 @@ def check_questionnaire_file(path) -> None:
     if path.suffix.lower() in (".xls", ".ods", ".xlsm", ".csv"):
         raise QuestionnaireError([(None, f"cannot read {path.suffix} files: save the workbook as .xlsx, or use "
                                          "the YAML questionnaire")], source)
+
+
+def _compose(text: str):
+    """The YAML node tree of ``text``: through libyaml when it is installed (fast), and
+    through PyYAML's own parser when libyaml finds a problem, so that every message about
+    a bad file is worded and placed the same whichever parser is installed."""
+    import yaml
+
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.compose(text, Loader=fast)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
 def read_questionnaire(path, min_answered_share: float = index.MIN_ANSWERED_SHARE) -> Questionnaire:
