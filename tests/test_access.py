@@ -25,13 +25,16 @@ def typed_frame(frames: dict, name: str) -> pd.DataFrame:
     return data._typed(raw, data.resource_descriptor(name))
 
 
-LOCALITIES = pd.DataFrame({
-    "locality_id": ["ES-01", "ES-02", "SE-01"], "country": ["ES", "ES", "SE"],
-    "size_class": ["small_town", "rural_area", "medium_town"],
-    "economic_trend": ["improving", "declining", "stable"],
-    "political_orientation": ["progressive", "centrist", "conservative"],
-    "locality_type": ["thriving_new", "struggling_new", "thriving_experienced"],
-})
+LOCALITIES = pd.DataFrame(
+    {
+        "locality_id": ["ES-01", "ES-02", "SE-01"],
+        "country": ["ES", "ES", "SE"],
+        "size_class": ["small_town", "rural_area", "medium_town"],
+        "economic_trend": ["improving", "declining", "stable"],
+        "political_orientation": ["progressive", "centrist", "conservative"],
+        "locality_type": ["thriving_new", "struggling_new", "thriving_experienced"],
+    }
+)
 
 
 def interviews(rows):
@@ -39,28 +42,41 @@ def interviews(rows):
     registration, onward); other themes False."""
     out = []
     for i, (lid, h, e, hd, ed, reg, onw) in enumerate(rows, start=1):
-        rec = {"interview_id": f"I{i:04d}", "locality_id": lid, "role": "migrant", "housing_access": h,
-               "employment_access": e}
+        rec = {
+            "interview_id": f"I{i:04d}",
+            "locality_id": lid,
+            "role": "migrant",
+            "housing_access": h,
+            "employment_access": e,
+        }
         rec.update({t: False for t in access.THEMES})
-        rec.update({"theme_housing_discrimination": hd, "theme_employment_discrimination": ed,
-                    "theme_registration_barriers": reg, "theme_onward_migration": onw})
+        rec.update(
+            {
+                "theme_housing_discrimination": hd,
+                "theme_employment_discrimination": ed,
+                "theme_registration_barriers": reg,
+                "theme_onward_migration": onw,
+            }
+        )
         out.append(rec)
     return pd.DataFrame(out)
 
 
 @pytest.fixture()
 def small():
-    iv = interviews([
-        ("ES-01", "hard", "easy", True, False, True, True),
-        ("ES-01", "hard", None, True, False, True, False),
-        ("ES-01", "mixed", "hard", False, True, False, False),
-        ("ES-02", "hard", "hard", True, True, False, True),
-        ("ES-02", None, None, False, False, True, True),
-        ("ES-02", "easy", "easy", True, False, False, False),
-        ("SE-01", "hard", "easy", False, False, False, False),
-        ("SE-01", "easy", "mixed", False, True, False, False),
-        ("SE-01", None, "easy", True, False, False, True),
-    ])
+    iv = interviews(
+        [
+            ("ES-01", "hard", "easy", True, False, True, True),
+            ("ES-01", "hard", None, True, False, True, False),
+            ("ES-01", "mixed", "hard", False, True, False, False),
+            ("ES-02", "hard", "hard", True, True, False, True),
+            ("ES-02", None, None, False, False, True, True),
+            ("ES-02", "easy", "easy", True, False, False, False),
+            ("SE-01", "hard", "easy", False, False, False, False),
+            ("SE-01", "easy", "mixed", False, True, False, False),
+            ("SE-01", None, "easy", True, False, False, True),
+        ]
+    )
     return access.prepare(iv, LOCALITIES)
 
 
@@ -109,9 +125,16 @@ def test_odds_ratio_by_hand():
 # --------------------------------------------------- analyses on small data
 def test_missing_assessments_are_counted_not_filled(small):
     c = access.discussion_counts(small)
-    assert c == {"interviews": 9, "localities": 3, "housing_discussed": 7, "housing_not_discussed": 2,
-                 "employment_discussed": 7, "employment_not_discussed": 2, "both_discussed": 6,
-                 "neither_discussed": 1}
+    assert c == {
+        "interviews": 9,
+        "localities": 3,
+        "housing_discussed": 7,
+        "housing_not_discussed": 2,
+        "employment_discussed": 7,
+        "employment_not_discussed": 2,
+        "both_discussed": 6,
+        "neither_discussed": 1,
+    }
 
 
 def test_h1_uses_interviews_discussing_both(small):
@@ -143,18 +166,38 @@ def test_hard_by_trend_shares(small):
 def test_h4_newcombe_on_localities():
     # Progressive: 2 of 3 localities with a proactive housing measure; others: 1 of 4.
     rows = []
-    spec = {"AT-01": ("progressive", "proactive"), "AT-02": ("progressive", "proactive"),
-            "AT-03": ("progressive", "none"), "AT-04": ("centrist", "proactive"),
-            "AT-05": ("centrist", "reactive"), "BE-01": ("conservative", "none"), "BE-02": ("conservative", "none")}
+    spec = {
+        "AT-01": ("progressive", "proactive"),
+        "AT-02": ("progressive", "proactive"),
+        "AT-03": ("progressive", "none"),
+        "AT-04": ("centrist", "proactive"),
+        "AT-05": ("centrist", "reactive"),
+        "BE-01": ("conservative", "none"),
+        "BE-02": ("conservative", "none"),
+    }
     for lid, (_, approach) in spec.items():
         present = approach != "none"
-        rows.append({"locality_id": lid, "policy_area": "housing", "measure_present": present,
-                     "approach": approach, "lead_actor": "municipality" if present else None,
-                     "relation_higher_level": "decoupled", "dedicated_staff": False,
-                     "main_funding": "eu" if present else None})
-    loc = pd.DataFrame({"locality_id": list(spec), "country": [k[:2] for k in spec],
-                        "size_class": "small_town", "economic_trend": "stable",
-                        "political_orientation": [v[0] for v in spec.values()]})
+        rows.append(
+            {
+                "locality_id": lid,
+                "policy_area": "housing",
+                "measure_present": present,
+                "approach": approach,
+                "lead_actor": "municipality" if present else None,
+                "relation_higher_level": "decoupled",
+                "dedicated_staff": False,
+                "main_funding": "eu" if present else None,
+            }
+        )
+    loc = pd.DataFrame(
+        {
+            "locality_id": list(spec),
+            "country": [k[:2] for k in spec],
+            "size_class": "small_town",
+            "economic_trend": "stable",
+            "political_orientation": [v[0] for v in spec.values()],
+        }
+    )
     pdf = policy.prepare(pd.DataFrame(rows), loc)
     r = access.h4_progressive_housing(pdf)
     ref = policy.newcombe_difference(2, 3, 1, 4)
@@ -167,20 +210,38 @@ def test_h4_newcombe_on_localities():
 
 
 def test_verdicts_are_computed():
-    base = dict(id="X", claim="c", estimand="e", estimate=2.0, null=0.0, direction="greater", unit="pp",
-                test="t", p_value=0.01, n="n")
+    base = dict(
+        id="X",
+        claim="c",
+        estimand="e",
+        estimate=2.0,
+        null=0.0,
+        direction="greater",
+        unit="pp",
+        test="t",
+        p_value=0.01,
+        n="n",
+    )
     assert access.HypothesisResult(ci_low=1.0, ci_high=3.0, **base).verdict == "supported"
     assert access.HypothesisResult(ci_low=-3.0, ci_high=-1.0, **base).verdict == "not supported"
     assert access.HypothesisResult(ci_low=-1.0, ci_high=3.0, **base).verdict == "inconclusive"
-    table = access.summary_table([access.HypothesisResult(ci_low=1.0, ci_high=3.0, **base),
-                                  access.HypothesisResult(ci_low=-1.0, ci_high=3.0, **base)])
+    table = access.summary_table(
+        [
+            access.HypothesisResult(ci_low=1.0, ci_high=3.0, **base),
+            access.HypothesisResult(ci_low=-1.0, ci_high=3.0, **base),
+        ]
+    )
     assert list(table["verdict"]) == ["supported", "inconclusive"]
 
 
 # -------------------------------------------------------------- bad input
 def test_prepare_rejects_bad_input(small):
-    iv = interviews([("ES-01", "hard", "easy", True, False, False, False),
-                     ("ES-02", "easy", "mixed", False, False, False, False)])
+    iv = interviews(
+        [
+            ("ES-01", "hard", "easy", True, False, False, False),
+            ("ES-02", "easy", "mixed", False, False, False, False),
+        ]
+    )
     with pytest.raises(access.AccessInputError, match="missing column.*theme_transport"):
         access.prepare(iv.drop(columns="theme_transport"), LOCALITIES)
     with pytest.raises(access.AccessInputError, match="'role' has value.*'mayor'"):
@@ -276,7 +337,9 @@ def test_twin_h6_registration_barriers(big_twin):
     assert math.log(r.estimate) == pytest.approx(planted_log_or, abs=0.5)
     es = results["H6 (ES)"]
     assert es.verdict == "supported"
-    assert es.details["country_pct"] / 100 == pytest.approx(ip["registration_barriers_country"]["ES"], abs=0.07)
+    assert es.details["country_pct"] / 100 == pytest.approx(
+        ip["registration_barriers_country"]["ES"], abs=0.07
+    )
     assert es.details["other_pct"] / 100 == pytest.approx(ip["themes"]["registration_barriers"], abs=0.02)
 
 

@@ -39,12 +39,18 @@ def test_a_partial_run_replaces_only_its_rows(tmp_path):
     bench = _bench()
     bench.ROOT = tmp_path
     (tmp_path / "README.md").write_text(FULL)
-    rows = ["| validating a 1,010,157-row survey (114 MB) in a user folder, cold, new process | 11.0 s | 590 MB | z |",
-            "| later load from the cache, new process | 0.4 s | 190 MB | every resource |"]
-    bench.record_rows_in_readme("Measured on x86_64, 2 cores (2026-02-02) with `tools/bench.py --data-only`:",
-                                rows, [], bench.REMEASURED["data"])
+    rows = [
+        "| validating a 1,010,157-row survey (114 MB) in a user folder, cold, new process | 11.0 s | 590 MB | z |",
+        "| later load from the cache, new process | 0.4 s | 190 MB | every resource |",
+    ]
+    bench.record_rows_in_readme(
+        "Measured on x86_64, 2 cores (2026-02-02) with `tools/bench.py --data-only`:",
+        rows,
+        [],
+        bench.REMEASURED["data"],
+    )
     text = (tmp_path / "README.md").read_text()
-    block = text[text.index("<!-- bench:start -->"):text.index("<!-- bench:end -->")]
+    block = text[text.index("<!-- bench:start -->") : text.index("<!-- bench:end -->")]
     assert text.endswith("<!-- bench:end -->\n\nAfter.\n")
     assert "(2026-01-01) with `make bench`" in block  # the full run's heading stays
     assert "| cold build (empty cache) | 200.0 s |" in block and "| `wholecomm assess`" in block

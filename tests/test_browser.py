@@ -20,8 +20,15 @@ SHOTS = ROOT / "_build" / "screenshots"
 AXE = ROOT / "tools" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 # Flags for a headless Chromium on a machine with no network beyond localhost.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SKIP_DIRS = {"_static", "_sources", "_images", "reports", "_panels_static"}
 
 
@@ -50,7 +57,9 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server(built_html):
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(built_html)))
+    srv = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(built_html))
+    )
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{srv.server_address[1]}"
@@ -60,8 +69,10 @@ def server(built_html):
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: run `make test` (it installs it) or "
-                    "`sudo apt-get install chromium`.")
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: run `make test` (it installs it) or "
+            "`sudo apt-get install chromium`."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -82,7 +93,10 @@ def _visit(browser, url: str, color_scheme: str = "light"):
 
     def _request(req):
         host = urlparse(req.url).hostname
-        if req.url.startswith(("http://", "https://", "ws://", "wss://")) and host not in ("127.0.0.1", "localhost"):
+        if req.url.startswith(("http://", "https://", "ws://", "wss://")) and host not in (
+            "127.0.0.1",
+            "localhost",
+        ):
             problems["external"].append(req.url)
 
     page.on("request", _request)
@@ -103,7 +117,9 @@ def test_page_loads_cleanly_offline_and_accessibly(browser, server, path):
         assert problems["failed"] == [] and problems["http"] == [], problems
         assert problems["external"] == [], f"requests leaving localhost: {problems['external']}"
         missing_alt = page.eval_on_selector_all(
-            "main img, article img", "els => els.filter(e => !(e.getAttribute('alt') || '').trim()).map(e => e.src)")
+            "main img, article img",
+            "els => els.filter(e => !(e.getAttribute('alt') || '').trim()).map(e => e.src)",
+        )
         assert missing_alt == [], f"images without alt text: {missing_alt}"
         page.add_script_tag(path=str(AXE))
         result = page.evaluate("""async () => {
@@ -138,9 +154,13 @@ def test_notebook_pages_offer_launch_and_download_buttons(browser, server, path)
             assert page.locator("a[href*='github.com']").count() == 0
         else:
             owner_name = "/".join(repo.rstrip("/").split("/")[-2:])
-            assert any(f"/v2/gh/{owner_name}/" in h and "urlpath=lab/tree/notebooks/" + stem + ".md" in h
-                       for h in binder), binder
-        downloads = page.eval_on_selector_all("a[href*='_sources/']", "els => els.map(e => e.getAttribute('href'))")
+            assert any(
+                f"/v2/gh/{owner_name}/" in h and "urlpath=lab/tree/notebooks/" + stem + ".md" in h
+                for h in binder
+            ), binder
+        downloads = page.eval_on_selector_all(
+            "a[href*='_sources/']", "els => els.map(e => e.getAttribute('href'))"
+        )
         if repo is not None:  # the theme offers the .ipynb download together with the launch buttons
             assert any(h.endswith(f"{stem}.ipynb") for h in downloads), downloads
         assert any(h.endswith(f"{stem}.md") for h in downloads), downloads
@@ -216,7 +236,9 @@ def test_figures_are_svg_on_an_opaque_background_for_dark_mode(built_html):
 
     shown = set()
     for page in built_html.rglob("*.html"):
-        shown |= {m.rsplit("/", 1)[-1] for m in re.findall(r'<img[^>]+src="([^"]*_images/[^"]+)"', page.read_text())}
+        shown |= {
+            m.rsplit("/", 1)[-1] for m in re.findall(r'<img[^>]+src="([^"]*_images/[^"]+)"', page.read_text())
+        }
     assert shown, "no figures in the built book"
     assert sorted(name for name in shown if not name.endswith(".svg")) == [], "figures must be SVG"
     # (an earlier build may have left images no page shows any more: they are not checked)
@@ -263,8 +285,11 @@ def _expected_footer() -> str:
     if os.environ.get("WHOLECOMM_DATA"):
         return "Data supplied by the user"
     package = json.loads((ROOT / "data" / "datapackage.json").read_text(encoding="utf-8"))
-    seeds = {r.get("provenance", {}).get("seed") for r in package["resources"]
-             if r.get("provenance", {}).get("kind") == "synthetic"}
+    seeds = {
+        r.get("provenance", {}).get("seed")
+        for r in package["resources"]
+        if r.get("provenance", {}).get("kind") == "synthetic"
+    }
     assert len(seeds) == 1, seeds
     return f"Synthetic twin, seed {seeds.pop()}"
 
@@ -285,10 +310,16 @@ def test_figures_are_svg_with_readable_text_and_a_provenance_footer(browser, ser
             sizes = [t["size"] for t in fig["texts"]]
             assert sizes and None not in sizes, f"{path}: {fig['src']} has text without a readable font size"
             smallest = min(sizes) * fig["shown"] / fig["viewBoxWidth"]
-            tiny = sorted({t["text"][:30] for t in fig["texts"]
-                           if t["size"] * fig["shown"] / fig["viewBoxWidth"] < MIN_FIGURE_TEXT_PX})[:5]
+            tiny = sorted(
+                {
+                    t["text"][:30]
+                    for t in fig["texts"]
+                    if t["size"] * fig["shown"] / fig["viewBoxWidth"] < MIN_FIGURE_TEXT_PX
+                }
+            )[:5]
             assert smallest >= MIN_FIGURE_TEXT_PX, (
-                f"{path}: {fig['src']} shows text at {smallest:.1f} px (< {MIN_FIGURE_TEXT_PX}): {tiny}")
+                f"{path}: {fig['src']} shows text at {smallest:.1f} px (< {MIN_FIGURE_TEXT_PX}): {tiny}"
+            )
             footers = [t["text"] for t in fig["texts"] if t["text"].startswith(footer)]
             assert footers, f"{path}: {fig['src']} lacks the provenance footer {footer!r}"
     finally:
@@ -336,12 +367,18 @@ def test_tables_clip_nothing_important(browser, server, path, width):
     try:
         page.goto(f"{server}/{path}", wait_until="networkidle")
         result = page.evaluate(TABLE_CLIPPING_JS, list(KEY_HEADERS) if width >= 1280 else [])
-        assert result["pageOverflow"] <= 1, f"{path} at {width} px scrolls sideways by {result['pageOverflow']} px"
+        assert result["pageOverflow"] <= 1, (
+            f"{path} at {width} px scrolls sideways by {result['pageOverflow']} px"
+        )
         for table in result["tables"]:
-            assert table["offscreenKeys"] == [], f"{path} {table['id']} at {width} px: {table['offscreenKeys']} off screen"
+            assert table["offscreenKeys"] == [], (
+                f"{path} {table['id']} at {width} px: {table['offscreenKeys']} off screen"
+            )
             assert table["cutCells"] == [], f"{path} {table['id']}: cut cells {table['cutCells']}"
             assert table["brokenCodes"] == [], f"{path} {table['id']}: codes broken {table['brokenCodes']}"
-            assert table["scrollable"] in ("auto", "scroll"), f"{path} {table['id']}: a wide table cannot scroll"
+            assert table["scrollable"] in ("auto", "scroll"), (
+                f"{path} {table['id']}: a wide table cannot scroll"
+            )
     finally:
         context.close()
 
@@ -351,22 +388,30 @@ def _search(browser, server, query: str) -> list[str]:
     try:
         page.wait_for_selector("#search-results ul.search li", timeout=15000)
         # results are added one by one: read them when Sphinx says the search has finished
-        page.wait_for_function("() => /Search finished/.test((document.querySelector("
-                               "'#search-results .search-summary') || {}).textContent || '')", timeout=30000)
+        page.wait_for_function(
+            "() => /Search finished/.test((document.querySelector("
+            "'#search-results .search-summary') || {}).textContent || '')",
+            timeout=30000,
+        )
         assert problems["console"] == [] and problems["external"] == []
-        return page.eval_on_selector_all("#search-results ul.search li a:first-of-type",
-                                         "els => els.map(e => e.getAttribute('href').split('#')[0])")
+        return page.eval_on_selector_all(
+            "#search-results ul.search li a:first-of-type",
+            "els => els.map(e => e.getAttribute('href').split('#')[0])",
+        )
     finally:
         page.context.close()
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(("query", "expected"), [
-    ("padron", "notebooks/housing-employment.html"),   # the page writes "Padrón"
-    ("Malmo", "book/people.html"),                     # "Malmö"
-    ("Irastroza", "book/conference.html"),             # the reports' other spelling of "Irastorza"
-    ("Irastorza", "book/conference.html"),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("padron", "notebooks/housing-employment.html"),  # the page writes "Padrón"
+        ("Malmo", "book/people.html"),  # "Malmö"
+        ("Irastroza", "book/conference.html"),  # the reports' other spelling of "Irastorza"
+        ("Irastorza", "book/conference.html"),
+    ],
+)
 def test_search_ignores_accents_and_knows_spelling_variants(browser, server, query, expected):
     hits = _search(browser, server, query)
     assert any(h.endswith(expected) for h in hits), (query, hits)

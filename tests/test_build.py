@@ -31,7 +31,9 @@ def test_a_failing_cell_fails_the_build_and_names_the_notebook(tmp_path, built_h
     book.mkdir()
     _copy_book(book)
     victim = book / "notebooks" / "data-overview.md"
-    victim.write_text(victim.read_text() + "\n```{code-cell} ipython3\nraise ZeroDivisionError('planted failure')\n```\n")
+    victim.write_text(
+        victim.read_text() + "\n```{code-cell} ipython3\nraise ZeroDivisionError('planted failure')\n```\n"
+    )
     proc = subprocess.run([*BUILD, "--root", str(book)], capture_output=True, text=True, timeout=900)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out[-3000:]
@@ -95,7 +97,7 @@ def test_bad_data_stop_the_build_before_any_notebook_with_one_readable_block(tmp
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "Executing notebook" not in out and "jupyter-book build" not in out
-    block = out[out.index("BUILD STOPPED"):]
+    block = out[out.index("BUILD STOPPED") :]
     assert "survey.csv" in block and "'gender'" in block and "line 7 " in block and "must be one of" in block
     assert "Traceback" not in out
     log = book / "_build" / "build-failed.log"

@@ -60,7 +60,11 @@ def test_every_resource_has_provenance_and_checksum():
         prov = res["provenance"]
         assert prov["kind"] in {"synthetic", "published", "design"}
         if prov["kind"] == "synthetic":
-            assert prov["generator"] == "wholecomm.twin" and isinstance(prov["seed"], int) and prov["generator_version"]
+            assert (
+                prov["generator"] == "wholecomm.twin"
+                and isinstance(prov["seed"], int)
+                and prov["generator_version"]
+            )
         if prov["kind"] == "published":
             assert prov["source"].startswith("https://") and prov["retrieved"] and prov["licence"]
         assert res["hash"] == "sha256:" + data.sha256(ROOT / "data" / res["path"])
@@ -112,6 +116,7 @@ def test_unexpected_column(data_copy):
         rows[0].append("shoe_size")
         for r in rows[1:]:
             r.append("42")
+
     _rewrite(data_copy / "localities.csv", add)
     with pytest.raises(data.DataError) as exc:
         data.load("localities")
@@ -121,6 +126,7 @@ def test_unexpected_column(data_copy):
 def test_wrong_type(data_copy):
     def edit(rows):
         rows[4][_col(rows, "population")] = "many"
+
     _rewrite(data_copy / "localities.csv", edit)
     with pytest.raises(data.DataError) as exc:
         data.load("localities")
@@ -132,6 +138,7 @@ def test_value_outside_enum(data_copy):
     def edit(rows):
         rows[6][_col(rows, "age_group")] = "16-17"
         rows[9][_col(rows, "age_group")] = "16-17"
+
     _rewrite(data_copy / "survey.csv", edit)
     with pytest.raises(data.DataError) as exc:
         data.load("survey")
@@ -142,6 +149,7 @@ def test_value_outside_enum(data_copy):
 def test_value_outside_range(data_copy):
     def edit(rows):
         rows[2][_col(rows, "unemployment_rate")] = "150.0"
+
     _rewrite(data_copy / "localities.csv", edit)
     with pytest.raises(data.DataError) as exc:
         data.load("localities")
@@ -152,6 +160,7 @@ def test_value_outside_range(data_copy):
 def test_duplicate_key(data_copy):
     def edit(rows):
         rows[3][_col(rows, "respondent_id")] = rows[2][_col(rows, "respondent_id")]
+
     _rewrite(data_copy / "survey.csv", edit)
     with pytest.raises(data.DataError) as exc:
         data.load("survey")
@@ -162,6 +171,7 @@ def test_duplicate_key(data_copy):
 def test_foreign_key_to_unknown_locality(data_copy):
     def edit(rows):
         rows[5][_col(rows, "locality_id")] = "SE-99"
+
     _rewrite(data_copy / "interviews.csv", edit)
     with pytest.raises(data.DataError) as exc:
         data.load("interviews")
@@ -207,6 +217,7 @@ def test_cross_field_rule(data_copy):
         for s in ("work", "neighbourhood", "hobby", "sports", "leisure", "school", "religious"):
             rows[7][_col(rows, f"contact_{s}")] = "false"
         rows[7][_col(rows, "contact_work")] = "true"
+
     _rewrite(data_copy / "survey.csv", edit)
     with pytest.raises(data.DataError) as exc:
         data.load("survey")
@@ -218,6 +229,7 @@ def test_typology_rule_is_enforced(data_copy):
     def edit(rows):
         col = _col(rows, "locality_type")
         rows[1][col] = "struggling_new" if rows[1][col] != "struggling_new" else "thriving_new"
+
     _rewrite(data_copy / "localities.csv", edit)
     with pytest.raises(data.DataError) as exc:
         data.load("localities")
@@ -227,6 +239,7 @@ def test_typology_rule_is_enforced(data_copy):
 def test_blank_required_value(data_copy):
     def edit(rows):
         rows[10][_col(rows, "education")] = ""
+
     _rewrite(data_copy / "survey.csv", edit)
     with pytest.raises(data.DataError) as exc:
         data.load("survey")
@@ -238,7 +251,11 @@ def test_small_cells_are_suppressed_and_flagged():
     table = pd.DataFrame({"locality_id": ["A", "B", "C"], "n": [9, 10, 250], "share": [0.5, 0.25, 0.1]})
     out = data.suppress_small_cells(table)
     assert out["suppressed"].tolist() == [True, False, False]
-    assert out["share"].isna().tolist() == [True, False, False] and out["n"].isna().tolist() == [True, False, False]
+    assert out["share"].isna().tolist() == [True, False, False] and out["n"].isna().tolist() == [
+        True,
+        False,
+        False,
+    ]
     assert out.loc[1, "share"] == 0.25 and out.loc[2, "n"] == 250
     data.assert_disclosure_safe(out)
     with pytest.raises(ValueError, match="fewer than 10"):
@@ -318,6 +335,7 @@ def test_list_valued_path_is_refused(data_copy):
 def test_long_or_unprintable_cells_are_quoted_as_short_escaped_excerpts(data_copy):
     def edit(rows):
         rows[4][_col(rows, "gender")] = "\u00a0" + "x" * 100_000
+
     _rewrite(data_copy / "survey.csv", edit)
     msg = str(_load_error())
     assert "'gender'" in msg and "line 5 " in msg and "100,001 characters" in msg
@@ -350,12 +368,14 @@ def _change_type(desc):
     _field(desc, "survey", "years_in_locality")["type"] = "number"
 
 
-LOOSENINGS = {"widened enum": (_widen_enum, "constraint 'enum' of field 'size_class'"),
-              "relaxed minimum": (_relax_minimum, "constraint 'minimum' of field 'design_weight' must be 0.01"),
-              "required dropped": (_drop_required, "constraint 'required' of field 'population' must be True"),
-              "primary key dropped": (_drop_primary_key, "primaryKey must be ['respondent_id']"),
-              "foreign key dropped": (_drop_foreign_key, "foreignKeys must be [locality_id -> localities.locality_id]"),
-              "type changed": (_change_type, "field 'years_in_locality' must have type 'integer'")}
+LOOSENINGS = {
+    "widened enum": (_widen_enum, "constraint 'enum' of field 'size_class'"),
+    "relaxed minimum": (_relax_minimum, "constraint 'minimum' of field 'design_weight' must be 0.01"),
+    "required dropped": (_drop_required, "constraint 'required' of field 'population' must be True"),
+    "primary key dropped": (_drop_primary_key, "primaryKey must be ['respondent_id']"),
+    "foreign key dropped": (_drop_foreign_key, "foreignKeys must be [locality_id -> localities.locality_id]"),
+    "type changed": (_change_type, "field 'years_in_locality' must have type 'integer'"),
+}
 
 
 @pytest.mark.parametrize("case", sorted(LOOSENINGS))
@@ -377,6 +397,7 @@ def test_every_difference_from_the_books_schema_is_listed_in_one_error(data_copy
 
     def village(rows):  # a row that only the widened enum would let through
         rows[1][_col(rows, "size_class")] = "village"
+
     _rewrite(data_copy / "localities.csv", village)
     err = _load_error("localities")
     assert len(err.problems) == len(LOOSENINGS)
@@ -409,7 +430,9 @@ def test_a_user_package_may_declare_dialect_encoding_and_missing_values(data_cop
 
 
 def test_a_malformed_descriptor_is_a_data_error_naming_it(data_copy):
-    (data_copy / "datapackage.json").write_text('{"resources": [\n  {"name": "survey",,}\n]}', encoding="utf-8")
+    (data_copy / "datapackage.json").write_text(
+        '{"resources": [\n  {"name": "survey",,}\n]}', encoding="utf-8"
+    )
     err = _load_error()
     assert "datapackage.json" in str(err) and "valid JSON" in str(err) and "line 2 " in str(err)
     (data_copy / "datapackage.json").write_text('{"name": "no resources"}', encoding="utf-8")
@@ -421,6 +444,7 @@ def test_a_malformed_descriptor_is_a_data_error_naming_it(data_copy):
 def test_integers_beyond_64_bits_are_refused(data_copy, value):
     def edit(rows):
         rows[3][_col(rows, "respondent_id")] = value
+
     _rewrite(data_copy / "survey.csv", edit)
     msg = str(_load_error())
     assert "'respondent_id'" in msg and "line 4 " in msg and "64-bit" in msg
@@ -429,6 +453,7 @@ def test_integers_beyond_64_bits_are_refused(data_copy, value):
 def test_largest_64_bit_integer_loads_exactly(data_copy):
     def edit(rows):
         rows[3][_col(rows, "respondent_id")] = str(2**63 - 1)
+
     _rewrite(data_copy / "survey.csv", edit)
     assert data.load("survey")["respondent_id"].iloc[2] == 2**63 - 1
 
@@ -439,18 +464,24 @@ def test_whitespace_around_any_value_is_one_rule(data_copy):
         rows[5][_col(rows, "gender")] = "female "
         rows[7][_col(rows, "design_weight")] = "1.5\u00a0"
         rows[8][_col(rows, "locality_id")] = " " + rows[8][_col(rows, "locality_id")]
+
     _rewrite(data_copy / "survey.csv", edit)
     err = _load_error()
     rule = "values must not begin or end with whitespace (nothing is trimmed)"
     found = {(p.columns, p.rows) for p in err.problems if p.rule == rule}
-    assert found == {(("years_in_locality",), (3,)), (("gender",), (6,)), (("design_weight",), (8,)),
-                     (("locality_id",), (9,))}, str(err)
+    assert found == {
+        (("years_in_locality",), (3,)),
+        (("gender",), (6,)),
+        (("design_weight",), (8,)),
+        (("locality_id",), (9,)),
+    }, str(err)
 
 
 @pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\t", "\r"])
 def test_control_characters_are_refused_even_in_free_text(data_copy, char):
     def edit(rows):
         rows[3][_col(rows, "question")] = "Does the municipality" + char + " publish a plan?"
+
     _rewrite(data_copy / "mipex_l_indicators.csv", edit)
     msg = str(_load_error("mipex_l_indicators"))
     assert "mipex_l_indicators.csv" in msg and "control characters" in msg and "line 4 " in msg
@@ -461,16 +492,20 @@ def test_a_header_without_rows_is_refused_as_file_has_no_rows(data_copy, name):
     path = data_copy / f"{name}.csv"
     path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
     err = _load_error(name)
-    assert [p.rule for p in err.problems] == ["file has no rows"]  # no foreign-key noise from the empty parent
+    assert [p.rule for p in err.problems] == [
+        "file has no rows"
+    ]  # no foreign-key noise from the empty parent
     assert f"{name}.csv" in str(err)
 
 
 # ------------------------------------------------------------------ clear messages
-@pytest.mark.parametrize("value", ["55\u00a0596", "55_596", "\uff15\uff15\uff15\uff19\uff16", "5.5e4", "55,596",
-                                   "0x10", "１"])
+@pytest.mark.parametrize(
+    "value", ["55\u00a0596", "55_596", "\uff15\uff15\uff15\uff19\uff16", "5.5e4", "55,596", "0x10", "１"]
+)
 def test_values_python_would_accept_are_type_errors_with_file_column_line(data_copy, value):
     def edit(rows):
         rows[6][_col(rows, "population")] = value
+
     _rewrite(data_copy / "localities.csv", edit)
     err = _load_error("localities")
     prob = next(p for p in err.problems if p.columns == ("population",))
@@ -481,6 +516,7 @@ def test_line_numbers_are_physical_lines_after_a_quoted_line_break(data_copy):
     def edit(rows):
         rows[2][_col(rows, "question")] = "Does the municipality\npublish a plan?"
         rows[6][_col(rows, "area")] = "space"
+
     _rewrite(data_copy / "mipex_l_indicators.csv", edit)
     err = _load_error("mipex_l_indicators")
     assert [(p.columns, p.rows) for p in err.problems] == [(("area",), (8,))], str(err)
@@ -500,6 +536,7 @@ def test_row_rule_lines_are_physical_lines_too(data_copy):
                 hit.append(i)
                 if r[score] == "100":
                     r[score] = "50"
+
     _rewrite(data_copy / "mipex_l_options.csv", edit)
     err = _load_error("mipex_l_options")
     (prob,) = err.problems
@@ -511,6 +548,7 @@ def test_column_order_is_free(data_copy, monkeypatch):
     def reorder(rows):
         order = list(range(len(rows[0])))[::-1]
         rows[:] = [[r[i] for i in order] for r in rows]
+
     for name in ("survey.csv", "localities.csv", "interviews.csv"):
         _rewrite(data_copy / name, reorder)
     theirs = data.load_all()
@@ -531,8 +569,12 @@ def test_an_unclosed_quote_names_its_line_and_does_not_echo_the_file(data_copy):
 
 def test_a_stray_quote_inside_a_value_is_refused(data_copy):
     lines = (data_copy / "localities.csv").read_text(encoding="utf-8").split("\n")
-    lines[4] = lines[4].replace("improving", 'impro"ving', 1).replace("stable", 'sta"ble', 1).replace(
-        "declining", 'decl"ining', 1)
+    lines[4] = (
+        lines[4]
+        .replace("improving", 'impro"ving', 1)
+        .replace("stable", 'sta"ble', 1)
+        .replace("declining", 'decl"ining', 1)
+    )
     (data_copy / "localities.csv").write_text("\n".join(lines), encoding="utf-8")
     err = _load_error("localities")
     assert "quote character may only enclose a whole field" in str(err) and "line 5 " in str(err)
@@ -549,13 +591,18 @@ def test_a_blank_line_between_rows_is_refused(data_copy):
     lines.insert(20, "")
     (data_copy / "survey.csv").write_text("\n".join(lines), encoding="utf-8")
     err = _load_error()
-    assert [(p.rule, p.rows) for p in err.problems] == [("the file must not have blank lines between rows", (21,))]
+    assert [(p.rule, p.rows) for p in err.problems] == [
+        ("the file must not have blank lines between rows", (21,))
+    ]
 
 
-@pytest.mark.parametrize("change, found", [(lambda r: r[:-1], "26 fields"), (lambda r: [*r, "x"], "28 fields")])
+@pytest.mark.parametrize(
+    "change, found", [(lambda r: r[:-1], "26 fields"), (lambda r: [*r, "x"], "28 fields")]
+)
 def test_lines_with_too_few_or_too_many_fields_are_refused(data_copy, change, found):
     def edit(rows):
         rows[40] = change(rows[40])
+
     _rewrite(data_copy / "survey.csv", edit)
     err = _load_error()
     assert len(err.problems) == 1 and err.problems[0].rows == (41,) and found in str(err)
@@ -568,6 +615,7 @@ def test_foreign_key_problems_are_grouped_per_column_with_count_and_first_values
             rows[i][col] = "SE-99"
         rows[300][col] = "XX-01"
         rows[301][col] = "XX-01"
+
     _rewrite(data_copy / "interviews.csv", edit)
     err = _load_error("interviews")
     fk = [p for p in err.problems if p.rule.startswith("foreign-key")]
@@ -600,6 +648,7 @@ def test_validated_frames_are_cached_by_content_and_reused(data_copy, monkeypatc
 
     def must_not_run(desc):
         raise AssertionError("validated again although nothing changed")
+
     monkeypatch.setattr(data, "_validate", must_not_run)
     data._MEMO.clear()  # a new process: only the cache on disk is left
     again = data.load_all()
@@ -609,6 +658,7 @@ def test_validated_frames_are_cached_by_content_and_reused(data_copy, monkeypatc
 
     def edit(rows):
         rows[1][_col(rows, "design_weight")] = "1.25"
+
     _rewrite(data_copy / "survey.csv", edit)  # new content: a new key, validated again
     with pytest.raises(AssertionError, match="validated again"):
         data.load("survey")
@@ -629,8 +679,16 @@ def test_concurrent_kernels_share_one_cache_entry(data_copy):
     import sys
 
     code = "from wholecomm import data; print(len(data.load('survey')))"
-    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, env=dict(os.environ)) for _ in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ),
+        )
+        for _ in range(3)
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     assert len({o for o, _ in outs}) == 1
@@ -638,12 +696,12 @@ def test_concurrent_kernels_share_one_cache_entry(data_copy):
     assert len(list(cache.glob("*.pkl"))) == 1 and not list(cache.glob(".tmp-*"))
 
 
-
 def test_header_cells_are_quoted_as_short_excerpts_too(data_copy):
     def add(rows):
         rows[0].append("z" * 50_000)
         for r in rows[1:]:
             r.append("1")
+
     _rewrite(data_copy / "localities.csv", add)
     msg = str(_load_error("localities"))
     assert "header may only name columns" in msg and "50,000 characters" in msg and len(msg) < 2_000

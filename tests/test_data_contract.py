@@ -19,14 +19,17 @@ ROOT = Path(__file__).resolve().parents[1]
 # ------------------------------------------------------------------ raking fallback
 def _toy(n_young: int, population=None):
     """One locality with 18 cells; ``n_young`` respondents aged 18-34, 30 older."""
-    cells = pd.MultiIndex.from_product([["18-34", "35-54", "55+"], ["female", "male"], ["low", "medium", "high"]],
-                                       names=["age_group", "gender", "education"]).to_frame(index=False)
+    cells = pd.MultiIndex.from_product(
+        [["18-34", "35-54", "55+"], ["female", "male"], ["low", "medium", "high"]],
+        names=["age_group", "gender", "education"],
+    ).to_frame(index=False)
     margins = cells.assign(locality_id="XX-77", population=population if population is not None else 100)
     rng = np.random.default_rng(1)
     older = cells[cells["age_group"] != "18-34"].sample(30, replace=True, random_state=2)
     young = cells[cells["age_group"] == "18-34"].sample(n_young, replace=True, random_state=3)
-    sv = pd.concat([older, young], ignore_index=True).assign(locality_id="XX-77",
-                                                            design_weight=rng.uniform(1, 3, 30 + n_young))
+    sv = pd.concat([older, young], ignore_index=True).assign(
+        locality_id="XX-77", design_weight=rng.uniform(1, 3, 30 + n_young)
+    )
     return sv, margins
 
 
@@ -34,7 +37,11 @@ def test_collapse_rule_joins_empty_categories_to_the_next_and_the_last_to_the_on
     cats = ["a", "b", "c", "d"]
     assert survey._collapse_groups(cats, np.array([0, 2, 0, 3]), np.ones(4)) == [["a", "b"], ["c", "d"]]
     assert survey._collapse_groups(cats, np.array([2, 2, 3, 0]), np.ones(4)) == [["a"], ["b"], ["c", "d"]]
-    assert survey._collapse_groups(cats, np.array([1, 1, 1, 1]), np.array([1, 0, 1, 1])) == [["a"], ["b", "c"], ["d"]]
+    assert survey._collapse_groups(cats, np.array([1, 1, 1, 1]), np.array([1, 0, 1, 1])) == [
+        ["a"],
+        ["b", "c"],
+        ["d"],
+    ]
     assert survey._collapse_groups(cats, np.zeros(4), np.ones(4)) == [["a", "b", "c", "d"]]
 
 
@@ -51,10 +58,12 @@ def test_raking_falls_back_by_locality_and_reports_why():
     assert report["method"].iloc[0] == "collapsed categories"
     assert "age_group 18-34 + 35-54" in report["reason"].iloc[0]
     # The good locality is raked exactly as on its own; both keep their population totals.
-    np.testing.assert_allclose(w[:len(good_sv)], survey.rake(good_sv, good_m).to_numpy())
+    np.testing.assert_allclose(w[: len(good_sv)], survey.rake(good_sv, good_m).to_numpy())
     assert w[sv["locality_id"] == "YY-42"].sum() == pytest.approx(bad_m["population"].sum())
     young = (sv["locality_id"] == "YY-42") & sv["age_group"].eq("35-54")
-    assert w[young].sum() == pytest.approx(bad_m.loc[bad_m["age_group"].isin(["18-34", "35-54"]), "population"].sum())
+    assert w[young].sum() == pytest.approx(
+        bad_m.loc[bad_m["age_group"].isin(["18-34", "35-54"]), "population"].sum()
+    )
 
 
 def test_raking_that_cannot_converge_keeps_design_weights_for_that_locality_only():
@@ -79,8 +88,11 @@ def test_check_fit_names_model_page_and_cause():
     assert numerics.check_fit("m", ok) is ok
     numerics.CONTEXT["page"] = "survey"
     try:
-        for bad, why in [(ok.assign(lo=np.nan), "not finite"), (ok.assign(lo=2.0), "not finite or not ordered"),
-                         (ok.assign(estimate=9.0), "not ordered")]:
+        for bad, why in [
+            (ok.assign(lo=np.nan), "not finite"),
+            (ok.assign(lo=2.0), "not finite or not ordered"),
+            (ok.assign(estimate=9.0), "not ordered"),
+        ]:
             with pytest.raises(numerics.FitError, match=why) as exc:
                 numerics.check_fit("attitude model", bad, cause="too few localities")
             assert "'attitude model'" in str(exc.value) and "page 'survey'" in str(exc.value)
@@ -93,20 +105,43 @@ def test_check_fit_names_model_page_and_cause():
 
 # ------------------------------------------------------------------ verdict helpers, every case
 def _gap(lo, hi, order=True):
-    return PairedGap(a=("x",), b=("y",), n=10, mean_a=0, mean_b=0, diff=(lo + hi) / 2, ci_lo=lo, ci_hi=hi, t=0,
-                     p=0.5, wilcoxon_p=0.5, share_positive=0.5, per_locality=pd.DataFrame(), order_holds=order)
+    return PairedGap(
+        a=("x",),
+        b=("y",),
+        n=10,
+        mean_a=0,
+        mean_b=0,
+        diff=(lo + hi) / 2,
+        ci_lo=lo,
+        ci_hi=hi,
+        t=0,
+        p=0.5,
+        wilcoxon_p=0.5,
+        share_positive=0.5,
+        per_locality=pd.DataFrame(),
+        order_holds=order,
+    )
 
 
-@pytest.mark.parametrize("lo, hi, order, user_words, twin_words", [
-    (1, 3, True, "The data supplied by the user support the claim:", "the method recovers the gap"),
-    (1, 3, False, "support the claim in part", "recovers the gap the synthetic twin was built to contain (its "
-                                               "planted area effects, mipex_l.area_effect in the twin's parameters) "
-                                               "only in part"),
-    (-3, -1, True, "contradict the claim", "finds the opposite of"),
-    (-3, -1, False, "contradict the claim", "finds the opposite of"),
-    (-1, 1, True, "do not support the claim", "does not recover"),
-    (-1, 1, False, "do not support the claim", "does not recover"),
-])
+@pytest.mark.parametrize(
+    "lo, hi, order, user_words, twin_words",
+    [
+        (1, 3, True, "The data supplied by the user support the claim:", "the method recovers the gap"),
+        (
+            1,
+            3,
+            False,
+            "support the claim in part",
+            "recovers the gap the synthetic twin was built to contain (its "
+            "planted area effects, mipex_l.area_effect in the twin's parameters) "
+            "only in part",
+        ),
+        (-3, -1, True, "contradict the claim", "finds the opposite of"),
+        (-3, -1, False, "contradict the claim", "finds the opposite of"),
+        (-1, 1, True, "do not support the claim", "does not recover"),
+        (-1, 1, False, "do not support the claim", "does not recover"),
+    ],
+)
 def test_lead_lag_verdict_covers_every_sign_and_significance(lo, hi, order, user_words, twin_words):
     on_user_data = index.lead_lag_verdict(_gap(lo, hi, order), synthetic=False)
     on_twin = index.lead_lag_verdict(_gap(lo, hi, order), synthetic=True)
@@ -114,11 +149,14 @@ def test_lead_lag_verdict_covers_every_sign_and_significance(lo, hi, order, user
     assert twin_words in on_twin and "support" not in on_twin.split(":")[0]
 
 
-@pytest.mark.parametrize("supported, contradicted, verb", [
-    (True, False, "support"), (False, True, "contradict"), (False, False, "do not support")])
+@pytest.mark.parametrize(
+    "supported, contradicted, verb",
+    [(True, False, "support"), (False, True, "contradict"), (False, False, "do not support")],
+)
 def test_claim_verdict_covers_every_case(supported, contradicted, verb):
-    claim = survey.ClaimTest(claim="c", rule="r", table=pd.DataFrame(), supported=supported,
-                             contradicted=contradicted)
+    claim = survey.ClaimTest(
+        claim="c", rule="r", table=pd.DataFrame(), supported=supported, contradicted=contradicted
+    )
     assert claim.verdict == verb
 
 
@@ -155,8 +193,9 @@ def test_data_words_on_the_twin(monkeypatch):
     assert data.data_words(["survey"])["on_data"] == "on the synthetic twin"
 
 
-@pytest.mark.parametrize("n, text", [(0, "0"), (3, "fewer than 10"), (9, "fewer than 10"), (10, "10"),
-                                     (1234, "1,234")])
+@pytest.mark.parametrize(
+    "n, text", [(0, "0"), (3, "fewer than 10"), (9, "fewer than 10"), (10, "10"), (1234, "1,234")]
+)
 def test_disclosed_count(n, text):
     assert data.disclosed_count(n) == text
 
@@ -172,7 +211,6 @@ def test_a_missing_resource_fails_only_what_reads_it(data_copy):
     assert "interviews.csv" in message and "make data" not in message
 
 
-
 def test_a_locality_without_coded_policies_is_left_out_and_named():
     lp, loc = data.load("local_policies"), data.load("localities")
     first = str(loc["locality_id"].iloc[0])
@@ -182,18 +220,34 @@ def test_a_locality_without_coded_policies_is_left_out_and_named():
     out = policy.prepare(rest, loc, uncoded="exclude")
     assert first not in set(out["locality_id"]) and out.attrs["uncoded_localities"] == [first]
     assert first in policy.uncoded_note(out)
-    assert policy.uncoded_note(policy.prepare(lp, loc, uncoded="exclude")) == "Every locality has its policies coded."
+    assert (
+        policy.uncoded_note(policy.prepare(lp, loc, uncoded="exclude"))
+        == "Every locality has its policies coded."
+    )
 
 
-@pytest.mark.parametrize("value, text", [(0.134, "0.13 points more"), (-0.25, "0.25 points less"),
-                                         (0.001, "no change (0.00 points)"), (-0.004, "no change (0.00 points)")])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (0.134, "0.13 points more"),
+        (-0.25, "0.25 points less"),
+        (0.001, "no change (0.00 points)"),
+        (-0.004, "no change (0.00 points)"),
+    ],
+)
 def test_signed_amount_never_says_minus_more(value, text):
     assert numerics.signed_amount(value) == text
 
 
-@pytest.mark.parametrize("lo, hi, words", [(0.1, 0.5, "clearly positive"), (-0.5, -0.1, "clearly negative"),
-                                           (-0.1, 0.5, "not clearly different from zero"),
-                                           (0.0, 0.5, "not clearly different from zero")])
+@pytest.mark.parametrize(
+    "lo, hi, words",
+    [
+        (0.1, 0.5, "clearly positive"),
+        (-0.5, -0.1, "clearly negative"),
+        (-0.1, 0.5, "not clearly different from zero"),
+        (0.0, 0.5, "not clearly different from zero"),
+    ],
+)
 def test_interval_direction_covers_every_case(lo, hi, words):
     assert numerics.interval_direction(lo, hi) == words
 
@@ -222,7 +276,9 @@ def test_the_toolbox_example_follows_the_catalogue_in_use(tmp_path, monkeypatch)
     assessed = toolbox.assess(q)
     import yaml
 
-    assert assessed.summary()["name"] == yaml.safe_load(bundled.read_text(encoding="utf-8"))["locality"]["name"]
+    assert (
+        assessed.summary()["name"] == yaml.safe_load(bundled.read_text(encoding="utf-8"))["locality"]["name"]
+    )
 
 
 def test_the_national_mipex_source_keeps_its_link_whichever_folder_supplies_it(tmp_path, monkeypatch):

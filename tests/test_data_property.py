@@ -27,9 +27,45 @@ from wholecomm import data
 ROOT = Path(__file__).resolve().parents[1]
 SURVEY_ROWS = 150  # a shorter survey keeps each example fast; it stays a valid package
 STUDY_FILES = sorted(p.name for p in (ROOT / "data").glob("*.csv") if p.name != "mipex2020_national.csv")
-TOKENS = [",", '"', '""', "\n", "\r\n", "\r", " ", "\t", "\x00", "\x1b", "\u00a0", "\ufeff", "0", "1", "9", "-",
-          "+", ".", "e", "E", "_", "a", "x", "true", "false", "NA", "AT-01", "SE-99", "\uff15", "\u00e9", ";",
-          "9223372036854775808", "1e999", "nan", "inf", "0.001", "100000"]
+TOKENS = [
+    ",",
+    '"',
+    '""',
+    "\n",
+    "\r\n",
+    "\r",
+    " ",
+    "\t",
+    "\x00",
+    "\x1b",
+    "\u00a0",
+    "\ufeff",
+    "0",
+    "1",
+    "9",
+    "-",
+    "+",
+    ".",
+    "e",
+    "E",
+    "_",
+    "a",
+    "x",
+    "true",
+    "false",
+    "NA",
+    "AT-01",
+    "SE-99",
+    "\uff15",
+    "\u00e9",
+    ";",
+    "9223372036854775808",
+    "1e999",
+    "nan",
+    "inf",
+    "0.001",
+    "100000",
+]
 
 
 def _base_folder() -> Path:
@@ -66,8 +102,20 @@ snippets = st.lists(st.sampled_from(TOKENS), min_size=1, max_size=4).map("".join
 @st.composite
 def mutations(draw):
     name = draw(st.sampled_from(STUDY_FILES))
-    kind = draw(st.sampled_from(["insert", "delete", "replace", "duplicate_line", "swap_lines", "truncate",
-                                 "bad_bytes", "replace_cell"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "insert",
+                "delete",
+                "replace",
+                "duplicate_line",
+                "swap_lines",
+                "truncate",
+                "bad_bytes",
+                "replace_cell",
+            ]
+        )
+    )
     return name, kind, draw(snippets), draw(st.floats(0, 1)), draw(st.floats(0, 1)), draw(st.integers(1, 12))
 
 
@@ -84,9 +132,9 @@ def mutate(path: Path, kind: str, snippet: str, u: float, v: float, k: int) -> N
     if kind == "insert":
         text = text[:pos] + snippet + text[pos:]
     elif kind == "delete":
-        text = text[:pos] + text[pos + k:]
+        text = text[:pos] + text[pos + k :]
     elif kind == "replace":
-        text = text[:pos] + snippet + text[pos + k:]
+        text = text[:pos] + snippet + text[pos + k :]
     elif kind == "duplicate_line":
         lines.insert(j, lines[i])
         text = "\n".join(lines)
@@ -123,16 +171,23 @@ def assert_values_as_written(frame: pd.DataFrame, res: dict, path: Path) -> None
     assert sorted(header) == sorted(fields)
     for idx, name in enumerate(header):
         ftype = fields[name]["type"]
-        for r, (cell, value) in enumerate(zip((row[idx] for row in rows), frame[name].tolist())):
+        for r, (cell, value) in enumerate(
+            zip((row[idx] for row in rows), frame[name].tolist(), strict=False)
+        ):
             where = f"{path.name} line-record {r + 1} column {name}: file {cell!r}, loaded {value!r}"
             if cell == "":
-                assert value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)), where
+                assert value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)), (
+                    where
+                )
             elif ftype == "integer":
                 assert int(cell) == value and -(2**63) <= value < 2**63, where
             elif ftype == "number":
                 assert float(cell) == value, where
             elif ftype == "boolean":
-                assert value is (cell in data.TRUE_VALUES) and cell in (*data.TRUE_VALUES, *data.FALSE_VALUES), where
+                assert value is (cell in data.TRUE_VALUES) and cell in (
+                    *data.TRUE_VALUES,
+                    *data.FALSE_VALUES,
+                ), where
             else:
                 assert str(value) == cell, where
 
@@ -160,8 +215,12 @@ def check_one(base: Path, name: str, kind: str, snippet: str, u: float, v: float
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@settings(max_examples=60, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(mutation=mutations())
 def test_a_changed_file_loads_as_written_or_raises_a_data_error_naming_it(base_folder, mutation):
     check_one(base_folder, *mutation)

@@ -10,8 +10,8 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
-import pytest
 import nodesemver as semver
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +44,10 @@ def _lock_entries(lock: Path) -> dict[str, tuple[str, list[str]]]:
     out = {}
     for line in lock.read_text().splitlines():
         if m := VIA.match(line.strip()):
-            out[_norm(m.group(1))] = (m.group(2), [v.strip() for v in (m.group(3) or "").split(",") if v.strip()])
+            out[_norm(m.group(1))] = (
+                m.group(2),
+                [v.strip() for v in (m.group(3) or "").split(",") if v.strip()],
+            )
     return out
 
 
@@ -53,9 +56,13 @@ def test_locks_cover_every_direct_requirement_and_pin_jupyter_book_1():
     sections = groups()
     for group, lines in sections.items():
         for line in lines:
-            assert _requirement_name(line) in full, f"{line} ({group}) is not in requirements.lock: run `make lock`"
+            assert _requirement_name(line) in full, (
+                f"{line} ({group}) is not in requirements.lock: run `make lock`"
+            )
     for line in sections[RUNTIME_GROUP]:
-        assert _requirement_name(line) in runtime, f"{line} is not in requirements-runtime.lock: run `make lock`"
+        assert _requirement_name(line) in runtime, (
+            f"{line} is not in requirements-runtime.lock: run `make lock`"
+        )
     major, minor, patch = (int(x) for x in re.match(r"(\d+)\.(\d+)\.(\d+)", full["jupyter-book"][0]).groups())
     assert major == 1 and (minor, patch) >= (0, 4)
     for front_end in ("jupytext", "jupyterlab", "notebook", "ipykernel"):
@@ -66,7 +73,9 @@ def test_runtime_lock_is_the_runtime_group_of_the_full_lock():
     """One source of versions: the runtime lock pins exactly the full lock's versions, holds every
     package the runtime group needs and none that only the other groups need."""
     full, runtime = _lock_entries(FULL_LOCK), _lock_entries(RUNTIME_LOCK)
-    differing = {n: (full.get(n, ("missing",))[0], v) for n, (v, _) in runtime.items() if full.get(n, (None,))[0] != v}
+    differing = {
+        n: (full.get(n, ("missing",))[0], v) for n, (v, _) in runtime.items() if full.get(n, (None,))[0] != v
+    }
     assert not differing, f"runtime lock versions differ from requirements.lock (full, runtime): {differing}"
     runtime_direct = {_requirement_name(line) for line in groups()[RUNTIME_GROUP]}
     # Closure: every package of the full lock is in the runtime lock exactly when the runtime
@@ -79,8 +88,10 @@ def test_runtime_lock_is_the_runtime_group_of_the_full_lock():
             if name not in needed and any(_norm(v) in needed for v in via if not v.startswith("-")):
                 needed.add(name)
                 changed = True
-    assert set(runtime) == needed, (f"only in the runtime lock: {sorted(set(runtime) - needed)}; "
-                                    f"missing from it: {sorted(needed - set(runtime))}")
+    assert set(runtime) == needed, (
+        f"only in the runtime lock: {sorted(set(runtime) - needed)}; "
+        f"missing from it: {sorted(needed - set(runtime))}"
+    )
     test_only = set(full) - needed
     assert {"pytest", "playwright"} <= test_only, "test tools must stay out of what Binder installs"
 
@@ -144,8 +155,9 @@ def test_pinned_jupyterlab_satisfies_the_pinned_extensions():
 
 def test_the_extension_check_rejects_an_older_jupyterlab():
     """The range check of the test above fails for the JupyterLab Binder's base image had (4.4.9)."""
-    requirements = _extension_requirements(Path(sys.prefix) / "share" / "jupyter" / "labextensions"
-                                           / "jupyterlab-jupytext")
+    requirements = _extension_requirements(
+        Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "jupyterlab-jupytext"
+    )
     wanted = requirements["@jupyterlab/application"]
     assert semver.satisfies(_lab_core_versions()["@jupyterlab/application"], wanted, loose=True)
     assert not semver.satisfies("4.4.9", wanted, loose=True)
@@ -161,8 +173,9 @@ def test_book_config_fails_loudly_and_stays_offline():
     assert cfg["launch_buttons"]["notebook_interface"] == "jupyterlab"
     text = (ROOT / "_config.yml").read_text()
     url = cfg["repository"]["url"]
-    assert url == "" or (url.startswith("https://") and text.count(url) == 1), \
+    assert url == "" or (url.startswith("https://") and text.count(url) == 1), (
         "the repository URL must live in one place"
+    )
 
 
 def _git_repo(tmp_path: Path, remote: str | None) -> Path:
@@ -172,21 +185,28 @@ def _git_repo(tmp_path: Path, remote: str | None) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("remote, expected", [
-    ("git@github.com:someone/companion.git", "https://github.com/someone/companion"),
-    ("https://github.com/someone/companion.git", "https://github.com/someone/companion"),
-    ("/srv/git/companion.git", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "remote, expected",
+    [
+        ("git@github.com:someone/companion.git", "https://github.com/someone/companion"),
+        ("https://github.com/someone/companion.git", "https://github.com/someone/companion"),
+        ("/srv/git/companion.git", None),
+        (None, None),
+    ],
+)
 def test_repository_url_falls_back_from_setting_to_ci_to_git_remote(tmp_path, monkeypatch, remote, expected):
     monkeypatch.delenv("GITHUB_REPOSITORY", raising=False)
     root = _git_repo(tmp_path, remote)
     assert repository_url(root, {"repository": {"url": ""}})[0] == expected
     monkeypatch.setenv("GITHUB_REPOSITORY", "ci-owner/ci-repo")
-    assert repository_url(root, {"repository": {"url": ""}}) == ("https://github.com/ci-owner/ci-repo",
-                                                                 "$GITHUB_REPOSITORY")
-    assert repository_url(root, {"repository": {"url": "https://github.com/set/here"}})[0] == \
-        "https://github.com/set/here"
+    assert repository_url(root, {"repository": {"url": ""}}) == (
+        "https://github.com/ci-owner/ci-repo",
+        "$GITHUB_REPOSITORY",
+    )
+    assert (
+        repository_url(root, {"repository": {"url": "https://github.com/set/here"}})[0]
+        == "https://github.com/set/here"
+    )
 
 
 def test_without_a_repository_url_the_build_has_no_launch_or_repository_buttons(tmp_path, monkeypatch):

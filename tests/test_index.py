@@ -13,16 +13,20 @@ from wholecomm import index
 
 # ---------------------------------------------------------------- small catalogue
 # Two areas of three indicators each; stages formulation / output / evaluation.
-INDICATORS = pd.DataFrame({
-    "indicator_id": ["LAB01", "LAB02", "LAB03", "HEA01", "HEA02", "HEA03"],
-    "area": ["labour_market"] * 3 + ["health"] * 3,
-    "stage": ["formulation", "output", "evaluation"] * 2,
-})
-OPTIONS = pd.DataFrame({
-    "indicator_id": np.repeat(INDICATORS["indicator_id"].to_numpy(), 3),
-    "answer_code": ["a", "b", "c"] * 6,
-    "score": [100, 50, 0] * 6,
-})
+INDICATORS = pd.DataFrame(
+    {
+        "indicator_id": ["LAB01", "LAB02", "LAB03", "HEA01", "HEA02", "HEA03"],
+        "area": ["labour_market"] * 3 + ["health"] * 3,
+        "stage": ["formulation", "output", "evaluation"] * 2,
+    }
+)
+OPTIONS = pd.DataFrame(
+    {
+        "indicator_id": np.repeat(INDICATORS["indicator_id"].to_numpy(), 3),
+        "answer_code": ["a", "b", "c"] * 6,
+        "score": [100, 50, 0] * 6,
+    }
+)
 
 
 def answers(table: dict[str, str]) -> pd.DataFrame:
@@ -31,7 +35,7 @@ def answers(table: dict[str, str]) -> pd.DataFrame:
     rows = []
     for loc, codes in table.items():
         flat = codes.replace("|", "")
-        for ind, code in zip(INDICATORS["indicator_id"], flat):
+        for ind, code in zip(INDICATORS["indicator_id"], flat, strict=False):
             rows.append({"locality_id": loc, "indicator_id": ind, "answer_code": "" if code == "-" else code})
     return pd.DataFrame(rows)
 
@@ -119,13 +123,22 @@ def test_vectorised_scoring_matches_a_plain_groupby_computation():
     rng = np.random.default_rng(7)
     locs = [f"L{i:04d}" for i in range(300)]
     codes = np.array(["a", "b", "c", ""])[rng.choice(4, size=len(locs) * 6, p=[0.3, 0.3, 0.2, 0.2])]
-    ans = pd.DataFrame({"locality_id": np.repeat(locs, 6), "indicator_id": np.tile(INDICATORS["indicator_id"], len(locs)),
-                        "answer_code": codes})
+    ans = pd.DataFrame(
+        {
+            "locality_id": np.repeat(locs, 6),
+            "indicator_id": np.tile(INDICATORS["indicator_id"], len(locs)),
+            "answer_code": codes,
+        }
+    )
     res = index.score(ans, INDICATORS, OPTIONS)
-    merged = ans.merge(OPTIONS, on=["indicator_id", "answer_code"], how="left").merge(INDICATORS, on="indicator_id")
+    merged = ans.merge(OPTIONS, on=["indicator_id", "answer_code"], how="left").merge(
+        INDICATORS, on="indicator_id"
+    )
     grouped = merged.groupby(["locality_id", "area"])["score"].agg(["mean", "count"]).reset_index()
     grouped["expected"] = np.where(grouped["count"] >= 2, grouped["mean"], np.nan)
-    expected = grouped.pivot(index="locality_id", columns="area", values="expected")[["labour_market", "health"]]
+    expected = grouped.pivot(index="locality_id", columns="area", values="expected")[
+        ["labour_market", "health"]
+    ]
     np.testing.assert_allclose(res.area_scores.to_numpy(), expected.to_numpy(), equal_nan=True)
     overall = expected.mean(axis=1, skipna=False)
     np.testing.assert_allclose(res.overall.to_numpy(), overall.to_numpy(), equal_nan=True)
@@ -146,9 +159,11 @@ def package_result(package_inputs):
 
 def test_invariant_to_row_order_and_column_order(package_inputs, package_result):
     ans, ind, opt = package_inputs
-    shuffled = (ans.sample(frac=1, random_state=1)[["answer_code", "indicator_id", "locality_id"]],
-                ind.sample(frac=1, random_state=2)[["stage", "question", "area", "indicator_id"]],
-                opt.sample(frac=1, random_state=3)[["score", "answer_text", "answer_code", "indicator_id"]])
+    shuffled = (
+        ans.sample(frac=1, random_state=1)[["answer_code", "indicator_id", "locality_id"]],
+        ind.sample(frac=1, random_state=2)[["stage", "question", "area", "indicator_id"]],
+        opt.sample(frac=1, random_state=3)[["score", "answer_text", "answer_code", "indicator_id"]],
+    )
     other = index.score(*shuffled)
     for name in ("indicator_scores", "area_scores", "area_flags", "stage_scores", "stage_flags"):
         pd.testing.assert_frame_equal(getattr(other, name), getattr(package_result, name))
@@ -159,7 +174,9 @@ def test_invariant_to_row_order_and_column_order(package_inputs, package_result)
 def test_tidy_is_long_and_complete(package_result):
     tidy = package_result.tidy()
     n_loc = len(package_result.localities)
-    n_units = package_result.indicator_scores.shape[1] + len(package_result.areas) + len(package_result.stages) + 1
+    n_units = (
+        package_result.indicator_scores.shape[1] + len(package_result.areas) + len(package_result.stages) + 1
+    )
     assert len(tidy) == n_loc * n_units
     assert list(tidy.columns) == ["locality_id", "level", "unit", "score", "flagged"]
     area = tidy[tidy["level"] == "area"]
@@ -281,7 +298,9 @@ def test_monte_carlo_without_perturbation_reproduces_the_point_ranks():
     mc = index.monte_carlo(res, n_draws=20, factors=())
     point = index.rank(res.overall)["rank"].astype(int)
     assert (mc.ranks == point.reindex(mc.ranks.columns)).all().all()
-    np.testing.assert_allclose(mc.scores.to_numpy(), np.tile(res.overall.dropna().to_numpy(), (20, 1)), atol=1e-12)
+    np.testing.assert_allclose(
+        mc.scores.to_numpy(), np.tile(res.overall.dropna().to_numpy(), (20, 1)), atol=1e-12
+    )
     ri = index.rank_intervals(mc)
     assert (ri["rank_lo"] == ri["rank"]).all() and (ri["rank_hi"] == ri["rank"]).all()
 
@@ -336,8 +355,9 @@ def test_alpha_by_area_and_area_correlations(package_result):
 
 # ---------------------------------------------------------------- paired gaps
 def test_lead_lag_known_answer():
-    frame = pd.DataFrame({"lead": [60.0, 70.0, 80.0, np.nan], "lag": [50.0, 50.0, 50.0, 10.0]},
-                         index=["A", "B", "C", "D"])
+    frame = pd.DataFrame(
+        {"lead": [60.0, 70.0, 80.0, np.nan], "lag": [50.0, 50.0, 50.0, 10.0]}, index=["A", "B", "C", "D"]
+    )
     gap = index._paired_gap(frame, ["lead"], ["lag"])
     # Differences 10, 20, 30: mean 20, sd 10, se 10/sqrt(3); D lacks a score and is excluded.
     half = stats.t.ppf(0.975, 2) * 10 / np.sqrt(3)
@@ -356,7 +376,9 @@ def test_lead_lag_on_package_finds_the_planted_gap(package_result):
     twin = index.lead_lag_verdict(gap)
     assert twin == index.lead_lag_verdict(gap, synthetic=True)
     assert "recovers" in twin and "mipex_l.area_effect" in twin and "support the claim" not in twin
-    assert index.lead_lag_verdict(gap, synthetic=False).startswith("The data supplied by the user support the claim")
+    assert index.lead_lag_verdict(gap, synthetic=False).startswith(
+        "The data supplied by the user support the claim"
+    )
 
 
 def test_lead_lag_verdict_on_user_data_by_default(package_result, data_copy):
@@ -368,8 +390,10 @@ def test_lead_lag_verdict_on_user_data_by_default(package_result, data_copy):
 # ---------------------------------------------------------------- associations
 def test_cohesion_association_known_answer_and_exclusions():
     x = pd.Series({"A": 30.0, "B": 40.0, "C": 50.0, "D": 60.0, "E": 70.0, "F": np.nan, "G": 55.0})
-    y = pd.DataFrame({"attitude_index": pd.array([2.8, 3.1, 3.0, 3.3, 3.3, 3.0, pd.NA], dtype="Float64"),
-                      "n": [100] * 7}, index=list("ABCDEFG"))
+    y = pd.DataFrame(
+        {"attitude_index": pd.array([2.8, 3.1, 3.0, 3.3, 3.3, 3.0, pd.NA], dtype="Float64"), "n": [100] * 7},
+        index=list("ABCDEFG"),
+    )
     res = index.cohesion_association(x, y)
     xs, ys = np.array([30, 40, 50, 60, 70.0]), np.array([2.8, 3.1, 3.0, 3.3, 3.3])
     slope, intercept = np.polyfit(xs, ys, 1)
@@ -382,7 +406,9 @@ def test_cohesion_association_known_answer_and_exclusions():
     assert res.r_hi == pytest.approx(np.tanh(np.arctanh(r) + 1.959964 * se), abs=1e-5)
     assert res.slope_lo < res.slope < res.slope_hi
     assert res.excluded.set_index("locality_id")["reason"].to_dict() == {
-        "F": "no index score", "G": "no outcome (or suppressed)"}
+        "F": "no index score",
+        "G": "no outcome (or suppressed)",
+    }
     assert (res.line["ci_lo"] <= res.line["fit"]).all() and (res.line["fit"] <= res.line["ci_hi"]).all()
     with pytest.raises(ValueError, match="trust"):
         index.cohesion_association(x, y, outcome="trust")
@@ -396,13 +422,27 @@ def test_multilevel_recovers_a_known_index_effect():
     lid = np.repeat(locs, per)
     contact = rng.random(n_loc * per) < 0.5
     edu = rng.choice(["low", "medium", "high"], n_loc * per)
-    y = (3 + 0.2 * (idx[lid].to_numpy() - 50) / 10 + 0.4 * contact + np.where(edu == "high", 0.3, 0)
-         + np.repeat(rng.normal(0, 0.1, n_loc), per) + rng.normal(0, 0.5, n_loc * per))
-    frame = pd.DataFrame({
-        "locality_id": lid, "attitude_index": y, "contact_any": contact,
-        "age_group": pd.Categorical(rng.choice(["18-34", "35-54", "55+"], n_loc * per), ["18-34", "35-54", "55+"]),
-        "gender": pd.Categorical(rng.choice(["female", "male"], n_loc * per), ["female", "male"]),
-        "education": pd.Categorical(edu, ["low", "medium", "high"]), "born_abroad": rng.random(n_loc * per) < 0.1})
+    y = (
+        3
+        + 0.2 * (idx[lid].to_numpy() - 50) / 10
+        + 0.4 * contact
+        + np.where(edu == "high", 0.3, 0)
+        + np.repeat(rng.normal(0, 0.1, n_loc), per)
+        + rng.normal(0, 0.5, n_loc * per)
+    )
+    frame = pd.DataFrame(
+        {
+            "locality_id": lid,
+            "attitude_index": y,
+            "contact_any": contact,
+            "age_group": pd.Categorical(
+                rng.choice(["18-34", "35-54", "55+"], n_loc * per), ["18-34", "35-54", "55+"]
+            ),
+            "gender": pd.Categorical(rng.choice(["female", "male"], n_loc * per), ["female", "male"]),
+            "education": pd.Categorical(edu, ["low", "medium", "high"]),
+            "born_abroad": rng.random(n_loc * per) < 0.1,
+        }
+    )
     frame.loc[0, "attitude_index"] = np.nan
     table = index.multilevel_attitudes(frame, idx.drop("L29")).set_index("term")
     assert table.loc["index_per_10", "ci_lo"] < 0.2 < table.loc["index_per_10", "ci_hi"]
@@ -418,10 +458,20 @@ def test_multilevel_recovers_a_known_index_effect():
 
 
 def test_local_vs_national_by_hand():
-    loc = pd.DataFrame({"locality_id": ["AT-01", "AT-02", "SE-01", "SE-02"], "country": ["AT", "AT", "SE", "SE"],
-                        "mipex_l_assessed": [True, True, True, False]})
-    nat = pd.DataFrame({"iso2": ["AT", "SE"], "mipex2020_overall": [46, 86],
-                        "source_url": ["https://www.mipex.eu/austria", "https://www.mipex.eu/sweden"]})
+    loc = pd.DataFrame(
+        {
+            "locality_id": ["AT-01", "AT-02", "SE-01", "SE-02"],
+            "country": ["AT", "AT", "SE", "SE"],
+            "mipex_l_assessed": [True, True, True, False],
+        }
+    )
+    nat = pd.DataFrame(
+        {
+            "iso2": ["AT", "SE"],
+            "mipex2020_overall": [46, 86],
+            "source_url": ["https://www.mipex.eu/austria", "https://www.mipex.eu/sweden"],
+        }
+    )
     overall = pd.Series({"AT-01": 50.0, "AT-02": 40.0, "SE-01": 90.0, "SE-02": np.nan})
     out = index.local_vs_national(overall, loc, nat)
     assert out["locality_id"].tolist() == ["AT-01", "AT-02", "SE-01"]

@@ -15,17 +15,21 @@ from wholecomm import access, data, policy, stats, survey
 
 @pytest.fixture(scope="module")
 def frame():
-    return survey.analysis_frame(data.load("survey"), data.load("population_margins"), data.load("localities"))
+    return survey.analysis_frame(
+        data.load("survey"), data.load("population_margins"), data.load("localities")
+    )
 
 
 def tiny():
     # 2 countries x 2 localities x 2 respondents, weights 1 (pooling by weights).
-    return pd.DataFrame({
-        "country": ["A"] * 4 + ["B"] * 4,
-        "locality_id": ["a1", "a1", "a2", "a2", "b1", "b1", "b2", "b2"],
-        "weight": 1.0,
-        "y": [1.0, 3.0, 5.0, 7.0, 2.0, 2.0, 4.0, 8.0],
-    })
+    return pd.DataFrame(
+        {
+            "country": ["A"] * 4 + ["B"] * 4,
+            "locality_id": ["a1", "a1", "a2", "a2", "b1", "b1", "b2", "b2"],
+            "weight": 1.0,
+            "y": [1.0, 3.0, 5.0, 7.0, 2.0, 2.0, 4.0, 8.0],
+        }
+    )
 
 
 def test_place_variance_by_hand():
@@ -53,7 +57,7 @@ def test_place_design_refuses_bad_input():
     d = tiny()
     with pytest.raises(ValueError, match="overlap"):
         survey.place_contrast(d, "y", d["country"] == "A", np.ones(8, dtype=bool))
-    bad = d.assign(country=["A"] * 3 + ["B"] * 5)   # locality a2 in two countries
+    bad = d.assign(country=["A"] * 3 + ["B"] * 5)  # locality a2 in two countries
     with pytest.raises(ValueError, match="'a2'"):
         survey.place_estimates(bad, "y")
     with pytest.raises(ValueError, match="empty for 1 rows"):
@@ -64,7 +68,7 @@ def test_place_estimates_keep_the_point_estimates_and_widen_the_intervals(frame)
     resid = survey.weighted_mean(frame, "attitude_index", "weight", "country", pooling=survey.POOLING)
     place = survey.place_estimates(frame, "attitude_index", "country")
     assert place["estimate"].to_numpy() == pytest.approx(resid["estimate"].to_numpy(), abs=1e-12)
-    assert (place["df"] == 4).all()                                  # five localities per country
+    assert (place["df"] == 4).all()  # five localities per country
     comp = survey.design_comparison(frame, "attitude_index", "country")
     assert (comp["ratio"] > 1).all()
     props = survey.place_estimates(frame, "aware_measures", "country", "proportion")
@@ -84,16 +88,27 @@ def test_survey_estimates_and_ses_equal_samplics(frame, design):
     d = d.assign(weight=w)
     est = TaylorEstimator(PopParam.mean)
     if design == "places":
-        est.estimate(y=d["attitude_index"].to_numpy(), samp_weight=d["weight"].to_numpy(),
-                     stratum=d["country"].astype(str).to_numpy(), psu=d["locality_id"].astype(str).to_numpy(),
-                     domain=d["country"].astype(str).to_numpy(), remove_nan=True)
+        est.estimate(
+            y=d["attitude_index"].to_numpy(),
+            samp_weight=d["weight"].to_numpy(),
+            stratum=d["country"].astype(str).to_numpy(),
+            psu=d["locality_id"].astype(str).to_numpy(),
+            domain=d["country"].astype(str).to_numpy(),
+            remove_nan=True,
+        )
         ours = survey.place_estimates(d, "attitude_index", "country", pooling="weights").set_index("country")
     else:
-        est.estimate(y=d["attitude_index"].to_numpy(), samp_weight=d["weight"].to_numpy(),
-                     stratum=d["locality_id"].astype(str).to_numpy(),
-                     psu=d["respondent_id"].astype(str).to_numpy(),
-                     domain=d["country"].astype(str).to_numpy(), remove_nan=True)
-        ours = survey.weighted_mean(d, "attitude_index", "weight", "country", pooling="weights").set_index("country")
+        est.estimate(
+            y=d["attitude_index"].to_numpy(),
+            samp_weight=d["weight"].to_numpy(),
+            stratum=d["locality_id"].astype(str).to_numpy(),
+            psu=d["respondent_id"].astype(str).to_numpy(),
+            domain=d["country"].astype(str).to_numpy(),
+            remove_nan=True,
+        )
+        ours = survey.weighted_mean(d, "attitude_index", "weight", "country", pooling="weights").set_index(
+            "country"
+        )
     for country, row in ours.iterrows():
         assert est.point_est[country] == pytest.approx(row["estimate"], rel=1e-10)
         assert est.stderror[country] == pytest.approx(row["se"], rel=1e-8)
@@ -111,7 +126,9 @@ def test_verdicts_use_holm_over_the_page_family(hypotheses):
     assert [r.p_adjusted for r in results] == pytest.approx(list(stats.holm(raw)))
     for r in results:
         side = (r.estimate > r.null) == (r.direction == "greater")
-        expected = ("supported" if side else "not supported") if r.p_adjusted < access.ALPHA else "inconclusive"
+        expected = (
+            ("supported" if side else "not supported") if r.p_adjusted < access.ALPHA else "inconclusive"
+        )
         assert r.verdict == expected
     table = access.summary_table(hypotheses)
     assert (table["p_holm"] >= table["p_value"]).all()
@@ -133,8 +150,11 @@ def test_few_treated_clusters_use_the_wild_bootstrap(hypotheses):
 def test_capacity_survives_perfect_separation():
     pdf = policy.prepare()
     size = pdf["size_class"].astype(str)
-    pdf = pdf.assign(dedicated_staff=np.where(size == "rural_area", False,
-                                              np.where(size == "medium_town", True, pdf["dedicated_staff"])))
+    pdf = pdf.assign(
+        dedicated_staff=np.where(
+            size == "rural_area", False, np.where(size == "medium_town", True, pdf["dedicated_staff"])
+        )
+    )
     staff = access.h3_capacity(pdf)[0]
     assert staff.details["staff_pct_rural_area"] == 0 and staff.details["staff_pct_medium_town"] == 100
     assert np.isfinite([staff.estimate, staff.ci_low, staff.ci_high]).all()
@@ -145,8 +165,10 @@ def test_capacity_survives_perfect_separation():
 def test_dont_know_sensitivity_brackets_the_awareness_share(frame):
     sv = data.load("survey")
     dk = survey.awareness_dont_know(sv, frame).set_index("treatment")
-    as_missing, as_no, as_yes = (dk.loc[t, "estimate"] for t in
-                                 ("don't know as missing", "don't know as not aware", "don't know as aware"))
+    as_missing, as_no, as_yes = (
+        dk.loc[t, "estimate"]
+        for t in ("don't know as missing", "don't know as not aware", "don't know as aware")
+    )
     assert as_no <= as_missing <= as_yes
     assert as_missing == pytest.approx(survey.awareness(frame).iloc[0]["estimate"], abs=1e-12)
     n_dk = int((sv["aware_measures"] == survey.DONT_KNOW).sum())
@@ -159,8 +181,13 @@ def test_dont_know_sensitivity_brackets_the_awareness_share(frame):
 def test_verdict_stability_record_is_read_with_its_provenance(tmp_path):
     import json
 
-    rec = {"realisations": 4, "seeds": [2, 5], "wild_bootstrap_draws": 99, "date": "2026-01-01",
-           "counts": {"H1": {"supported": 4}, "H4": {"supported": 1, "inconclusive": 3}}}
+    rec = {
+        "realisations": 4,
+        "seeds": [2, 5],
+        "wild_bootstrap_draws": 99,
+        "date": "2026-01-01",
+        "counts": {"H1": {"supported": 4}, "H4": {"supported": 1, "inconclusive": 3}},
+    }
     path = tmp_path / "vs.json"
     path.write_text(json.dumps(rec), encoding="utf-8")
     vs = access.verdict_stability(path).set_index("hypothesis")
@@ -182,17 +209,40 @@ def test_stored_verdict_stability_covers_every_hypothesis(hypotheses):
 def test_minimum_detectable_effects_known_answer():
     from scipy import stats as sps
 
-    r = access.HypothesisResult(id="X", claim="", estimand="", estimate=5.0, ci_low=-1.96, ci_high=11.96, null=0.0,
-                                direction="greater", unit="percentage points", test="", p_value=0.1, n="")
-    q = access.HypothesisResult(id="Y", claim="", estimand="", estimate=0.8, ci_low=np.exp(-1.96),
-                                ci_high=np.exp(1.96), null=1.0, direction="less", unit="odds ratio", test="",
-                                p_value=0.5, n="")
+    r = access.HypothesisResult(
+        id="X",
+        claim="",
+        estimand="",
+        estimate=5.0,
+        ci_low=-1.96,
+        ci_high=11.96,
+        null=0.0,
+        direction="greater",
+        unit="percentage points",
+        test="",
+        p_value=0.1,
+        n="",
+    )
+    q = access.HypothesisResult(
+        id="Y",
+        claim="",
+        estimand="",
+        estimate=0.8,
+        ci_low=np.exp(-1.96),
+        ci_high=np.exp(1.96),
+        null=1.0,
+        direction="less",
+        unit="odds ratio",
+        test="",
+        p_value=0.5,
+        n="",
+    )
     mde = access.minimum_detectable_effects({"X": r, "Y": q}).set_index("hypothesis")
     z = sps.norm.ppf(0.975)
     k = z + sps.norm.ppf(0.8)
-    se_x, se_y = 13.92 / (2 * z), 3.92 / (2 * z)          # from the intervals' widths
+    se_x, se_y = 13.92 / (2 * z), 3.92 / (2 * z)  # from the intervals' widths
     assert mde.loc["X", "mde"] == pytest.approx(k * se_x)
-    assert mde.loc["Y", "mde"] == pytest.approx(np.exp(-k * se_y))      # predicted below 1
-    k2 = sps.norm.ppf(1 - 0.025 / 2) + sps.norm.ppf(0.8)                # Holm's first step, m = 2
+    assert mde.loc["Y", "mde"] == pytest.approx(np.exp(-k * se_y))  # predicted below 1
+    k2 = sps.norm.ppf(1 - 0.025 / 2) + sps.norm.ppf(0.8)  # Holm's first step, m = 2
     assert mde.loc["X", "mde_holm_first_step"] == pytest.approx(k2 * se_x)
     assert mde.loc["Y", "mde_holm_first_step"] < mde.loc["Y", "mde"] < 1

@@ -67,8 +67,11 @@ def launch_path(source: Path) -> str:
 
 def postbuild_commands() -> list[list[str]]:
     """The jupytext-config commands of postBuild, run here exactly as Binder runs them."""
-    return [shlex.split(line) for line in (ROOT / "postBuild").read_text().splitlines()
-            if line.startswith("jupytext-config ")]
+    return [
+        shlex.split(line)
+        for line in (ROOT / "postBuild").read_text().splitlines()
+        if line.startswith("jupytext-config ")
+    ]
 
 
 def _free_port() -> int:
@@ -89,15 +92,28 @@ def lab(tmp_path_factory, built_html):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WHOLECOMM_", "JUPYTER"))}
     home = tmp / "home"
     home.mkdir()
-    env.update(HOME=str(home), JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
-               JUPYTERLAB_SETTINGS_DIR=str(tmp / "lab-settings"), JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
-               JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), WHOLECOMM_RESULTS_DIR=str(tmp / "results"),
-               PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}")
+    env.update(
+        HOME=str(home),
+        JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
+        JUPYTERLAB_SETTINGS_DIR=str(tmp / "lab-settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
+        JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+        WHOLECOMM_RESULTS_DIR=str(tmp / "results"),
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+    )
     for command in postbuild_commands():
         subprocess.run(command, env=env, check=True, capture_output=True)
     port, token = _free_port(), secrets.token_hex(24)
-    cmd = [str(BIN / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={repo}"]
+    cmd = [
+        str(BIN / "jupyter"),
+        "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={repo}",
+    ]
     if os.geteuid() == 0:  # Binder runs as an unprivileged user; CI machines may be root
         cmd.append("--allow-root")
     log = (tmp / "jupyterlab.log").open("w")
@@ -113,8 +129,16 @@ def lab(tmp_path_factory, built_html):
             except OSError:
                 time.sleep(0.5)
         else:
-            pytest.fail(f"JupyterLab did not answer on {base}: {(tmp / 'jupyterlab.log').read_text()[-3000:]}")
-        yield {"base": base, "token": token, "repo": repo, "results": tmp / "results", "log": tmp / "jupyterlab.log"}
+            pytest.fail(
+                f"JupyterLab did not answer on {base}: {(tmp / 'jupyterlab.log').read_text()[-3000:]}"
+            )
+        yield {
+            "base": base,
+            "token": token,
+            "repo": repo,
+            "results": tmp / "results",
+            "log": tmp / "jupyterlab.log",
+        }
     finally:
         proc.terminate()
         try:
@@ -127,8 +151,10 @@ def lab(tmp_path_factory, built_html):
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: run `make test` (it installs it) or "
-                    "`sudo apt-get install chromium`.")
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: run `make test` (it installs it) or "
+            "`sudo apt-get install chromium`."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -142,8 +168,9 @@ def _shut_down_kernels(lab) -> None:
     headers = {"Authorization": f"token {lab['token']}"}
     kernels = json.load(urllib.request.urlopen(urllib.request.Request(api, headers=headers), timeout=10))
     for kernel in kernels:
-        urllib.request.urlopen(urllib.request.Request(f"{api}/{kernel['id']}", method="DELETE", headers=headers),
-                               timeout=30)
+        urllib.request.urlopen(
+            urllib.request.Request(f"{api}/{kernel['id']}", method="DELETE", headers=headers), timeout=30
+        )
 
 
 def _wait_for_idle_kernel(lab, rel: str, timeout: float = 180) -> None:
@@ -153,7 +180,9 @@ def _wait_for_idle_kernel(lab, rel: str, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         sessions = json.load(urllib.request.urlopen(urllib.request.Request(api, headers=headers), timeout=10))
-        states = [s["kernel"]["execution_state"] for s in sessions if s.get("path") == rel and s.get("kernel")]
+        states = [
+            s["kernel"]["execution_state"] for s in sessions if s.get("path") == rel and s.get("kernel")
+        ]
         if states and states[0] == "idle":
             time.sleep(1)
             return
@@ -180,8 +209,12 @@ def _save_and_compare(page, panel: str, saved: Path, source: Path) -> None:
 def _built_image_count(source: Path) -> int:
     executed = ROOT / "_build" / "jupyter_execute" / source.relative_to(ROOT).with_suffix(".ipynb")
     nb = nbformat.read(executed, as_version=4)
-    return sum(any(kind in o.get("data", {}) for kind in ("image/png", "image/svg+xml"))
-               for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    return sum(
+        any(kind in o.get("data", {}) for kind in ("image/png", "image/svg+xml"))
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+    )
 
 
 def _plain(markdown: str) -> str:
@@ -215,17 +248,25 @@ def test_launched_notebook_opens_runs_and_shows_its_numbers(browser, lab, source
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     outside: list[str] = []
-    page.on("request", lambda r: outside.append(r.url) if r.url.startswith(("http", "ws"))
-            and not r.url.startswith(lab["base"].replace("http", "ws", 1)) and not r.url.startswith(lab["base"])
-            else None)
+    page.on(
+        "request",
+        lambda r: (
+            outside.append(r.url)
+            if r.url.startswith(("http", "ws"))
+            and not r.url.startswith(lab["base"].replace("http", "ws", 1))
+            and not r.url.startswith(lab["base"])
+            else None
+        ),
+    )
     try:
         page.goto(f"{lab['base']}/{path}?token={lab['token']}")
         panel = ".jp-NotebookPanel:not(.lm-mod-hidden)"
         page.wait_for_selector(f"{panel} .jp-Notebook .jp-Cell", timeout=120_000)
         assert page.locator(".jp-FileEditor:visible").count() == 0, f"{rel} opened in the text editor"
         # Notebook windowing may attach cells lazily: count them from the model's view once all are there.
-        page.wait_for_function(f"n => document.querySelectorAll('{panel} .jp-CodeCell').length === n",
-                               arg=n_code, timeout=60_000)
+        page.wait_for_function(
+            f"n => document.querySelectorAll('{panel} .jp-CodeCell').length === n", arg=n_code, timeout=60_000
+        )
         _wait_for_idle_kernel(lab, rel)
         page.click(".lm-MenuBar-itemLabel:text-is('Run')")
         page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
@@ -233,7 +274,9 @@ def test_launched_notebook_opens_runs_and_shows_its_numbers(browser, lab, source
             f"""() => {{ const ps = [...document.querySelectorAll('{panel} .jp-CodeCell .jp-InputPrompt')]
                 .map(e => e.textContent.trim());
                 return ps.length > 0 && ps.every(t => /^\\[\\d+\\]:$/.test(t)); }}""",
-            timeout=RUN_TIMEOUT_MS, polling=500)
+            timeout=RUN_TIMEOUT_MS,
+            polling=500,
+        )
         page.wait_for_timeout(500)  # let the prose script run after the last output
         state = page.evaluate(STATE_JS)
         # Saving (as autosave does) writes back exactly the tracked file.
@@ -243,9 +286,12 @@ def test_launched_notebook_opens_runs_and_shows_its_numbers(browser, lab, source
         expected_images = _built_image_count(source)
         drawn = [w for w, _ in state["images"] if w > 0]
         assert len(drawn) == expected_images == len(state["images"]), (
-            f"{rel}: {len(drawn)} of {len(state['images'])} images rendered, the book build drew {expected_images}")
+            f"{rel}: {len(drawn)} of {len(state['images'])} images rendered, the book build drew {expected_images}"
+        )
 
-        roles = [m for cell in notebook.cells if cell.cell_type == "markdown" for m in ROLE.findall(cell.source)]
+        roles = [
+            m for cell in notebook.cells if cell.cell_type == "markdown" for m in ROLE.findall(cell.source)
+        ]
         if "Page(" not in source.read_text(encoding="utf-8"):
             assert roles == [], f"{rel} has MyST roles but no Page to show them in JupyterLab"
             return
@@ -255,7 +301,9 @@ def test_launched_notebook_opens_runs_and_shows_its_numbers(browser, lab, source
         assert state["visibleLabels"] == 0
         assert state["missing"] == [], f"{rel}: values of other pages not shown: {state['missing'][:5]}"
         n_glue = sum(r.startswith("glue") for r, _ in roles)
-        assert len(state["values"]) == n_glue, f"{rel}: {len(state['values'])} of {n_glue} glued values in the prose"
+        assert len(state["values"]) == n_glue, (
+            f"{rel}: {len(state['values'])} of {n_glue} glued values in the prose"
+        )
         if n_glue:
             # The numbers in the prose are the values this run recorded.
             recorded = {}
@@ -269,7 +317,9 @@ def test_launched_notebook_opens_runs_and_shows_its_numbers(browser, lab, source
                 key = key.split(":")[0]
                 owner = Path(other).stem if other else page_name
                 assert shown.strip() == recorded[(owner, key)].strip(), (rel, title, shown)
-            assert any(re.search(r"\d", shown) for _, shown in state["values"]), f"{rel}: no number in the prose"
+            assert any(re.search(r"\d", shown) for _, shown in state["values"]), (
+                f"{rel}: no number in the prose"
+            )
         assert outside == [], f"requests leaving localhost: {outside[:5]}"
 
     finally:

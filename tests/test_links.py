@@ -16,11 +16,15 @@ def test_internal_links_and_anchors_resolve(built_html):
 
 
 def test_checker_detects_a_broken_link_and_anchor(tmp_path):
-    (tmp_path / "a.html").write_text('<a href="b.html#there">x</a><a href="missing.html">y</a>'
-                                     '<a href="b.html#nowhere">z</a><a href="https://example.org/">e</a>')
+    (tmp_path / "a.html").write_text(
+        '<a href="b.html#there">x</a><a href="missing.html">y</a>'
+        '<a href="b.html#nowhere">z</a><a href="https://example.org/">e</a>'
+    )
     (tmp_path / "b.html").write_text('<h1 id="there">B</h1>')
     broken, external = check_links.scan(tmp_path)
-    assert len(broken) == 2 and any("missing.html" in b for b in broken) and any("#nowhere" in b for b in broken)
+    assert (
+        len(broken) == 2 and any("missing.html" in b for b in broken) and any("#nowhere" in b for b in broken)
+    )
     assert set(external) == {"https://example.org/"}
 
 

@@ -32,7 +32,8 @@ def test_jupytext_round_trip_leaves_the_file_byte_identical(path):
     (fix with `python tools/format_notebooks.py`)."""
     original = path.read_bytes()
     assert as_saved(path).encode("utf-8") == original, (
-        f"{path.relative_to(ROOT)} changes when JupyterLab saves it: run `python tools/format_notebooks.py`")
+        f"{path.relative_to(ROOT)} changes when JupyterLab saves it: run `python tools/format_notebooks.py`"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

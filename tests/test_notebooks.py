@@ -40,11 +40,17 @@ def another_cpu() -> dict[str, str]:
 
 def _run(path: Path) -> None:
     nb = jupytext.read(path)
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                     resources={"metadata": {"path": str(path.parent)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     client.execute()
-    errors = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])
-              if o.get("output_type") == "error"]
+    errors = [
+        o
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert not errors
     # It showed the provenance notice of its data (first output of the first code cell).
     first = next(c for c in nb.cells if c.cell_type == "code")
@@ -82,12 +88,20 @@ def test_notebook_gives_the_same_results_on_another_cpu(path, monkeypatch, tmp_p
     assert pages, "the notebook recorded no results"
     other = results.collect(tmp_path, pages)
     built = results.collect(ROOT / "_build" / "results", pages)
-    assert results.shown_text(other) == results.shown_text(built), \
-        f"what a reader sees differs under {env}"
+    assert results.shown_text(other) == results.shown_text(built), f"what a reader sees differs under {env}"
     diffs = results.differences(other, built)
     assert not diffs, f"results differ under {env}:\n" + "\n".join(diffs[:30])
     spread = results.largest_spread(other, built)
     report = ROOT / "_build" / "cpu-spread" / f"{path.stem}.json"
     report.parent.mkdir(exist_ok=True)
-    report.write_text(json.dumps({"environment": env, "threads": os.environ.get("OPENBLAS_NUM_THREADS"),
-                                  "largest_relative_differences": spread[:20]}, indent=1) + "\n")
+    report.write_text(
+        json.dumps(
+            {
+                "environment": env,
+                "threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+                "largest_relative_differences": spread[:20],
+            },
+            indent=1,
+        )
+        + "\n"
+    )

@@ -22,8 +22,10 @@ def _nudge(values: np.ndarray, steps: np.ndarray) -> np.ndarray:
 @pytest.fixture
 def tied_scores() -> pd.Series:
     # 30.8333... twice, as (0+50+50+100+50+35)/6 and 185/6: equal on paper.
-    return pd.Series([185 / 6, 185 / 6, 50.0, 12.5, 50.0, 70.0],
-                     index=["AT-02", "IT-02", "BE-01", "DE-03", "ES-04", "SE-05"])
+    return pd.Series(
+        [185 / 6, 185 / 6, 50.0, 12.5, 50.0, 70.0],
+        index=["AT-02", "IT-02", "BE-01", "DE-03", "ES-04", "SE-05"],
+    )
 
 
 def test_tie_round_keeps_types_and_rounds_to_the_documented_decimals(tied_scores):
@@ -40,8 +42,9 @@ def test_ranks_and_rank_correlation_ignore_last_bit_noise(tied_scores):
     rho = numerics.spearman(tied_scores, other)
     ranks = index.rank(tied_scores)
     for _ in range(20):
-        noisy = pd.Series(_nudge(tied_scores.to_numpy(), rng.integers(-3, 4, len(tied_scores))),
-                          index=tied_scores.index)
+        noisy = pd.Series(
+            _nudge(tied_scores.to_numpy(), rng.integers(-3, 4, len(tied_scores))), index=tied_scores.index
+        )
         assert numerics.spearman(noisy, _nudge(other, rng.integers(-3, 4, len(other)))) == rho
         pd.testing.assert_frame_equal(index.rank(noisy).drop(columns="score"), ranks.drop(columns="score"))
 
@@ -76,12 +79,22 @@ def test_aggregation_agreement_is_the_same_whatever_the_last_bits():
     answers = []
     codes = {"I1": "a", "I2": "b", "I3": "c", "I4": "a"}
     for loc, pattern in {"T1": "abca", "T2": "acba", "T3": "bbcc", "T4": "aaab", "T5": "ccca"}.items():
-        for (ind, _), code in zip(codes.items(), pattern):
+        for (ind, _), code in zip(codes.items(), pattern, strict=False):
             answers.append({"locality_id": loc, "indicator_id": ind, "answer_code": code})
-    indicators = pd.DataFrame({"indicator_id": list(codes), "area": ["x", "x", "y", "y"],
-                               "stage": ["formulation", "output", "formulation", "output"]})
-    options = pd.DataFrame([{"indicator_id": i, "answer_code": c, "score": s}
-                            for i in codes for c, s in (("a", 100.0), ("b", 50.0), ("c", 0.0))])
+    indicators = pd.DataFrame(
+        {
+            "indicator_id": list(codes),
+            "area": ["x", "x", "y", "y"],
+            "stage": ["formulation", "output", "formulation", "output"],
+        }
+    )
+    options = pd.DataFrame(
+        [
+            {"indicator_id": i, "answer_code": c, "score": s}
+            for i in codes
+            for c, s in (("a", 100.0), ("b", 50.0), ("c", 0.0))
+        ]
+    )
     res = index.score(pd.DataFrame(answers), indicators, options)
     base = index.aggregation_agreement(res)
     noisy_area = res.area_scores.copy()

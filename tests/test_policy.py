@@ -27,8 +27,18 @@ def typed_frame(frames: dict, name: str) -> pd.DataFrame:
 
 def make_localities(rows):
     """rows: (locality_id, size_class, economic_trend, political_orientation)."""
-    return pd.DataFrame([{"locality_id": lid, "country": lid[:2], "size_class": s, "economic_trend": e,
-                          "political_orientation": o} for lid, s, e, o in rows])
+    return pd.DataFrame(
+        [
+            {
+                "locality_id": lid,
+                "country": lid[:2],
+                "size_class": s,
+                "economic_trend": e,
+                "political_orientation": o,
+            }
+            for lid, s, e, o in rows
+        ]
+    )
 
 
 def make_policies(spec):
@@ -39,22 +49,39 @@ def make_policies(spec):
         for area in ("health", "housing"):
             approach = approaches.get(area, "none")
             present = approach != "none"
-            rows.append({"locality_id": lid, "policy_area": area, "measure_present": present, "approach": approach,
-                         "lead_actor": "municipality" if present else None, "relation_higher_level": "cooperative",
-                         "dedicated_staff": staff, "main_funding": "local" if present else None})
+            rows.append(
+                {
+                    "locality_id": lid,
+                    "policy_area": area,
+                    "measure_present": present,
+                    "approach": approach,
+                    "lead_actor": "municipality" if present else None,
+                    "relation_higher_level": "cooperative",
+                    "dedicated_staff": staff,
+                    "main_funding": "local" if present else None,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 @pytest.fixture()
 def small():
-    loc = make_localities([("AT-01", "rural_area", "declining", "progressive"),
-                           ("AT-02", "small_town", "stable", "centrist"),
-                           ("BE-01", "medium_town", "improving", "conservative"),
-                           ("BE-02", "medium_town", "improving", "progressive")])
-    lp = make_policies({"AT-01": (False, {"housing": "reactive"}),
-                        "AT-02": (False, {"health": "reactive", "housing": "proactive"}),
-                        "BE-01": (True, {"health": "proactive", "housing": "proactive"}),
-                        "BE-02": (True, {"health": "proactive"})})
+    loc = make_localities(
+        [
+            ("AT-01", "rural_area", "declining", "progressive"),
+            ("AT-02", "small_town", "stable", "centrist"),
+            ("BE-01", "medium_town", "improving", "conservative"),
+            ("BE-02", "medium_town", "improving", "progressive"),
+        ]
+    )
+    lp = make_policies(
+        {
+            "AT-01": (False, {"housing": "reactive"}),
+            "AT-02": (False, {"health": "reactive", "housing": "proactive"}),
+            "BE-01": (True, {"health": "proactive", "housing": "proactive"}),
+            "BE-02": (True, {"health": "proactive"}),
+        }
+    )
     return lp, loc
 
 
@@ -168,13 +195,24 @@ def test_locality_summary_and_qca_calibration(small):
     # AT-01: 1 measure, reactive -> 0; AT-02: 1 of 2 proactive = 50% -> 1 (threshold "at least half").
     assert crisp.loc["AT-01", "PROACTIVE"] == 0
     assert crisp.loc["AT-02", "PROACTIVE"] == 1
-    assert crisp.loc["BE-01"].to_dict() == {"MEDIUM": 1, "CAPACITY": 1, "THRIVING": 1, "PROGRESSIVE": 0,
-                                                 "PROACTIVE": 1, "measures": 2, "share_proactive": 1.0}
+    assert crisp.loc["BE-01"].to_dict() == {
+        "MEDIUM": 1,
+        "CAPACITY": 1,
+        "THRIVING": 1,
+        "PROGRESSIVE": 0,
+        "PROACTIVE": 1,
+        "measures": 2,
+        "share_proactive": 1.0,
+    }
     # A locality without any measure has no proactive policy (coded 0, share left empty).
     lp, loc = small
     lp = lp.copy()
     lp.loc[lp["locality_id"] == "AT-01", ["measure_present", "approach", "lead_actor", "main_funding"]] = [
-        False, "none", None, None]
+        False,
+        "none",
+        None,
+        None,
+    ]
     crisp = policy.qca_data(policy.prepare(lp, loc))
     assert crisp.loc["AT-01", "PROACTIVE"] == 0 and np.isnan(crisp.loc["AT-01", "share_proactive"])
 
@@ -185,8 +223,10 @@ def tiny_crisp():
     #   c3 1 0 1, c4 1 0 0   -> (1,0): n 2, with outcome 1, consistency 0.5, coverage 1/3
     #   c5 0 1 0             -> (0,1): n 1, consistency 0, coverage 0
     #   (0,0): no case       -> remainder
-    return pd.DataFrame({"A": [1, 1, 1, 1, 0], "B": [1, 1, 0, 0, 1], "Y": [1, 1, 1, 0, 0]},
-                        index=["c1", "c2", "c3", "c4", "c5"])
+    return pd.DataFrame(
+        {"A": [1, 1, 1, 1, 0], "B": [1, 1, 0, 0, 1], "Y": [1, 1, 1, 0, 0]},
+        index=["c1", "c2", "c3", "c4", "c5"],
+    )
 
 
 def test_truth_table_by_hand():
@@ -305,8 +345,12 @@ def test_model_rejects_empty_level(small):
 
 
 def test_constants_match_the_data_package():
-    fields = {f["name"]: f for r in data.descriptor()["resources"] for f in r["schema"]["fields"]
-              if r["name"] in ("local_policies", "localities")}
+    fields = {
+        f["name"]: f
+        for r in data.descriptor()["resources"]
+        for f in r["schema"]["fields"]
+        if r["name"] in ("local_policies", "localities")
+    }
     enum = lambda name: fields[name]["constraints"]["enum"]  # noqa: E731
     assert policy.AREAS == enum("policy_area")
     assert policy.APPROACHES == enum("approach")
@@ -396,10 +440,20 @@ def test_prime_implicants_order_does_not_depend_on_hashing():
     import subprocess
     import sys
 
-    code = ("from wholecomm import policy; "
-            "print(policy.prime_implicants([(1,1,1,0),(1,1,0,1),(1,1,1,1),(0,1,1,1),(1,0,1,1)]))")
-    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                              env={"PYTHONHASHSEED": str(seed), "PATH": ""}).stdout for seed in (1, 2, 3, 4)}
+    code = (
+        "from wholecomm import policy; "
+        "print(policy.prime_implicants([(1,1,1,0),(1,1,0,1),(1,1,1,1),(0,1,1,1),(1,0,1,1)]))"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": str(seed), "PATH": ""},
+        ).stdout
+        for seed in (1, 2, 3, 4)
+    }
     assert len(outputs) == 1, outputs
 
 
@@ -409,7 +463,7 @@ def test_necessity_by_hand():
     # Y in c1, c2, c3, all with A: A is necessary; ~A (c5 only) never goes with Y.
     assert nec.loc["A", "consistency"] == 1.0 and nec.loc["A", "necessary"]
     assert nec.loc["A", "coverage"] == pytest.approx(3 / 4)
-    assert nec.loc["A", "relevance"] == pytest.approx(1 / 2)   # |~A| = 1 over |~(A and Y)| = 2
+    assert nec.loc["A", "relevance"] == pytest.approx(1 / 2)  # |~A| = 1 over |~(A and Y)| = 2
     assert nec.loc["~A", "consistency"] == 0.0
     assert nec.loc["B", "consistency"] == pytest.approx(2 / 3) and not nec.loc["B", "necessary"]
 
@@ -431,7 +485,7 @@ def test_qca_recovers_a_planted_configurational_effect():
     # an interaction (A and B only together) and a single sufficient condition.
     import itertools
 
-    rows = [dict(zip("ABCD", v)) for v in itertools.product([0, 1], repeat=4) for _ in range(2)]
+    rows = [dict(zip("ABCD", v, strict=False)) for v in itertools.product([0, 1], repeat=4) for _ in range(2)]
     crisp = pd.DataFrame(rows)
     crisp["Y"] = ((crisp["A"] & crisp["B"]) | crisp["C"]).astype(int)
     sol = policy.qca_solutions(crisp, list("ABCD"), "Y", expectations={c: 1 for c in "ABCD"})
@@ -443,9 +497,12 @@ def test_qca_recovers_a_planted_configurational_effect():
 
 
 def test_qca_robustness_grid_contains_the_baseline():
-    rob = policy.qca_robustness(consistency_thresholds=(0.8, 1.0), frequency_thresholds=(1,),
-                                outcome_thresholds=(0.5,))
+    rob = policy.qca_robustness(
+        consistency_thresholds=(0.8, 1.0), frequency_thresholds=(1,), outcome_thresholds=(0.5,)
+    )
     assert len(rob) == 2
-    base = rob[(rob["consistency_threshold"] == policy.QCA_CONSISTENCY_THRESHOLD)
-               & (rob["outcome_threshold"] == policy.QCA_PROACTIVE_THRESHOLD)].iloc[0]
+    base = rob[
+        (rob["consistency_threshold"] == policy.QCA_CONSISTENCY_THRESHOLD)
+        & (rob["outcome_threshold"] == policy.QCA_PROACTIVE_THRESHOLD)
+    ].iloc[0]
     assert base["same_as_baseline"] and base["baseline_terms_kept"] == rob.attrs["baseline_terms"]

@@ -39,8 +39,10 @@ EVENT_PAGES = ["workshop", "conference"]
 #: Pages whose wording about the data in use must follow it (the glossary defines the
 #: synthetic twin as the book's own package, whatever data a build uses).
 DATA_WORDING_PAGES = ["intro", "workshop", "conference", "recommendations", "cite", "people"]
-DOWNLOAD = re.compile(r'<a class="wholecomm-download" href="data:text/csv;charset=utf-8;base64,([A-Za-z0-9+/=]+)" '
-                      r'download="([^"]+)"')
+DOWNLOAD = re.compile(
+    r'<a class="wholecomm-download" href="data:text/csv;charset=utf-8;base64,([A-Za-z0-9+/=]+)" '
+    r'download="([^"]+)"'
+)
 SEED = data.provenance("survey")["seed"]
 
 
@@ -85,7 +87,9 @@ def test_narrative_wording_comes_from_the_data_in_use(built_html):
         source = (ROOT / "book" / f"{name}.md").read_text(encoding="utf-8")
         # Outside the wording switched by the data in use, the page says nothing about a twin.
         fixed = re.sub(r"```\{only\} not wholecomm_user_data.*?```", "", source, flags=re.S)
-        assert "synthetic" not in fixed.lower(), f"book/{name}.md: data wording not taken from the data in use"
+        assert "synthetic" not in fixed.lower(), (
+            f"book/{name}.md: data wording not taken from the data in use"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -98,20 +102,48 @@ def user_data_build(tmp_path_factory):
         if csv.name != "mipex2020_national.csv":
             shutil.copy(csv, folder / csv.name)
     toc = tmp / "_toc.yml"
-    toc.write_text(yaml.safe_dump({"format": "jb-book", "root": "book/intro", "chapters": [
-        {"file": f"book/{name}"} for name in [n for n in NARRATIVE if n != "intro"] + ["references"]]}))
+    toc.write_text(
+        yaml.safe_dump(
+            {
+                "format": "jb-book",
+                "root": "book/intro",
+                "chapters": [
+                    {"file": f"book/{name}"}
+                    for name in [n for n in NARRATIVE if n != "intro"] + ["references"]
+                ],
+            }
+        )
+    )
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     config["html"]["use_repository_button"] = False  # no repository URL is needed for this check
-    config["sphinx"]["local_extensions"] = {name: str(ROOT / path)
-                                            for name, path in config["sphinx"]["local_extensions"].items()}
+    config["sphinx"]["local_extensions"] = {
+        name: str(ROOT / path) for name, path in config["sphinx"]["local_extensions"].items()
+    }
     config["bibtex_bibfiles"] = [str(ROOT / path) for path in config["bibtex_bibfiles"]]
     (tmp / "_config.yml").write_text(yaml.safe_dump(config))
     env = {**os.environ, "WHOLECOMM_DATA": str(folder), "WHOLECOMM_DATA_CACHE": str(tmp / "cache")}
     env.pop("WHOLECOMM_RESULTS_DIR", None)
     out = tmp / "out"
-    run = subprocess.run([str(Path(sys.executable).with_name("jupyter-book")), "build", str(ROOT), "--builder",
-                          "html", "--toc", str(toc), "--config", str(tmp / "_config.yml"), "--path-output", str(out)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
+    run = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("jupyter-book")),
+            "build",
+            str(ROOT),
+            "--builder",
+            "html",
+            "--toc",
+            str(toc),
+            "--config",
+            str(tmp / "_config.yml"),
+            "--path-output",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[:6000]
     return out / "_build" / "html"
 
@@ -152,7 +184,9 @@ def test_every_csv_download_carries_its_provenance(built_html):
 
 
 def test_csv_download_link_names_user_data(data_copy):
-    link = book.csv_download_link(pd.DataFrame({"a": [1, 2]}), "page-key.csv", resources=["survey"], page="page")
+    link = book.csv_download_link(
+        pd.DataFrame({"a": [1, 2]}), "page-key.csv", resources=["survey"], page="page"
+    )
     payload, name = DOWNLOAD.search(link).groups()
     text = base64.b64decode(payload).decode("utf-8")
     assert name == "page-key-user-data.csv"
@@ -239,8 +273,11 @@ def test_toolbox_report_header_says_it_is_the_books_pilot():
     path = toolbox.example_questionnaire()
     q = toolbox.parse_questionnaire(path.read_text(encoding="utf-8"), path.name)
     report = toolbox.render_report(toolbox.assess(q))
-    header = report[report.index("<header>"):report.index("</header>")]
-    assert "pilot questionnaire (modelled on MIPEX and MIPEX-R; not the Whole-COMM toolbox, not MIPEX-L)" in header
+    header = report[report.index("<header>") : report.index("</header>")]
+    assert (
+        "pilot questionnaire (modelled on MIPEX and MIPEX-R; not the Whole-COMM toolbox, not MIPEX-L)"
+        in header
+    )
     assert f"seed {SEED}" in report
 
 
@@ -251,7 +288,10 @@ def test_planted_table_reads_the_twins_parameters():
     table = planted.planted_table(params)
     assert len(table) == len(planted.PLANTED) and table["planted"].str.len().gt(0).all()
     row = table.set_index("chapter").loc["mipex-l"].iloc[0]
-    assert f"political_participation {params['mipex_l']['area_effect']['political_participation']}" in row["planted"]
+    assert (
+        f"political_participation {params['mipex_l']['area_effect']['political_participation']}"
+        in row["planted"]
+    )
     # A changed parameter shows up; a parameter that is gone is an error naming it.
     params["policies"]["proactive_logit"]["progressive_housing"] = 9.5
     assert "progressive_housing = 9.5" in " ".join(planted.planted_table(params)["planted"])

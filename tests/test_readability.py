@@ -21,8 +21,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 # ------------------------------------------------------------------ tables
-@pytest.mark.parametrize(("p", "text"), [(0.0, "< 0.001"), (8.91e-160, "< 0.001"), (0.000999, "< 0.001"),
-                                          (0.001, "0.001"), (0.0494, "0.049"), (0.195, "0.195"), (1.0, "1.000")])
+@pytest.mark.parametrize(
+    ("p", "text"),
+    [
+        (0.0, "< 0.001"),
+        (8.91e-160, "< 0.001"),
+        (0.000999, "< 0.001"),
+        (0.001, "0.001"),
+        (0.0494, "0.049"),
+        (0.195, "0.195"),
+        (1.0, "1.000"),
+    ],
+)
 def test_p_values_read_as_a_reader_expects(p, text):
     assert labels.format_p(p) == text
 
@@ -44,7 +54,17 @@ def test_labels_come_from_one_place_and_never_repeat():
 
 
 def test_key_columns_come_first_after_the_row_labels():
-    truth = ["MEDIUM", "CAPACITY", "configuration", "n", "n_outcome", "consistency", "coverage", "status", "cases"]
+    truth = [
+        "MEDIUM",
+        "CAPACITY",
+        "configuration",
+        "n",
+        "n_outcome",
+        "consistency",
+        "coverage",
+        "status",
+        "cases",
+    ]
     assert labels.order_columns(truth)[:5] == ["configuration", "status", "consistency", "n", "n_outcome"]
     hyp = ["hypothesis", "claim", "estimand", "estimate", "ci_low", "ci_high", "p_value", "verdict"]
     assert labels.order_columns(hyp)[:3] == ["hypothesis", "claim", "verdict"]
@@ -56,11 +76,21 @@ def test_key_columns_come_first_after_the_row_labels():
 
 
 def test_rendered_cells_format_p_values_booleans_and_missing_values():
-    frame = pd.DataFrame({"estimate": [1.234, np.nan], "p_value": [3e-9, 0.2], "tied": [True, False],
-                          "locality_id": ["AT-01", "BE-05"]})
+    frame = pd.DataFrame(
+        {
+            "estimate": [1.234, np.nan],
+            "p_value": [3e-9, 0.2],
+            "tied": [True, False],
+            "locality_id": ["AT-01", "BE-05"],
+        }
+    )
     cells = book.rendered_cells(frame, "{:.2f}")
-    assert cells.to_dict(orient="list") == {"estimate": ["1.23", "–"], "p_value": ["< 0.001", "0.200"],
-                                            "tied": ["yes", "no"], "locality_id": ["AT-01", "BE-05"]}
+    assert cells.to_dict(orient="list") == {
+        "estimate": ["1.23", "–"],
+        "p_value": ["< 0.001", "0.200"],
+        "tied": ["yes", "no"],
+        "locality_id": ["AT-01", "BE-05"],
+    }
 
 
 def test_table_html_labels_headers_keeps_codes_whole_and_folds_long_tables():
@@ -78,13 +108,20 @@ def test_page_table_records_what_the_reader_sees(monkeypatch, tmp_path):
     monkeypatch.setenv("WHOLECOMM_RESULTS_DIR", str(tmp_path))
     monkeypatch.setenv(book.BOOK_BUILD_ENV, "1")
     page = book.Page("unit-test", resources=["localities"], show_notice=False)
-    page.table("t", pd.DataFrame({"estimate": [0.5], "p_value": [1e-5], "verdict": ["supported"],
-                                  "hypothesis": ["H1"]}), "A table.")
+    page.table(
+        "t",
+        pd.DataFrame({"estimate": [0.5], "p_value": [1e-5], "verdict": ["supported"], "hypothesis": ["H1"]}),
+        "A table.",
+    )
     record = json.loads((tmp_path / "unit-test.json").read_text())
-    assert record["rendered"]["t"] == [["Hypothesis", "Verdict", "Estimate", "p-value"],
-                                       ["H1", "supported", "0.5", "< 0.001"]]
+    assert record["rendered"]["t"] == [
+        ["Hypothesis", "Verdict", "Estimate", "p-value"],
+        ["H1", "supported", "0.5", "< 0.001"],
+    ]
     # the recorded values keep the code names, for the results gate and the CSV
-    assert record["tables"]["t"] == [{"estimate": 0.5, "p_value": 1e-5, "verdict": "supported", "hypothesis": "H1"}]
+    assert record["tables"]["t"] == [
+        {"estimate": 0.5, "p_value": 1e-5, "verdict": "supported", "hypothesis": "H1"}
+    ]
 
 
 # ------------------------------------------------------------------ figures
@@ -116,7 +153,10 @@ def test_every_figure_is_svg_text_with_the_provenance_footer_below_everything(mo
     sizes = [float(s) for s in re.findall(r"font-size: ([\d.]+)px", svg)]
     assert sizes and min(sizes) >= book.MIN_FONT_PT
     # the footer lies below every other text (SVG y grows downwards)
-    ys = {m.group(2): float(m.group(1)) for m in re.finditer(r'<text [^>]*?y="([\d.]+)"[^>]*>([^<]+)</text>', svg)}
+    ys = {
+        m.group(2): float(m.group(1))
+        for m in re.finditer(r'<text [^>]*?y="([\d.]+)"[^>]*>([^<]+)</text>', svg)
+    }
     assert ys[footer] > max(y for text, y in ys.items() if text != footer)
     # only one footer, also when a figure is saved twice
     assert _svg(fig).count(footer) == 1
@@ -162,7 +202,9 @@ def test_no_measure_is_the_quietest_colour_of_the_approach_map():
 
 # ------------------------------------------------------------------ search
 def _search_tuning():
-    spec = importlib.util.spec_from_file_location("search_tuning", ROOT / "book" / "_ext" / "search_tuning.py")
+    spec = importlib.util.spec_from_file_location(
+        "search_tuning", ROOT / "book" / "_ext" / "search_tuning.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -170,8 +212,10 @@ def _search_tuning():
 
 def test_search_index_gets_accent_free_forms_and_spelling_variants():
     st = _search_tuning()
-    index = {"terms": {"padrón": 3, "malmö": [1, 2], "irastorza": [4, 5], "housing": 0},
-             "titleterms": {"malmö": 1}}
+    index = {
+        "terms": {"padrón": 3, "malmö": [1, 2], "irastorza": [4, 5], "housing": 0},
+        "titleterms": {"malmö": 1},
+    }
     st.tune_index(index, stem=lambda w: w)
     assert index["terms"]["padron"] == 3 and index["terms"]["padrón"] == 3
     assert index["terms"]["malmo"] == [1, 2] and index["titleterms"]["malmo"] == 1
@@ -182,8 +226,10 @@ def test_search_index_gets_accent_free_forms_and_spelling_variants():
 
 def test_term_counts_count_words_of_the_article_only(tmp_path):
     st = _search_tuning()
-    (tmp_path / "a.html").write_text('<nav>housing housing housing</nav><article class="bd-article">'
-                                     "<p>Housing and housing; Malmö, Malmo.</p><script>housing</script></article>")
+    (tmp_path / "a.html").write_text(
+        '<nav>housing housing housing</nav><article class="bd-article">'
+        "<p>Housing and housing; Malmö, Malmo.</p><script>housing</script></article>"
+    )
     counts = st.term_counts(tmp_path, ["a"], stem=lambda w: w)
     assert counts["housing"] == {"a": 2} and counts["malmo"] == {"a": 2} and "and" not in counts
 
@@ -217,7 +263,9 @@ def test_the_whole_book_pdf_has_every_chapter(built_html):
     # The self-assessment page prints, by its own print stylesheet, the one-page summary of the
     # answers given in the browser (the form itself is no use on paper): its bookmark names it.
     for chapter in (c for c in chapters if c["doc"] != "notebooks/self-assessment"):
-        text = " ".join(unicodedata.normalize("NFKC", reader.pages[chapter["first_page"] - 1].extract_text()).split())
+        text = " ".join(
+            unicodedata.normalize("NFKC", reader.pages[chapter["first_page"] - 1].extract_text()).split()
+        )
         assert " ".join(chapter["title"].split()) in text, chapter
     # a book of this size: more pages than chapters, and no runaway page (a table cut into pieces)
     assert len(chapters) < len(reader.pages) < 40 * len(chapters)
@@ -239,6 +287,8 @@ def test_percentage_intervals_stay_within_the_scale(built_html):
                     if isinstance(value, (int, float)):
                         checked += 1
                         assert -1e-9 <= value <= 100 + 1e-9, (path.stem, key, col, row)
-                if isinstance(row.get("ci_low_pct"), (int, float)) and isinstance(row.get("ci_high_pct"), (int, float)):
+                if isinstance(row.get("ci_low_pct"), (int, float)) and isinstance(
+                    row.get("ci_high_pct"), (int, float)
+                ):
                     assert row["ci_low_pct"] <= row["ci_high_pct"], (path.stem, key, row)
     assert checked > 50

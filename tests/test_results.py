@@ -11,7 +11,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import results  # noqa: E402
-
 from wholecomm import data  # noqa: E402
 
 
@@ -19,14 +18,21 @@ def test_results_match_the_expected_results(built_html):
     current = results.collect()
     expected = json.loads(results.EXPECTED.read_text(encoding="utf-8"))
     diffs = results.differences(current, expected)
-    assert not diffs, ("Results differ from tests/expected_results.json (run `make results` if deliberate):\n"
-                       + "\n".join(diffs[:50]))
+    assert not diffs, (
+        "Results differ from tests/expected_results.json (run `make results` if deliberate):\n"
+        + "\n".join(diffs[:50])
+    )
 
 
 def _record(**values) -> dict:
-    return {"p": {"values": {k: {"value": v, "text": str(v)} for k, v in values.items()},
-                  "tables": {"t1": [{"a": 1.5, "p_value": 0.01}]}, "table_meta": {},
-                  "rendered": {"t1": [["a", "p_value"], ["1.5", "0.01"]]}}}
+    return {
+        "p": {
+            "values": {k: {"value": v, "text": str(v)} for k, v in values.items()},
+            "tables": {"t1": [{"a": 1.5, "p_value": 0.01}]},
+            "table_meta": {},
+            "rendered": {"t1": [["a", "p_value"], ["1.5", "0.01"]]},
+        }
+    }
 
 
 def test_comparison_tolerates_float_noise_and_detects_a_changed_value():
@@ -77,7 +83,9 @@ def test_tolerance_fits_how_a_value_is_computed():
 
 
 def test_p_values_are_compared_on_the_log_scale():
-    assert results.is_p_value("p_value") and results.is_p_value("h2_housing_p") and results.is_p_value("p_size")
+    assert (
+        results.is_p_value("p_value") and results.is_p_value("h2_housing_p") and results.is_p_value("p_size")
+    )
     assert not results.is_p_value("pct_unanswered") and not results.is_p_value("top_theme_pct")
     tiny = 2.444e-146
     assert results.same(tiny, tiny * (1 + 1e-12), p_value=True)
@@ -96,7 +104,9 @@ def test_every_published_survey_table_respects_the_minimum_cell_size(built_html)
             column = meta["respondents_column"]
             for row in record["tables"][key]:
                 n = row[column]
-                assert n is None or n >= data.MIN_CELL_DEFAULT, f"{page} table {key}: a row rests on {n} respondents"
+                assert n is None or n >= data.MIN_CELL_DEFAULT, (
+                    f"{page} table {key}: a row rests on {n} respondents"
+                )
             checked += 1
     assert checked >= 1, "no survey table declared its respondent counts"
     # Every table of the survey chapter with a respondent count declares it (so it is checked).
@@ -104,7 +114,9 @@ def test_every_published_survey_table_respects_the_minimum_cell_size(built_html)
     if survey:
         for key, rows in survey["tables"].items():
             if rows and {"n", "Respondents"} & set(rows[0]):
-                assert key in survey["table_meta"], f"survey table {key} has counts but no disclosure declaration"
+                assert key in survey["table_meta"], (
+                    f"survey table {key} has counts but no disclosure declaration"
+                )
 
 
 def test_the_publisher_refuses_a_table_with_a_small_cell(tmp_path, monkeypatch):
@@ -115,7 +127,16 @@ def test_the_publisher_refuses_a_table_with_a_small_cell(tmp_path, monkeypatch):
     monkeypatch.setenv("WHOLECOMM_RESULTS_DIR", str(tmp_path))
     page = Page("disclosure-check", show_notice=False)
     with pytest.raises(ValueError, match="fewer than 10"):
-        page.table("bad", pd.DataFrame({"group": ["a"], "n": [3], "share": [0.5]}), "caption", respondents="n")
-    page.table("ok", data.suppress_small_cells(pd.DataFrame({"group": ["a"], "n": [3], "share": [0.5]})),
-               "caption", respondents="n")
-    assert json.loads((tmp_path / "disclosure-check.json").read_text())["table_meta"]["ok"]["respondents_column"] == "n"
+        page.table(
+            "bad", pd.DataFrame({"group": ["a"], "n": [3], "share": [0.5]}), "caption", respondents="n"
+        )
+    page.table(
+        "ok",
+        data.suppress_small_cells(pd.DataFrame({"group": ["a"], "n": [3], "share": [0.5]})),
+        "caption",
+        respondents="n",
+    )
+    assert (
+        json.loads((tmp_path / "disclosure-check.json").read_text())["table_meta"]["ok"]["respondents_column"]
+        == "n"
+    )

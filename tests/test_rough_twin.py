@@ -88,8 +88,12 @@ def test_rough_twin_is_deterministic_and_leaves_the_default_twin_alone(tmp_path)
 
 
 def test_rough_twin_command_line(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "wholecomm.twin.rough", str(tmp_path / "v2"), "--variant", "2"],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wholecomm.twin.rough", str(tmp_path / "v2"), "--variant", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     truth = json.loads((tmp_path / "v2" / "truth.json").read_text())
     assert truth["variant"] == 2 and (tmp_path / "v2" / "datapackage.json").is_file()
@@ -118,8 +122,9 @@ def test_the_whole_book_builds_on_a_rough_twin(variant, tmp_path):
     copy_book(book)
     env = {k: v for k, v in os.environ.items() if k not in ("WHOLECOMM_RESULTS_DIR", "WHOLECOMM_DATA_CACHE")}
     env["WHOLECOMM_DATA"] = str(folder)
-    proc = subprocess.run([*BUILD, "--root", str(book)], capture_output=True, text=True, timeout=3600, env=env,
-                          cwd=book)
+    proc = subprocess.run(
+        [*BUILD, "--root", str(book)], capture_output=True, text=True, timeout=3600, env=env, cwd=book
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-6000:]
     check_built_book(book, truth)
@@ -177,7 +182,10 @@ def check_built_book(book: Path, truth: dict) -> None:
     # general index lists it): a definition is not a statement about the data in use.
     twin_words = re.compile(r"synthetic\s+twin", re.I)
     definitions = {"book/glossary.html", "genindex.html"}
-    said = sorted(str(p.relative_to(html_dir)) for p in pages
-                  if str(p.relative_to(html_dir)) not in definitions
-                  and twin_words.search(re.sub(r"<[^>]+>", " ", p.read_text(encoding="utf-8"))))
+    said = sorted(
+        str(p.relative_to(html_dir))
+        for p in pages
+        if str(p.relative_to(html_dir)) not in definitions
+        and twin_words.search(re.sub(r"<[^>]+>", " ", p.read_text(encoding="utf-8")))
+    )
     assert not said, f"pages calling user data a synthetic twin: {said}"

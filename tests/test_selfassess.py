@@ -22,8 +22,15 @@ from wholecomm import index, selfassess, toolbox
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PAGE = "notebooks/self-assessment.html"
 
 
@@ -33,7 +40,9 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 def _serve(directory: Path):
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(directory)))
+    srv = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(directory))
+    )
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv, f"http://127.0.0.1:{srv.server_address[1]}"
 
@@ -41,8 +50,10 @@ def _serve(directory: Path):
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: run `make test` (it installs it) or "
-                    "`sudo apt-get install chromium`.")
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: run `make test` (it installs it) or "
+            "`sudo apt-get install chromium`."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -127,7 +138,7 @@ def assert_parity(js: dict, a: toolbox.Assessment):
         assert close(r["reference_gap"], float(g.loc[r["unit"], "reference_gap"])), r
         assert r["few_peers"] == bool(g.loc[r["unit"], "few_peers"])
     assert [p["indicator_id"] for p in js["priorities"]] == a.priorities["indicator_id"].tolist()
-    for p, (_, py) in zip(js["priorities"], a.priorities.iterrows()):
+    for p, (_, py) in zip(js["priorities"], a.priorities.iterrows(), strict=False):
         assert p["rank"] == int(py["rank"]) and p["next_code"] == py["next_code"]
         assert p["n_peers_100"] == int(py["n_peers_100"])
         for key in ("priority", "points_gained", "area_points", "best_peer"):
@@ -149,9 +160,16 @@ def answer_sets(cat: toolbox.Catalogue) -> list[tuple[str, dict, dict]]:
     try:  # the fictional example follows the catalogue in use
         ex = toolbox.read_questionnaire(toolbox.example_questionnaire())
         latest = ex.answers[ex.answers["year"] == max(ex.years)]
-        sets.append(("example", {**ex.locality, "year": max(ex.years)},
-                     {r.indicator_id: (r.answer_code if isinstance(r.answer_code, str) else None)
-                      for r in latest.itertuples(index=False)}))
+        sets.append(
+            (
+                "example",
+                {**ex.locality, "year": max(ex.years)},
+                {
+                    r.indicator_id: (r.answer_code if isinstance(r.answer_code, str) else None)
+                    for r in latest.itertuples(index=False)
+                },
+            )
+        )
     except toolbox.QuestionnaireError:
         pass
     rng = np.random.default_rng(2020)
@@ -160,16 +178,24 @@ def answer_sets(cat: toolbox.Catalogue) -> list[tuple[str, dict, dict]]:
         need = math.ceil(index.MIN_ANSWERED_SHARE * sizes[area] - 1e-9)
         for k, ind in enumerate(ids):
             at[ind] = codes[ind][int(rng.integers(len(codes[ind])))] if k < need else None
-    sets.append(("at-threshold", {"size_class": "rural_area", "country": "PL", "locality_type": "struggling_new"},
-                 at))
+    sets.append(
+        ("at-threshold", {"size_class": "rural_area", "country": "PL", "locality_type": "struggling_new"}, at)
+    )
     below = dict(at)
     first_area = cat.areas[0]
     below[by_area[first_area][0]] = None
-    sets.append(("one-area-below-threshold",
-                 {"size_class": "medium_town", "country": "SE", "locality_type": "thriving_experienced"}, below))
+    sets.append(
+        (
+            "one-area-below-threshold",
+            {"size_class": "medium_town", "country": "SE", "locality_type": "thriving_experienced"},
+            below,
+        )
+    )
     for seed in (1, 2):
         r = np.random.default_rng(seed)
-        answers = {i: (None if r.random() < 0.15 else codes[i][int(r.integers(len(codes[i])))]) for i in cat.ids}
+        answers = {
+            i: (None if r.random() < 0.15 else codes[i][int(r.integers(len(codes[i])))]) for i in cat.ids
+        }
         loc = {g: cat.allowed[g][int(r.integers(len(cat.allowed[g])))] for g in toolbox.PEER_GROUPS}
         sets.append((f"random-{seed}", loc, answers))
     return sets
@@ -187,9 +213,12 @@ def test_page_equals_wholecomm_assess_on_several_answer_sets(browser, book_url):
             # what the reader sees: the overall score and the three next steps
             overall = v.page.text_content("#wc-sa-overall")
             s = a.summary()["overall_latest"]
-            assert (f"{s:.1f} out of 100" in overall) if np.isfinite(s) else (toolbox.NOT_SCORED in overall), name
-            shown = v.page.eval_on_selector_all("#wc-sa-steps li[data-indicator]",
-                                                "els => els.map(e => e.dataset.indicator)")
+            assert (
+                (f"{s:.1f} out of 100" in overall) if np.isfinite(s) else (toolbox.NOT_SCORED in overall)
+            ), name
+            shown = v.page.eval_on_selector_all(
+                "#wc-sa-steps li[data-indicator]", "els => els.map(e => e.dataset.indicator)"
+            )
             assert shown == a.priorities["indicator_id"].head(3).tolist(), name
             flags = v.page.eval_on_selector_all("#wc-sa-areas tr", "els => els.map(e => e.dataset.unit)")
             assert flags[-1] == "overall"
@@ -270,8 +299,15 @@ def test_answers_stay_in_the_browser_and_are_saved_only_on_request(browser, book
         cat = toolbox.catalogue()
         before = len(v.requests)
         key = selfassess.STORAGE_KEY
-        v.fill({"size_class": "small_town", "country": "DE", "locality_type": "thriving_new",
-                "name": "Private town"}, {i: "b" for i in cat.ids[:10]})
+        v.fill(
+            {
+                "size_class": "small_town",
+                "country": "DE",
+                "locality_type": "thriving_new",
+                "name": "Private town",
+            },
+            {i: "b" for i in cat.ids[:10]},
+        )
         assert len(v.requests) == before, v.requests[before:]  # answering sends nothing
         assert v.page.evaluate(f"localStorage.getItem('{key}')") is None
         v.page.click("#wc-sa-save")
@@ -302,8 +338,10 @@ def test_export_is_read_by_wholecomm_assess_and_imports_back(browser, book_url, 
         q = toolbox.read_questionnaire(path)
         assert q.name == 'Quote "and" colon: town' and q.years == [2023]
         assert q.locality == {"name": q.name, **{g: locality[g] for g in toolbox.PEER_GROUPS}}
-        got = {r.indicator_id: (r.answer_code if isinstance(r.answer_code, str) else None)
-               for r in q.answers.itertuples(index=False)}
+        got = {
+            r.indicator_id: (r.answer_code if isinstance(r.answer_code, str) else None)
+            for r in q.answers.itertuples(index=False)
+        }
         assert got == answers
         # import: the example questionnaire (two years) -> its latest year
         v.page.click("#wc-sa-clear")
@@ -312,13 +350,18 @@ def test_export_is_read_by_wholecomm_assess_and_imports_back(browser, book_url, 
         ex = toolbox.read_questionnaire(toolbox.example_questionnaire())
         state = v.page.evaluate("wholecommSelfAssessment.state()")
         latest = ex.answers[ex.answers["year"] == max(ex.years)]
-        assert state["answers"] == {r.indicator_id: (r.answer_code if isinstance(r.answer_code, str) else None)
-                                    for r in latest.itertuples(index=False)}
+        assert state["answers"] == {
+            r.indicator_id: (r.answer_code if isinstance(r.answer_code, str) else None)
+            for r in latest.itertuples(index=False)
+        }
         assert state["name"] == ex.name and state["year"] == str(max(ex.years))
-        assert {g: state["locality"][g] for g in toolbox.PEER_GROUPS} == {g: getattr(ex, g)
-                                                                         for g in toolbox.PEER_GROUPS}
-        assert_parity(v.page.evaluate("wholecommSelfAssessment.result()"), toolbox.assess(
-            toolbox.parse_questionnaire(yaml_of(ex.locality, state["answers"]))))
+        assert {g: state["locality"][g] for g in toolbox.PEER_GROUPS} == {
+            g: getattr(ex, g) for g in toolbox.PEER_GROUPS
+        }
+        assert_parity(
+            v.page.evaluate("wholecommSelfAssessment.result()"),
+            toolbox.assess(toolbox.parse_questionnaire(yaml_of(ex.locality, state["answers"]))),
+        )
     finally:
         v.close()
 
@@ -330,11 +373,14 @@ def test_page_has_no_sideways_scroll_on_a_phone_and_prints_one_page(browser, boo
     try:
         name, locality, answers = answer_sets(cat)[0]
         v.fill(locality, answers)
-        widths = v.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        widths = v.page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
         assert widths[0] <= widths[1], widths
         # the printable summary: the data notice, and one A4 page
-        assert "Synthetic twin" in v.page.text_content("#wc-sa-summary") or \
-            "supplied by the user" in v.page.text_content("#wc-sa-summary")
+        assert "Synthetic twin" in v.page.text_content(
+            "#wc-sa-summary"
+        ) or "supplied by the user" in v.page.text_content("#wc-sa-summary")
         v.page.evaluate("wholecommSelfAssessment.preparePrint()")
         pdf = v.page.pdf(format="A4", prefer_css_page_size=True)
         v.page.evaluate("wholecommSelfAssessment.endPrint()")
@@ -349,8 +395,10 @@ def test_page_has_no_sideways_scroll_on_a_phone_and_prints_one_page(browser, boo
 # ------------------------------------------------------------------ spreadsheet route
 def _answers_of(q: toolbox.Questionnaire, year: int) -> dict[str, str | None]:
     rows = q.answers[q.answers["year"] == year]
-    return {r.indicator_id: (r.answer_code if isinstance(r.answer_code, str) else None)
-            for r in rows.itertuples(index=False)}
+    return {
+        r.indicator_id: (r.answer_code if isinstance(r.answer_code, str) else None)
+        for r in rows.itertuples(index=False)
+    }
 
 
 def _standalone(tmp_path: Path):
@@ -363,8 +411,10 @@ def _standalone(tmp_path: Path):
 def _import(v: Visit, path: Path) -> str:
     v.page.evaluate("document.getElementById('wc-sa-message').textContent = ''")
     v.page.set_input_files("#wc-sa-import", str(path))
-    v.page.wait_for_function("wholecommSelfAssessment.importing === null && "
-                             "document.getElementById('wc-sa-message').textContent !== ''")
+    v.page.wait_for_function(
+        "wholecommSelfAssessment.importing === null && "
+        "document.getElementById('wc-sa-message').textContent !== ''"
+    )
     return v.page.text_content("#wc-sa-message")
 
 
@@ -392,24 +442,36 @@ def as_another_program_saves_it(content: bytes) -> bytes:
                 text = re.sub(r'<c([^>]*?) t="inlineStr"><is><t[^>]*>(.*?)</t></is></c>', shared, text)
                 data = text.encode("utf-8")
             if info.filename == "[Content_Types].xml":
-                data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
-                                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+                data = data.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+                )
             if info.filename == "xl/_rels/workbook.xml.rels":
-                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdSS" Type="http://schemas.openxmlformats'
-                                    b'.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
-                                    b"</Relationships>")
-            dst.writestr(info.filename, data, compress_type=zipfile.ZIP_STORED if k % 2 else zipfile.ZIP_DEFLATED)
+                data = data.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rIdSS" Type="http://schemas.openxmlformats'
+                    b'.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+                    b"</Relationships>",
+                )
+            dst.writestr(
+                info.filename, data, compress_type=zipfile.ZIP_STORED if k % 2 else zipfile.ZIP_DEFLATED
+            )
         items = []
         for k, s in enumerate(strings):
             if len(s) > 6 and k % 3 == 0:  # the same text as two runs, and a phonetic run to skip
-                items.append(f"<si><r><rPr><b/></rPr><t>{s[:3]}</t></r><r><t>{s[3:]}</t></r>"
-                             f"<rPh sb=\"0\" eb=\"1\"><t>PHONETIC</t></rPh></si>")
+                items.append(
+                    f"<si><r><rPr><b/></rPr><t>{s[:3]}</t></r><r><t>{s[3:]}</t></r>"
+                    f'<rPh sb="0" eb="1"><t>PHONETIC</t></rPh></si>'
+                )
             else:
                 items.append(f'<si><t xml:space="preserve">{s}</t></si>')
-        dst.writestr("xl/sharedStrings.xml",
-                     '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-                     f'count="{len(strings)}" uniqueCount="{len(strings)}">{"".join(items)}</sst>',
-                     compress_type=zipfile.ZIP_DEFLATED)
+        dst.writestr(
+            "xl/sharedStrings.xml",
+            '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            f'count="{len(strings)}" uniqueCount="{len(strings)}">{"".join(items)}</sst>',
+            compress_type=zipfile.ZIP_DEFLATED,
+        )
     return out.getvalue()
 
 
@@ -428,6 +490,7 @@ def test_spreadsheet_export_is_read_by_wholecomm_assess_and_imports_back(browser
         path = tmp_path / "exported.xlsx"
         dl.value.save_as(path)
         import zipfile
+
         assert zipfile.ZipFile(path).testzip() is None  # every part's CRC is right
         q = toolbox.read_questionnaire(path)  # what `wholecomm assess` reads
         assert q.name == "Ünïcode & <angle> town" and q.years == [2023]
@@ -436,6 +499,7 @@ def test_spreadsheet_export_is_read_by_wholecomm_assess_and_imports_back(browser
         assert_parity(js, toolbox.assess(q))
         # the exported workbook keeps the template's drop-down lists and instructions
         from openpyxl import load_workbook
+
         wb = load_workbook(path)
         assert wb.sheetnames == list(toolbox.SHEETS)
         assert len(wb[toolbox.SHEETS[2]].data_validations.dataValidation) == len(cat.ids) + 1
@@ -461,7 +525,10 @@ def test_spreadsheet_import_equals_the_cli_reading_of_the_same_workbook(browser,
     v = Visit(browser, f"{url}/index.html")
     try:
         example = toolbox.questionnaire_workbook(example=True)
-        for label, content in (("openpyxl", example), ("shared strings", as_another_program_saves_it(example))):
+        for label, content in (
+            ("openpyxl", example),
+            ("shared strings", as_another_program_saves_it(example)),
+        ):
             path = tmp_path / f"{label.replace(' ', '-')}.xlsx"
             path.write_bytes(content)
             q = toolbox.read_questionnaire(path)
@@ -474,8 +541,10 @@ def test_spreadsheet_import_equals_the_cli_reading_of_the_same_workbook(browser,
             assert state["answers"] == _answers_of(q, latest), label
             assert state["name"] == q.name and state["year"] == str(latest), label
             assert state["locality"] == {g: getattr(q, g) for g in toolbox.PEER_GROUPS}, label
-            assert_parity(v.page.evaluate("wholecommSelfAssessment.result()"),
-                          python_assess(q.locality, _answers_of(q, latest)))
+            assert_parity(
+                v.page.evaluate("wholecommSelfAssessment.result()"),
+                python_assess(q.locality, _answers_of(q, latest)),
+            )
         assert v.errors == []
     finally:
         v.close()
@@ -503,7 +572,11 @@ def test_a_bad_spreadsheet_is_reported_and_changes_nothing(browser, tmp_path):
         wb.save(typo)
         message = _import(v, typo)
         assert message.startswith("Could not import this file"), message
-        assert f"{toolbox.SHEETS[2]} F{row}" in message and cat.ids[1] in message and "Sometimes, perhaps" in message
+        assert (
+            f"{toolbox.SHEETS[2]} F{row}" in message
+            and cat.ids[1] in message
+            and "Sometimes, perhaps" in message
+        )
         wb = load_workbook(good)
         del wb[toolbox.SHEETS[2]]
         renamed = tmp_path / "renamed.xlsx"

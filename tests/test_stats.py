@@ -81,8 +81,10 @@ def test_firth_on_a_2x2_table_is_the_haldane_estimate(cells):
     a, b, c, d = cells
     y, X = _table_frame(a, b, c, d)
     fit = stats.firth_logit(y, X).set_index("term")
-    assert fit.loc["x", "estimate"] == pytest.approx(np.log((a + .5) * (d + .5) / ((b + .5) * (c + .5))), abs=1e-7)
-    assert fit.loc["const", "estimate"] == pytest.approx(np.log((c + .5) / (d + .5)), abs=1e-7)
+    assert fit.loc["x", "estimate"] == pytest.approx(
+        np.log((a + 0.5) * (d + 0.5) / ((b + 0.5) * (c + 0.5))), abs=1e-7
+    )
+    assert fit.loc["const", "estimate"] == pytest.approx(np.log((c + 0.5) / (d + 0.5)), abs=1e-7)
     assert np.isfinite(fit[["ci_low", "ci_high"]].to_numpy()).all()
     assert (fit["ci_low"] < fit["estimate"]).all() and (fit["estimate"] < fit["ci_high"]).all()
 
@@ -94,7 +96,7 @@ def test_firth_survives_complete_separation_where_maximum_likelihood_diverges():
     X = pd.DataFrame({"const": 1.0, "size_step": size})
     fit = stats.firth_logit(staff, X).set_index("term").loc["size_step"]
     assert np.isfinite(fit["estimate"]) and fit["estimate"] > 0
-    assert np.isfinite(fit["ci_high"]) and fit["ci_low"] > 0   # the trend is clear, the interval finite
+    assert np.isfinite(fit["ci_high"]) and fit["ci_low"] > 0  # the trend is clear, the interval finite
     assert fit["p_value"] < 0.05
 
 
@@ -131,7 +133,7 @@ def test_wild_cluster_interval_inverts_its_own_test():
 
     rng = np.random.default_rng(4)
     g = np.repeat(np.arange(12), 6)
-    treated = (g < 3).astype(float)          # few treated clusters
+    treated = (g < 3).astype(float)  # few treated clusters
     y = 0.5 * treated + rng.normal(size=12)[g] * 0.3 + rng.normal(size=72)
     X = sm.add_constant(treated)
     out = stats.wild_cluster_interval(y, X, g, 1, n_boot=999, seed=1)

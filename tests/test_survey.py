@@ -31,8 +31,11 @@ def twin_frame(twin):
 
 @pytest.fixture(scope="module")
 def package():
-    return {"survey": data.load("survey"), "margins": data.load("population_margins"),
-            "localities": data.load("localities")}
+    return {
+        "survey": data.load("survey"),
+        "margins": data.load("population_margins"),
+        "localities": data.load("localities"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -46,20 +49,22 @@ def items_frame(rows):
 
 # ------------------------------------------------------------ coding rules
 def test_attitude_index_hand_worked():
-    sv = items_frame([
-        [5, 5, 5, 1, 5, 5],   # services 1 -> reversed 5: mean 5
-        [4, 8, 2, 9, 3, 5],   # 4 substantive: (4 + 2 + 3 + 5) / 4 = 3.5
-        [1, 8, 9, 8, 2, 3],   # 3 substantive: below the threshold of 4 -> NaN
-        [2, 3, 4, 5, 8, 1],   # services 5 -> 1: (2 + 3 + 4 + 1 + 1) / 5 = 2.2
-        [3, 3, 3, 3, 3, 3],   # services 3 -> 3: 3
-    ])
+    sv = items_frame(
+        [
+            [5, 5, 5, 1, 5, 5],  # services 1 -> reversed 5: mean 5
+            [4, 8, 2, 9, 3, 5],  # 4 substantive: (4 + 2 + 3 + 5) / 4 = 3.5
+            [1, 8, 9, 8, 2, 3],  # 3 substantive: below the threshold of 4 -> NaN
+            [2, 3, 4, 5, 8, 1],  # services 5 -> 1: (2 + 3 + 4 + 1 + 1) / 5 = 2.2
+            [3, 3, 3, 3, 3, 3],  # services 3 -> 3: 3
+        ]
+    )
     got = survey.attitude_index(sv)
     np.testing.assert_allclose(got.to_numpy(), [5.0, 3.5, np.nan, 2.2, 3.0])
     assert got.name == "attitude_index"
 
 
 def test_reversed_item_is_reversed():
-    agree_pressure = items_frame([[3, 3, 3, 5, 3, 3]])     # strongly agrees services are overstretched
+    agree_pressure = items_frame([[3, 3, 3, 5, 3, 3]])  # strongly agrees services are overstretched
     disagree_pressure = items_frame([[3, 3, 3, 1, 3, 3]])
     assert survey.attitude_index(agree_pressure).iloc[0] == pytest.approx((3 * 5 + 1) / 6)
     assert survey.attitude_index(disagree_pressure).iloc[0] == pytest.approx((3 * 5 + 5) / 6)
@@ -106,9 +111,22 @@ def test_analysis_frame_codes(frame, package):
     assert frame.loc[(sv["aware_measures"] != 1).to_numpy(), "impact_measures"].isna().all()
     assert set(frame["meaningful_contact"].dropna().unique()) <= {0.0, 1.0}
     assert (frame["contact_any"] == ~sv["contact_none"].to_numpy()).all()
-    for col in ("respondent_id", "locality_id", "country", "size_class", "locality_type", "attitude_index",
-                "contact_any", "meaningful_contact", "trust_newcomers", "age_group", "gender", "education",
-                "born_abroad", "weight"):
+    for col in (
+        "respondent_id",
+        "locality_id",
+        "country",
+        "size_class",
+        "locality_type",
+        "attitude_index",
+        "contact_any",
+        "meaningful_contact",
+        "trust_newcomers",
+        "age_group",
+        "gender",
+        "education",
+        "born_abroad",
+        "weight",
+    ):
         assert col in frame.columns
     assert len(frame) == len(sv) and frame["respondent_id"].is_unique
 
@@ -117,13 +135,25 @@ def test_analysis_frame_codes(frame, package):
 def test_rake_hand_worked():
     """Four respondents, four independent margin constraints: the unique calibrated weights
     (worked by hand) are 20, 40, 30, 10."""
-    sv = pd.DataFrame({"locality_id": "XX-01", "age_group": ["18-34", "18-34", "55+", "55+"],
-                       "gender": ["female", "male", "female", "male"], "education": ["low", "high", "high", "low"],
-                       "design_weight": [1.0, 1.0, 1.0, 1.0]})
-    cells = pd.MultiIndex.from_product([["18-34", "35-54", "55+"], ["female", "male"], ["low", "medium", "high"]],
-                                       names=["age_group", "gender", "education"]).to_frame(index=False)
-    pop = {("18-34", "female", "low"): 20, ("18-34", "male", "high"): 40, ("55+", "female", "high"): 30,
-           ("55+", "male", "low"): 10}
+    sv = pd.DataFrame(
+        {
+            "locality_id": "XX-01",
+            "age_group": ["18-34", "18-34", "55+", "55+"],
+            "gender": ["female", "male", "female", "male"],
+            "education": ["low", "high", "high", "low"],
+            "design_weight": [1.0, 1.0, 1.0, 1.0],
+        }
+    )
+    cells = pd.MultiIndex.from_product(
+        [["18-34", "35-54", "55+"], ["female", "male"], ["low", "medium", "high"]],
+        names=["age_group", "gender", "education"],
+    ).to_frame(index=False)
+    pop = {
+        ("18-34", "female", "low"): 20,
+        ("18-34", "male", "high"): 40,
+        ("55+", "female", "high"): 30,
+        ("55+", "male", "low"): 10,
+    }
     cells["population"] = [pop.get(tuple(r), 0) for r in cells.itertuples(index=False)]
     cells.insert(0, "locality_id", "XX-01")
     w = survey.rake(sv, cells, tol=1e-10, max_iter=1000)
@@ -134,8 +164,11 @@ def margin_errors(sv, margins, w):
     errs = []
     for var in survey.RAKING_VARIABLES:
         target = margins.groupby(["locality_id", var], observed=True)["population"].sum()
-        got = pd.Series(w.to_numpy(), index=sv.index).groupby(
-            [sv["locality_id"].astype(str).to_numpy(), sv[var].astype(str).to_numpy()]).sum()
+        got = (
+            pd.Series(w.to_numpy(), index=sv.index)
+            .groupby([sv["locality_id"].astype(str).to_numpy(), sv[var].astype(str).to_numpy()])
+            .sum()
+        )
         target.index = target.index.set_levels([lv.astype(str) for lv in target.index.levels])
         t = target[target > 0]
         errs.append(((got.reindex(t.index) - t).abs() / t).max())
@@ -150,8 +183,10 @@ def test_rake_reproduces_margins_and_respects_trim(package):
     diag = survey.weight_diagnostics(sv, w)
     # Factors are measured against the design weights scaled to the raked total, equal to
     # the population total up to the raking tolerance.
-    assert (diag["factor_min"] >= trim[0] * (1 - 1e-6)).all() and (diag["factor_max"] <= trim[1] * (1 + 1e-6)).all()
-    assert np.isclose(diag["factor_min"].min(), trim[0], rtol=1e-6)     # the lower bound binds somewhere
+    assert (diag["factor_min"] >= trim[0] * (1 - 1e-6)).all() and (
+        diag["factor_max"] <= trim[1] * (1 + 1e-6)
+    ).all()
+    assert np.isclose(diag["factor_min"].min(), trim[0], rtol=1e-6)  # the lower bound binds somewhere
     totals = pd.Series(w.to_numpy()).groupby(sv["locality_id"].astype(str).to_numpy()).sum()
     pop = pm.groupby(pm["locality_id"].astype(str))["population"].sum()
     np.testing.assert_allclose(totals.to_numpy(), pop.reindex(totals.index).to_numpy(), rtol=1e-6)
@@ -161,11 +196,19 @@ def skewed_locality(n_high=90, n_low=5, n_medium=5):
     """One locality whose sample is mostly highly educated, against a population that is not."""
     edu = ["high"] * n_high + ["low"] * n_low + ["medium"] * n_medium
     n = len(edu)
-    sv = pd.DataFrame({"locality_id": "XX-01", "age_group": np.tile(["18-34", "35-54", "55+"], n)[:n],
-                       "gender": np.tile(["female", "male"], n)[:n], "education": edu,
-                       "design_weight": np.tile([1.0, 2.0], n)[:n]})
-    cells = pd.MultiIndex.from_product([["18-34", "35-54", "55+"], ["female", "male"], ["low", "medium", "high"]],
-                                       names=["age_group", "gender", "education"]).to_frame(index=False)
+    sv = pd.DataFrame(
+        {
+            "locality_id": "XX-01",
+            "age_group": np.tile(["18-34", "35-54", "55+"], n)[:n],
+            "gender": np.tile(["female", "male"], n)[:n],
+            "education": edu,
+            "design_weight": np.tile([1.0, 2.0], n)[:n],
+        }
+    )
+    cells = pd.MultiIndex.from_product(
+        [["18-34", "35-54", "55+"], ["female", "male"], ["low", "medium", "high"]],
+        names=["age_group", "gender", "education"],
+    ).to_frame(index=False)
     share = cells["education"].map({"low": 0.30, "medium": 0.45, "high": 0.25})
     cells["population"] = np.round(10_000 * share / 6).astype(int)
     cells.insert(0, "locality_id", "XX-01")
@@ -178,7 +221,7 @@ def test_trimming_binds_and_still_meets_margins():
     scaled = sv["design_weight"] * untrimmed.sum() / sv["design_weight"].sum()
     g = untrimmed / scaled
     trim = (0.3, 4.0)
-    assert g.max() > trim[1] and g.min() < trim[0]           # both bounds bind
+    assert g.max() > trim[1] and g.min() < trim[0]  # both bounds bind
     w = survey.rake(sv, cells, trim=trim, max_iter=1000)
     g = w / scaled
     assert g.min() >= trim[0] * (1 - 1e-6) and g.max() <= trim[1] * (1 + 1e-6)
@@ -197,7 +240,7 @@ def test_weighted_mean_single_stratum_hand_worked():
     df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": 1.0, "locality_id": "A"})
     est = survey.weighted_mean(df, "y", "w").iloc[0]
     assert est["estimate"] == pytest.approx(2.5)
-    assert est["se"] == pytest.approx(np.sqrt(5 / 12))          # s / sqrt(n) with s^2 = 5/3
+    assert est["se"] == pytest.approx(np.sqrt(5 / 12))  # s / sqrt(n) with s^2 = 5/3
     q = stats.t.ppf(0.975, 3)
     assert est["lo"] == pytest.approx(2.5 - q * np.sqrt(5 / 12))
     assert est["hi"] == pytest.approx(2.5 + q * np.sqrt(5 / 12))
@@ -207,8 +250,14 @@ def test_weighted_mean_single_stratum_hand_worked():
 
 
 def test_weighted_mean_two_strata_hand_worked():
-    df = pd.DataFrame({"y": [1.0, 3.0, 5.0, 7.0], "w": [1.0, 1.0, 3.0, 3.0], "locality_id": ["A", "A", "B", "B"],
-                       "g": ["d1", "d2", "d1", "d2"]})
+    df = pd.DataFrame(
+        {
+            "y": [1.0, 3.0, 5.0, 7.0],
+            "w": [1.0, 1.0, 3.0, 3.0],
+            "locality_id": ["A", "A", "B", "B"],
+            "g": ["d1", "d2", "d1", "d2"],
+        }
+    )
     est = survey.weighted_mean(df, "y", "w").iloc[0]
     # Stratified mean: 2/8 * 2 + 6/8 * 6 = 5; variance (2/8)^2 * 2/2 + (6/8)^2 * 2/2 = 0.625.
     assert est["estimate"] == pytest.approx(5.0)
@@ -232,7 +281,7 @@ def test_weighted_proportion_hand_worked():
     df = pd.DataFrame({"y": [True, False, True, True], "w": 1.0, "locality_id": "A"})
     est = survey.weighted_proportion(df, "y", "w").iloc[0]
     assert est["estimate"] == pytest.approx(0.75)
-    assert est["se"] == pytest.approx(0.25)                      # sqrt(p (1 - p) / (n - 1))
+    assert est["se"] == pytest.approx(0.25)  # sqrt(p (1 - p) / (n - 1))
     half = stats.t.ppf(0.975, 3) * 0.25 / (0.75 * 0.25)
     assert est["lo"] == pytest.approx(expit(logit(0.75) - half))
     assert est["hi"] == pytest.approx(expit(logit(0.75) + half))
@@ -248,7 +297,7 @@ def test_missing_values_are_left_out_and_counted():
 def test_kish_effective_sample_size():
     sv = pd.DataFrame({"locality_id": "A", "design_weight": [1.0, 1.0, 1.0, 1.0]})
     diag = survey.weight_diagnostics(sv, np.array([1.0, 1.0, 2.0, 4.0]), min_n=1).loc["A"]
-    assert diag["n_eff"] == pytest.approx(64 / 22)               # (1+1+2+4)^2 / (1+1+4+16)
+    assert diag["n_eff"] == pytest.approx(64 / 22)  # (1+1+2+4)^2 / (1+1+4+16)
     assert diag["deff"] == pytest.approx(4 * 22 / 64)
 
 
@@ -258,10 +307,18 @@ def _population(seed=11):
     sizes = [4000, 2500, 6000, 1500]
     pops = []
     for h, N in enumerate(sizes):
-        size = rng.lognormal(0, 0.6, N)                          # selection measure
+        size = rng.lognormal(0, 0.6, N)  # selection measure
         y = 2 + 0.5 * h + 0.4 * np.log(size) + rng.normal(0, 1, N)
-        pops.append(pd.DataFrame({"locality_id": f"S{h}", "size": size, "y": y,
-                                  "b": rng.random(N) < expit(-1 + 0.3 * h + 0.5 * np.log(size))}))
+        pops.append(
+            pd.DataFrame(
+                {
+                    "locality_id": f"S{h}",
+                    "size": size,
+                    "y": y,
+                    "b": rng.random(N) < expit(-1 + 0.3 * h + 0.5 * np.log(size)),
+                }
+            )
+        )
     return pops
 
 
@@ -278,7 +335,7 @@ def test_ci_coverage_pps_within_strata():
     reps = 200
     for _ in range(reps):
         parts = []
-        for p, n in zip(pops, [40, 60, 50, 30]):
+        for p, n in zip(pops, [40, 60, 50, 30], strict=False):
             prob = p["size"].to_numpy() / p["size"].sum()
             idx = rng.choice(len(p), size=n, p=prob)
             parts.append(p.iloc[idx].assign(w=1 / (n * prob[idx])))
@@ -286,7 +343,11 @@ def test_ci_coverage_pps_within_strata():
         m = survey.weighted_mean(s, "y", "w").iloc[0]
         b = survey.weighted_proportion(s, "b", "w").iloc[0]
         e = survey.weighted_mean(s, "y", "w", pooling="equal").iloc[0]
-        hits += [m["lo"] <= true_mean <= m["hi"], b["lo"] <= true_prop <= b["hi"], e["lo"] <= true_equal <= e["hi"]]
+        hits += [
+            m["lo"] <= true_mean <= m["hi"],
+            b["lo"] <= true_prop <= b["hi"],
+            e["lo"] <= true_equal <= e["hi"],
+        ]
     coverage = hits / reps
     assert np.all((coverage >= 0.90) & (coverage <= 0.98)), coverage
 
@@ -304,7 +365,7 @@ def test_scale_check_twin(twin):
     assert 0.7 < check.alpha < 0.95
     assert check.same_sign and check.min_abs_loading > 0.4 and check.one_factor
     assert 0.4 < check.first_share < 0.8
-    assert check.n_complete < len(twin.frames["survey"])          # non-substantive answers excluded
+    assert check.n_complete < len(twin.frames["survey"])  # non-substantive answers excluded
 
 
 # ---------------------------------------------------------------- recovery
@@ -359,9 +420,10 @@ def test_meaningful_claim_fails_when_contact_is_meaningful():
 
 def test_raked_composition_matches_population(frame, package):
     comp = survey.composition(frame, package["margins"]).pivot_table(
-        index=["variable", "category"], columns="source", values="share", observed=True)
+        index=["variable", "category"], columns="source", values="share", observed=True
+    )
     np.testing.assert_allclose(comp["Sample, raked"], comp["Population"], atol=1e-4)
-    assert (comp["Sample, unweighted"] - comp["Population"]).abs().max() > 1   # the raking had work to do
+    assert (comp["Sample, unweighted"] - comp["Population"]).abs().max() > 1  # the raking had work to do
 
 
 def test_item_distribution_sums(package, frame):
@@ -380,8 +442,15 @@ def test_suppressed_cells_never_appear(frame):
     out = survey.locality_outcomes(sub)
     row = out.loc["AT-01"]
     assert row["suppressed"]
-    values = ["n", "attitude_index", "attitude_index_lo", "attitude_index_hi", "contact_any", "meaningful_contact",
-              "trust_newcomers"]
+    values = [
+        "n",
+        "attitude_index",
+        "attitude_index_lo",
+        "attitude_index_hi",
+        "contact_any",
+        "meaningful_contact",
+        "trust_newcomers",
+    ]
     assert out.loc[out["suppressed"], values].isna().all().all()
     assert out.loc[~out["suppressed"], values].notna().all().all()
     data.assert_disclosure_safe(out)

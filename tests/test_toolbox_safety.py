@@ -31,8 +31,16 @@ def cat() -> toolbox.Catalogue:
 
 def q_text(cat, name="Testville (fictional)", code="b", name_raw: str | None = None) -> str:
     shown = name_raw if name_raw is not None else json.dumps(name)
-    lines = ["locality:", f"  name: {shown}", "  country: DE", "  size_class: small_town",
-             "  locality_type: thriving_new", "assessments:", "  - year: 2024", "    answers:"]
+    lines = [
+        "locality:",
+        f"  name: {shown}",
+        "  country: DE",
+        "  size_class: small_town",
+        "  locality_type: thriving_new",
+        "assessments:",
+        "  - year: 2024",
+        "    answers:",
+    ]
     lines += [f"      {ind}: {code}" for ind in cat.ids]
     return "\n".join(lines) + "\n"
 
@@ -116,13 +124,16 @@ def one_problem_line(err: str) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("make", [
-    "empty",           # a folder with none of the files
-    "bad_csv",         # a localities.csv that is not a table of the package
-    "bad_json",        # a datapackage.json that is not JSON
-    "wrong_json",      # a datapackage.json that is JSON but not a data package
-    "not_utf8",        # a CSV in another encoding
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        "empty",  # a folder with none of the files
+        "bad_csv",  # a localities.csv that is not a table of the package
+        "bad_json",  # a datapackage.json that is not JSON
+        "wrong_json",  # a datapackage.json that is JSON but not a data package
+        "not_utf8",  # a CSV in another encoding
+    ],
+)
 def test_bad_data_folder_exits_2_with_one_line(make, town, tmp_path, capsys):
     folder = tmp_path / "data"
     folder.mkdir()
@@ -148,11 +159,14 @@ def test_bad_data_folder_exits_2_with_one_line(make, town, tmp_path, capsys):
     assert code == 2 and one_problem_line(err).startswith("wholecomm: --data")
 
 
-@pytest.mark.parametrize("text", [
-    "locality: " + "[" * 5000 + "]" * 5000 + "\n",
-    "locality: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n",
-    "".join(" " * (2 * k) + f"k{k}:\n" for k in range(400)),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "locality: " + "[" * 5000 + "]" * 5000 + "\n",
+        "locality: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n",
+        "".join(" " * (2 * k) + f"k{k}:\n" for k in range(400)),
+    ],
+)
 def test_deeply_nested_yaml_exits_2(text, tmp_path, capsys):
     path = tmp_path / "deep.yml"
     path.write_text(text, encoding="utf-8")
@@ -174,7 +188,9 @@ def test_size_limits_have_clear_messages(cat, tmp_path, capsys):
     assert len(err) < 1000  # the value is not echoed back
     assert not (tmp_path / "long-report.html").exists()
 
-    years = "\n".join(f"  - year: {2000 + k}\n    answers:\n      GOV01: a" for k in range(toolbox.MAX_YEARS + 1))
+    years = "\n".join(
+        f"  - year: {2000 + k}\n    answers:\n      GOV01: a" for k in range(toolbox.MAX_YEARS + 1)
+    )
     many = tmp_path / "many.yml"
     many.write_text(q_text(cat).split("assessments:")[0] + "assessments:\n" + years + "\n", encoding="utf-8")
     code, err = run(["assess", many], capsys)
@@ -221,7 +237,9 @@ def test_control_characters_never_reach_the_terminal(cat, tmp_path, capsys):
     code, err = run(["assess", path, "--out", tmp_path / "r.html"], capsys)
     assert code == 0
     assert "Clear[2J]0;title town" in err
-    assert not any(ord(ch) < 32 and ch not in "\n\t" or 0x7f <= ord(ch) <= 0x9f or ch == "\u202e" for ch in err)
+    assert not any(
+        ord(ch) < 32 and ch not in "\n\t" or 0x7F <= ord(ch) <= 0x9F or ch == "\u202e" for ch in err
+    )
     # also in error messages quoting the user's text
     bad = tmp_path / "bad.yml"
     bad.write_text(q_text(cat).replace("GOV01: b", 'GOV01: "\\e[31mz"'), encoding="utf-8")
@@ -276,17 +294,20 @@ def test_assess_validates_only_the_resources_it_uses(town, tmp_path, capsys):
     answers[1] = answers[1].rsplit(",", 1)[0] + ",z"
     (folder / "mipex_l_answers.csv").write_text("\n".join(answers) + "\n", encoding="utf-8")
     code, err = run(["assess", town, "--data", folder, "--out", tmp_path / "r2.html"], capsys)
-    assert code == 2 and one_problem_line(err).startswith(f"wholecomm: --data {folder} cannot be used: "
-                                                          "mipex_l_answers.csv")
+    assert code == 2 and one_problem_line(err).startswith(
+        f"wholecomm: --data {folder} cannot be used: mipex_l_answers.csv"
+    )
 
 
 def test_assess_loads_no_plotting_or_statistics_library(town, tmp_path):
     import subprocess
     import sys
 
-    code = ("import sys; from wholecomm import cli; "
-            f"rc = cli.main(['assess', {str(town)!r}, '--out', {str(tmp_path / 'r.html')!r}, '--quiet']); "
-            "print(rc, sorted(m for m in ('matplotlib', 'seaborn', 'scipy', 'scipy.stats') if m in sys.modules))")
+    code = (
+        "import sys; from wholecomm import cli; "
+        f"rc = cli.main(['assess', {str(town)!r}, '--out', {str(tmp_path / 'r.html')!r}, '--quiet']); "
+        "print(rc, sorted(m for m in ('matplotlib', 'seaborn', 'scipy', 'scipy.stats') if m in sys.modules))"
+    )
     env = {k: v for k, v in os.environ.items() if k != "WHOLECOMM_DATA"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
     assert out.stdout.split() == ["0", "[]"], out.stdout + out.stderr

@@ -65,8 +65,12 @@ def yaml_text(cat, locality, years) -> str:
     return "\n".join(lines) + "\n"
 
 
-LOCALITY = {"name": "Sheetville (fictional)", "country": "AT", "size_class": "medium_town",
-            "locality_type": "struggling_experienced"}
+LOCALITY = {
+    "name": "Sheetville (fictional)",
+    "country": "AT",
+    "size_class": "medium_town",
+    "locality_type": "struggling_experienced",
+}
 
 
 def test_blank_workbook_layout(cat):
@@ -90,7 +94,9 @@ def test_blank_workbook_layout(cat):
         expected = [*cat.options.loc[cat.options["indicator_id"] == ind, "answer_text"], toolbox.DONT_KNOW]
         assert list_items(wb, dv.formula1) == expected
     # the locality has drop-downs with the data's categories
-    loc_dvs = {rng.coord: dv for dv in wb["Locality"].data_validations.dataValidation for rng in dv.sqref.ranges}
+    loc_dvs = {
+        rng.coord: dv for dv in wb["Locality"].data_validations.dataValidation for rng in dv.sqref.ranges
+    }
     countries = list_items(wb, loc_dvs["B3"].formula1)
     assert [c.split(" ")[0] for c in countries] == cat.allowed["country"]
 
@@ -107,8 +113,13 @@ def test_round_trip_equals_the_yaml_questionnaire(cat, tmp_path):
         years[year] = answers
     text_of = {(o.indicator_id, o.answer_code): o.answer_text for o in cat.options.itertuples(index=False)}
     # In the workbook: answer texts; "Don't know" or an empty cell for the missing ones.
-    cells = {year: {ind: (text_of[(ind, c)] if c else (toolbox.DONT_KNOW if hash(ind) % 2 else None))
-                    for ind, c in answers.items()} for year, answers in years.items()}
+    cells = {
+        year: {
+            ind: (text_of[(ind, c)] if c else (toolbox.DONT_KNOW if hash(ind) % 2 else None))
+            for ind, c in answers.items()
+        }
+        for year, answers in years.items()
+    }
     locality_cells = {**LOCALITY, "country": "AT (Austria)", "size_class": "medium_town"}
     path = save(fill(blank(), locality_cells, cells), tmp_path / "sheet.xlsx")
     from_xlsx = toolbox.read_questionnaire(path)
@@ -151,25 +162,32 @@ def test_bad_cells_are_reported_by_sheet_row_and_column(cat, tmp_path):
     text_of = {(o.indicator_id, o.answer_code): o.answer_text for o in cat.options.itertuples(index=False)}
     for r in range(3, ans.max_row + 1):
         ans.cell(row=r, column=5, value=text_of[(ans.cell(row=r, column=2).value, "a")])
-    ans.cell(row=4, column=5, value="Perhaps")           # not an option
+    ans.cell(row=4, column=5, value="Perhaps")  # not an option
     ans.cell(row=2, column=6, value=None)
     ans.cell(row=7, column=6, value=answers[cat.ids[4]])  # an answer in a column without a year
-    ans.cell(row=2, column=7, value="20x4")               # a bad year
+    ans.cell(row=2, column=7, value="20x4")  # a bad year
     ans.cell(row=9, column=7, value=text_of[(cat.ids[6], "a")])
     path = save(wb, tmp_path / "bad.xlsx")
     with pytest.raises(toolbox.QuestionnaireError) as exc:
         toolbox.read_questionnaire(path)
     lines = exc.value.lines()
-    assert any(line.startswith("bad.xlsx: sheet Locality, row 3, column B: unknown country 'Atlantis'")
-               or line.endswith("unknown country 'Atlantis': choose one of AT, BE, DE, ES, IT, NL, PL, SE")
-               for line in lines), lines
-    assert any("sheet Answers, row 4, column E: 'Perhaps' is not an answer option for " + cat.ids[1] in line
-               for line in lines), lines
-    assert any("sheet Answers, row 2, column F: this answer column has answers but no year" in line
-               for line in lines), lines
+    assert any(
+        line.startswith("bad.xlsx: sheet Locality, row 3, column B: unknown country 'Atlantis'")
+        or line.endswith("unknown country 'Atlantis': choose one of AT, BE, DE, ES, IT, NL, PL, SE")
+        for line in lines
+    ), lines
+    assert any(
+        "sheet Answers, row 4, column E: 'Perhaps' is not an answer option for " + cat.ids[1] in line
+        for line in lines
+    ), lines
+    assert any(
+        "sheet Answers, row 2, column F: this answer column has answers but no year" in line for line in lines
+    ), lines
     assert any("sheet Answers, row 2, column G: year '20x4'" in line for line in lines), lines
     # sorted by sheet, then row, then column
-    assert lines.index(next(x for x in lines if "Locality" in x)) < lines.index(next(x for x in lines if "Answers" in x))
+    assert lines.index(next(x for x in lines if "Locality" in x)) < lines.index(
+        next(x for x in lines if "Answers" in x)
+    )
 
 
 def test_not_a_workbook_or_wrong_sheets(tmp_path):

@@ -55,9 +55,16 @@ def test_structure_matches_the_study(generated):
 
 def test_parameters_file_documents_every_planted_relationship():
     text = (ROOT / "src" / "wholecomm" / "twin" / "parameters.yml").read_text()
-    for planted in ("bigger -> more policy", "language and labour lead", "contact_any", "index_per_10_points",
-                    "housing hard, employment relatively easy", "more common than in employment",
-                    "registration barriers -> moving to larger cities", "capacity -> proactive"):
+    for planted in (
+        "bigger -> more policy",
+        "language and labour lead",
+        "contact_any",
+        "index_per_10_points",
+        "housing hard, employment relatively easy",
+        "more common than in employment",
+        "registration barriers -> moving to larger cities",
+        "capacity -> proactive",
+    ):
         assert planted in text
 
 

@@ -10,9 +10,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from wholecomm import index
-
 from test_index import small
+from wholecomm import index
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +94,7 @@ def test_threshold_completes_thin_areas_from_donors_even_under_the_point_rule():
     assert set(np.round(t, 6)) == {0.5, round(2 / 3, 6), round(5 / 6, 6)}
     assert (mc.factors["imputation"] == "point_rule").all()
     high = np.isclose(t, 5 / 6)
-    np.testing.assert_allclose(mc.scores["D"][high], 250 / 3)       # hole filled with the donors' 50
+    np.testing.assert_allclose(mc.scores["D"][high], 250 / 3)  # hole filled with the donors' 50
     np.testing.assert_allclose(mc.scores["D"][~high], (100 + 250 / 3) / 2)
 
 
@@ -104,7 +103,7 @@ def test_sobol_indices_of_a_linear_model_match_the_analytic_values():
     a = np.array([1.0, 2.0, 3.0])
     problem = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[0.0, 1.0]] * 3}
     idx, x, y = index.sobol_indices(lambda x: x @ a, problem, n_base=4096, seed=3)
-    truth = a ** 2 / np.sum(a ** 2)  # additive model: S1 = ST = a_i^2 / sum a^2
+    truth = a**2 / np.sum(a**2)  # additive model: S1 = ST = a_i^2 / sum a^2
     np.testing.assert_allclose(idx["S1"], truth, atol=0.02)
     np.testing.assert_allclose(idx["ST"], truth, atol=0.02)
     assert ((idx["S1_lo"] <= truth + 0.01) & (truth - 0.01 <= idx["S1_hi"])).all()
@@ -117,9 +116,9 @@ def test_sobol_indices_of_the_ishigami_function_match_the_analytic_values():
     problem = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-np.pi, np.pi]] * 3}
     idx, _, _ = index.sobol_indices(Ishigami.evaluate, problem, n_base=8192, seed=7, num_resamples=100)
     a, b = 7.0, 0.1
-    v1 = 0.5 * (1 + b * np.pi ** 4 / 5) ** 2
-    v2 = a ** 2 / 8
-    v13 = b ** 2 * np.pi ** 8 * 8 / 225
+    v1 = 0.5 * (1 + b * np.pi**4 / 5) ** 2
+    v2 = a**2 / 8
+    v13 = b**2 * np.pi**8 * 8 / 225
     v = v1 + v2 + v13
     s1 = np.array([v1, v2, 0]) / v
     st = np.array([v1 + v13, v2, v13]) / v
@@ -165,8 +164,14 @@ def test_pairwise_probabilities_agree_with_the_draws(package_mc):
 
 def test_firm_order_counts_and_overlap_reading():
     draws = pd.DataFrame({"A": [1, 1, 1, 2], "B": [2, 2, 3, 1], "C": [3, 3, 2, 3]})
-    mc = index.MonteCarloResult(ranks=draws, scores=-draws.astype(float), rules=pd.Series(["arithmetic"] * 4),
-                                weights=pd.DataFrame(), point=pd.Series({"A": 3.0, "B": 2.0, "C": 1.0}), seed=0)
+    mc = index.MonteCarloResult(
+        ranks=draws,
+        scores=-draws.astype(float),
+        rules=pd.Series(["arithmetic"] * 4),
+        weights=pd.DataFrame(),
+        point=pd.Series({"A": 3.0, "B": 2.0, "C": 1.0}),
+        seed=0,
+    )
     p = index.pairwise_order(mc)
     assert p.loc["A", "B"] == 0.75 and p.loc["A", "C"] == 1.0 and p.loc["B", "C"] == 0.75
     per, summary = index.firm_order(mc, p, firm=0.95, level=0.5)
@@ -181,7 +186,9 @@ def test_monte_carlo_error_shrinks_with_draws(package_result):
     ratio = small_run.attrs["max_mean_rank_se"] / large_run.attrs["max_mean_rank_se"]
     assert 3 < ratio < 5  # about sqrt(16)
     assert large_run.attrs["n_unsettled"] <= small_run.attrs["n_unsettled"]
-    assert (large_run["lo_min"] <= large_run["lo_max"]).all() and (large_run["hi_min"] <= large_run["hi_max"]).all()
+    assert (large_run["lo_min"] <= large_run["lo_max"]).all() and (
+        large_run["hi_min"] <= large_run["hi_max"]
+    ).all()
 
 
 # ------------------------------------------------------- country-aware inference
@@ -206,7 +213,7 @@ def test_bounded_mean_ci_stays_in_the_scale_and_uses_clusters():
     cl = index.bounded_mean_ci(y, g)
     assert cl["df"] == 2
     dev = np.bincount([0, 0, 0, 1, 1, 2], weights=y - y.mean())
-    assert cl["se"] == pytest.approx(np.sqrt(3 / 2 * np.sum(dev ** 2)) / 6)
+    assert cl["se"] == pytest.approx(np.sqrt(3 / 2 * np.sum(dev**2)) / 6)
     with pytest.raises(ValueError, match="0.0, 100.0"):
         index.bounded_mean_ci([101.0, 50.0])
 
@@ -223,7 +230,9 @@ def test_wild_cluster_bootstrap_t_matches_statsmodels_and_finds_a_planted_effect
     ref = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": g}, use_t=True)
     assert wild["t"] == pytest.approx(ref.tvalues[1], rel=1e-9)
     assert wild["p"] < 0.01 and wild["n_clusters"] == 8
-    null = index.wild_cluster_bootstrap(rng.normal(size=8)[g] + rng.normal(size=40), X, g, 1, n_boot=999, seed=3)
+    null = index.wild_cluster_bootstrap(
+        rng.normal(size=8)[g] + rng.normal(size=40), X, g, 1, n_boot=999, seed=3
+    )
     assert 0 < null["p"] <= 1
 
 
@@ -309,8 +318,12 @@ def test_hot_deck_distance_is_the_mean_absolute_difference_over_common_items(pac
     x = package_result.indicator_scores.to_numpy()
     for (i, j), pool in list(donors.items())[:15]:
         common = ~np.isnan(x) & ~np.isnan(x[i])[None, :]
-        dist = np.array([np.abs(x[k, common[k]] - x[i, common[k]]).mean() if common[k].any() else np.inf
-                         for k in range(len(x))])
+        dist = np.array(
+            [
+                np.abs(x[k, common[k]] - x[i, common[k]]).mean() if common[k].any() else np.inf
+                for k in range(len(x))
+            ]
+        )
         candidates = [k for k in range(len(x)) if k != i and not np.isnan(x[k, j])]
         best = sorted(candidates, key=lambda k: (round(dist[k], 9), k))[:3]
         assert list(pool) == best

@@ -60,10 +60,19 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 SKIP = {".venv", "_build", ".git", ".pytest_cache", "node_modules"}
-TARGETS = {"cold_seconds": 180.0, "warm_share": 0.15, "median_page_bytes": 1_000_000,
-           "cli_assess_seconds": 1.5, "browser_rescore_ms": 50.0,
-           "validate_seconds": 15.0, "validate_memory_mb": 1024, "cached_load_seconds": 1.0,
-           "sobol_40_seconds": 5.0, "mc_1000_seconds": 10.0, "mc_1000_mb": 2048}
+TARGETS = {
+    "cold_seconds": 180.0,
+    "warm_share": 0.15,
+    "median_page_bytes": 1_000_000,
+    "cli_assess_seconds": 1.5,
+    "browser_rescore_ms": 50.0,
+    "validate_seconds": 15.0,
+    "validate_memory_mb": 1024,
+    "cached_load_seconds": 1.0,
+    "sobol_40_seconds": 5.0,
+    "mc_1000_seconds": 10.0,
+    "mc_1000_mb": 2048,
+}
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -73,7 +82,9 @@ def copy_book(target: Path) -> None:
         if item.name in SKIP:
             continue
         if item.is_dir():
-            shutil.copytree(item, target / item.name, ignore=shutil.ignore_patterns("node_modules", "__pycache__"))
+            shutil.copytree(
+                item, target / item.name, ignore=shutil.ignore_patterns("node_modules", "__pycache__")
+            )
         else:
             shutil.copy2(item, target / item.name)
 
@@ -83,7 +94,9 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_measured(cmd: list[str], cwd: Path, env: dict | None = None, cpu: list | None = None) -> tuple[float, int, int]:
+def run_measured(
+    cmd: list[str], cwd: Path, env: dict | None = None, cpu: list | None = None
+) -> tuple[float, int, int]:
     """Run ``cmd``; return (wall seconds, peak resident bytes of the process tree, exit code).
     ``cpu``, when given, receives the CPU seconds (user + system) of the process tree: on a
     machine that other work shares, wall time grows but CPU time does not."""
@@ -128,13 +141,19 @@ def build(book: Path, force: bool = False) -> dict:
     summary = json.loads((book / "_build" / "build-summary.json").read_text())
     if code != 0:
         raise SystemExit(f"Build failed in {book} (see {book / '_build' / 'build-failed.log'}).")
-    return {"wall_seconds": round(wall, 1), "peak_memory_mb": round(peak / 2**20), "executed": summary["n_executed"]}
+    return {
+        "wall_seconds": round(wall, 1),
+        "peak_memory_mb": round(peak / 2**20),
+        "executed": summary["n_executed"],
+    }
 
 
 def change_one_notebook(book: Path) -> str:
     """Change the code of one notebook (append a cell), as an author editing it would."""
     target = book / "notebooks" / "data-overview.md"
-    target.write_text(target.read_text() + "\n```{code-cell} ipython3\n# benchmark: a changed notebook\n```\n")
+    target.write_text(
+        target.read_text() + "\n```{code-cell} ipython3\n# benchmark: a changed notebook\n```\n"
+    )
     return target.name
 
 
@@ -177,14 +196,31 @@ def bench_index(n_localities: int = 100_000, n_indicators: int = 60, seed: int =
     areas = list(index.AREAS)
     stages = list(index.STAGES)
     ids = [f"X{i:03d}" for i in range(n_indicators)]
-    indicators = pd.DataFrame({"indicator_id": ids, "area": [areas[i % len(areas)] for i in range(n_indicators)],
-                               "stage": [stages[i % len(stages)] for i in range(n_indicators)],
-                               "question": "benchmark question"})
-    options = pd.DataFrame([{"indicator_id": i, "answer_code": c, "answer_text": c, "score": s}
-                            for i in ids for c, s in (("a", 100), ("b", 50), ("c", 0))])
-    codes = rng.choice(np.array(["a", "b", "c", ""]), size=n_localities * n_indicators, p=[0.3, 0.3, 0.33, 0.07])
-    answers = pd.DataFrame({"locality_id": np.repeat([f"L{i:06d}" for i in range(n_localities)], n_indicators),
-                            "indicator_id": np.tile(ids, n_localities), "answer_code": codes})
+    indicators = pd.DataFrame(
+        {
+            "indicator_id": ids,
+            "area": [areas[i % len(areas)] for i in range(n_indicators)],
+            "stage": [stages[i % len(stages)] for i in range(n_indicators)],
+            "question": "benchmark question",
+        }
+    )
+    options = pd.DataFrame(
+        [
+            {"indicator_id": i, "answer_code": c, "answer_text": c, "score": s}
+            for i in ids
+            for c, s in (("a", 100), ("b", 50), ("c", 0))
+        ]
+    )
+    codes = rng.choice(
+        np.array(["a", "b", "c", ""]), size=n_localities * n_indicators, p=[0.3, 0.3, 0.33, 0.07]
+    )
+    answers = pd.DataFrame(
+        {
+            "locality_id": np.repeat([f"L{i:06d}" for i in range(n_localities)], n_indicators),
+            "indicator_id": np.tile(ids, n_localities),
+            "answer_code": codes,
+        }
+    )
     start = time.perf_counter()
     index.score(answers, indicators, options)
     return time.perf_counter() - start
@@ -196,15 +232,30 @@ def synthetic_index(n_localities: int, seed: int = 1, per_area: int = 6, missing
 
     rng = np.random.default_rng(seed)
     ids = [f"{a[:3].upper()}{k:02d}" for a in index.AREAS for k in range(per_area)]
-    indicators = pd.DataFrame({"indicator_id": ids, "area": np.repeat(index.AREAS, per_area),
-                               "stage": [index.STAGES[i % len(index.STAGES)] for i in range(len(ids))]})
-    options = pd.DataFrame([{"indicator_id": i, "answer_code": c, "score": s}
-                            for i in ids for c, s in (("a", 100), ("b", 50), ("c", 0))])
+    indicators = pd.DataFrame(
+        {
+            "indicator_id": ids,
+            "area": np.repeat(index.AREAS, per_area),
+            "stage": [index.STAGES[i % len(index.STAGES)] for i in range(len(ids))],
+        }
+    )
+    options = pd.DataFrame(
+        [
+            {"indicator_id": i, "answer_code": c, "score": s}
+            for i in ids
+            for c, s in (("a", 100), ("b", 50), ("c", 0))
+        ]
+    )
     level = rng.normal(size=(n_localities, 1)) + 0.6 * rng.normal(size=(n_localities, len(ids)))
     codes = np.where(level > 0.5, "a", np.where(level > -0.5, "b", "c")).astype(object)
     codes[rng.random(codes.shape) < missing] = ""
-    answers = pd.DataFrame({"locality_id": np.repeat([f"L{i:05d}" for i in range(n_localities)], len(ids)),
-                            "indicator_id": np.tile(ids, n_localities), "answer_code": codes.ravel()})
+    answers = pd.DataFrame(
+        {
+            "locality_id": np.repeat([f"L{i:05d}" for i in range(n_localities)], len(ids)),
+            "indicator_id": np.tile(ids, n_localities),
+            "answer_code": codes.ravel(),
+        }
+    )
     return index.score(answers, indicators, options)
 
 
@@ -238,14 +289,28 @@ def _uncertainty_child(kind: str) -> None:
         draws, towns = len(mc.ranks), mc.ranks.shape[1]
     assessed = len(res.localities)
     peak_mb = _peak_rss_mb()
-    print(json.dumps({"seconds": round(seconds, 2), "peak_mb": round(peak_mb), "draws": draws, "towns": towns,
-                      "assessed": assessed}))
+    print(
+        json.dumps(
+            {
+                "seconds": round(seconds, 2),
+                "peak_mb": round(peak_mb),
+                "draws": draws,
+                "towns": towns,
+                "assessed": assessed,
+            }
+        )
+    )
 
 
 def bench_uncertainty(kind: str) -> dict:
     """Run one uncertainty benchmark in a fresh Python process; its time and peak memory."""
-    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--uncertainty-child", kind],
-                         capture_output=True, text=True, check=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--uncertainty-child", kind],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -265,8 +330,11 @@ def bench_survey(target_n: int = 1_000_000) -> tuple[int, float, float]:
         weights = survey.rake(big, margins)
         rake_s = time.perf_counter() - start
         start = time.perf_counter()
-        frame = big.assign(attitude_index=survey.attitude_index(big), weight=weights.to_numpy(),
-                           contact_any=~big["contact_none"])
+        frame = big.assign(
+            attitude_index=survey.attitude_index(big),
+            weight=weights.to_numpy(),
+            contact_any=~big["contact_none"],
+        )
         frame = frame.merge(data.load("localities")[["locality_id", "country"]], on="locality_id")
         survey.weighted_mean(frame, "attitude_index", "weight")
         survey.weighted_mean(frame, "attitude_index", "weight", by="country")
@@ -322,13 +390,21 @@ def bench_data_layer(tmp: Path) -> dict:
     for phase in ("cold", "cached"):
         report = tmp / f"{phase}.json"
         cpu: list[float] = []
-        wall, peak, code = run_measured([sys.executable, "-c", _TIMED_LOAD, str(report)], ROOT, env=env, cpu=cpu)
+        wall, peak, code = run_measured(
+            [sys.executable, "-c", _TIMED_LOAD, str(report)], ROOT, env=env, cpu=cpu
+        )
         if code != 0:
-            raise SystemExit(f"Loading the 1M-row package failed ({phase}); run `WHOLECOMM_DATA={folder} "
-                             f"python -m wholecomm.data` to see why.")
+            raise SystemExit(
+                f"Loading the 1M-row package failed ({phase}); run `WHOLECOMM_DATA={folder} "
+                f"python -m wholecomm.data` to see why."
+            )
         inner = json.loads(report.read_text())
-        out[phase] = {"wall_seconds": round(wall, 2), "cpu_seconds": round(cpu[0], 2), "peak_memory_mb": round(peak / 2**20),
-                      **{k: round(v, 2) for k, v in inner.items() if k.endswith("_s")}}
+        out[phase] = {
+            "wall_seconds": round(wall, 2),
+            "cpu_seconds": round(cpu[0], 2),
+            "peak_memory_mb": round(peak / 2**20),
+            **{k: round(v, 2) for k, v in inner.items() if k.endswith("_s")},
+        }
     return out
 
 
@@ -385,7 +461,7 @@ def _raking_side_by_side() -> dict:
     peer = np.empty(len(sv))
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):
-        for (rows, frame), tgt in zip(groups, targets):
+        for (rows, frame), tgt in zip(groups, targets, strict=False):
             rake = Rake(frame, tgt, max_iterations=1000, convcrit=0.01)
             rake.start()
             peer[rows] = frame["weight"].to_numpy()
@@ -396,9 +472,13 @@ def _raking_side_by_side() -> dict:
     peer_n = peer / pd.Series(peer).groupby(loc).transform("mean").to_numpy()
     import weightipy
 
-    return {"peer": f"weightipy {weightipy.__version__}", "respondents": len(sv), "ours_seconds": round(ours_s, 2),
-            "peer_seconds": round(peer_s, 2),
-            "max_relative_difference": float(np.max(np.abs(ours_n - peer_n) / peer_n))}
+    return {
+        "peer": f"weightipy {weightipy.__version__}",
+        "respondents": len(sv),
+        "ours_seconds": round(ours_s, 2),
+        "peer_seconds": round(peer_s, 2),
+        "max_relative_difference": float(np.max(np.abs(ours_n - peer_n) / peer_n)),
+    }
 
 
 # ---------------------------------------------------------------- report
@@ -417,8 +497,21 @@ def bench_cli_assess(runs: int = 5) -> tuple[float, float]:
         for _ in range(runs + 1):
             c0 = _children_cpu()
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "wholecomm.cli", "assess", str(q), "--out", str(Path(tmp) / "r.html"),
-                            "--force", "--quiet"], check=True, env=env)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "wholecomm.cli",
+                    "assess",
+                    str(q),
+                    "--out",
+                    str(Path(tmp) / "r.html"),
+                    "--force",
+                    "--quiet",
+                ],
+                check=True,
+                env=env,
+            )
             times.append(time.perf_counter() - t0)
             cpus.append(_children_cpu() - c0)
     return statistics.median(times[1:]), statistics.median(cpus[1:])
@@ -448,10 +541,18 @@ def bench_browser_rescore(n_clicks: int = 40) -> tuple[float, float] | None:
             radios = []
             for k in range(n_clicks):
                 ind = ids[k % len(ids)]
-                codes = page.evaluate(f"[...document.querySelectorAll('input[name=\"q-{ind}\"]')].map(e => e.id)")
+                codes = page.evaluate(
+                    f"[...document.querySelectorAll('input[name=\"q-{ind}\"]')].map(e => e.id)"
+                )
                 radios.append(codes[k % len(codes)])
-            times = [page.evaluate("(id) => { const t0 = performance.now(); document.getElementById(id).click(); "
-                                   "return performance.now() - t0; }", r) for r in radios]
+            times = [
+                page.evaluate(
+                    "(id) => { const t0 = performance.now(); document.getElementById(id).click(); "
+                    "return performance.now() - t0; }",
+                    r,
+                )
+                for r in radios
+            ]
             browser.close()
     return statistics.median(times), max(times)
 
@@ -467,9 +568,18 @@ def record_in_readme(lines: list[str]) -> None:
 
 
 #: How the failures of the benchmarks each partial run repeats begin (see ``failures`` in main).
-REMEASURED = {"data": ("validating", "a cached load", "our raking", "wholecomm assess", "re-scoring"),
-              "library": ("validating", "a cached load", "our raking", "wholecomm assess", "re-scoring", "Sobol",
-                          "1,000 towns")}
+REMEASURED = {
+    "data": ("validating", "a cached load", "our raking", "wholecomm assess", "re-scoring"),
+    "library": (
+        "validating",
+        "a cached load",
+        "our raking",
+        "wholecomm assess",
+        "re-scoring",
+        "Sobol",
+        "1,000 towns",
+    ),
+}
 
 
 def _row_key(row: str) -> str:
@@ -477,7 +587,9 @@ def _row_key(row: str) -> str:
     return re.sub(r"[\d,.]+", "#", row.split("|")[1]).strip()
 
 
-def record_rows_in_readme(header: str, rows: list[str], missed: list[str], remeasured: tuple[str, ...]) -> None:
+def record_rows_in_readme(
+    header: str, rows: list[str], missed: list[str], remeasured: tuple[str, ...]
+) -> None:
     """A partial run: replace the rows it measured in the README's table (keeping the rows of
     the last full run), and say which rows were measured when and how."""
     readme = ROOT / "README.md"
@@ -491,14 +603,31 @@ def record_rows_in_readme(header: str, rows: list[str], missed: list[str], remea
     new_by_key = {_row_key(r): r for r in rows}
     merged = [table[0]] + [new_by_key.pop(_row_key(r), r) for r in table[1:]] + list(new_by_key.values())
     measured = "; ".join(r.split("|")[1].strip() for r in rows)
-    notes = [line for line in old if line and not line.startswith(("|", "Measured on ", "Missed:", "Partly re-measured:"))]
+    notes = [
+        line
+        for line in old
+        if line and not line.startswith(("|", "Measured on ", "Missed:", "Partly re-measured:"))
+    ]
     # misses of the full run that this run did not measure again still stand
-    kept = [line for line in old if line.startswith("Missed:") and not line[len("Missed: "):].startswith(remeasured)]
+    kept = [
+        line
+        for line in old
+        if line.startswith("Missed:") and not line[len("Missed: ") :].startswith(remeasured)
+    ]
     missed = ([""] if kept or missed else []) + kept + [m for m in missed if m]
-    block = [head_line, "", merged[0], "| --- | --- | --- | --- |", *merged[1:], "",
-             f"Partly re-measured on {header[len('Measured on '):].rstrip(':')}: {measured}.", *notes, *missed]
+    block = [
+        head_line,
+        "",
+        merged[0],
+        "| --- | --- | --- | --- |",
+        *merged[1:],
+        "",
+        f"Partly re-measured on {header[len('Measured on ') :].rstrip(':')}: {measured}.",
+        *notes,
+        *missed,
+    ]
     block = [line for k, line in enumerate(block) if line or (k and block[k - 1])]  # no double blank lines
-    readme.write_text(text[:match.start(1)] + "\n".join(block) + text[match.end(1):])
+    readme.write_text(text[: match.start(1)] + "\n".join(block) + text[match.end(1) :])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -512,9 +641,12 @@ def main(argv: list[str] | None = None) -> int:
         _uncertainty_child(args.uncertainty_child)
         return 0
     failures, rows = [], []
-    result: dict = {"machine": f"{platform.machine()}, {psutil.cpu_count()} cores, "
-                               f"{round(psutil.virtual_memory().total / 2**30)} GiB", "date": time.strftime("%Y-%m-%d"),
-                    "load_average_start": round(os.getloadavg()[0], 1)}
+    result: dict = {
+        "machine": f"{platform.machine()}, {psutil.cpu_count()} cores, "
+        f"{round(psutil.virtual_memory().total / 2**30)} GiB",
+        "date": time.strftime("%Y-%m-%d"),
+        "load_average_start": round(os.getloadavg()[0], 1),
+    }
 
     if not (args.skip_builds or args.data_only):
         with tempfile.TemporaryDirectory(prefix="wholecomm-bench-") as tmp:
@@ -539,9 +671,18 @@ def main(argv: list[str] | None = None) -> int:
             identical = not (cmp.diff_files or cmp.left_only or cmp.right_only)
         median_page = statistics.median(weights.values())
         heaviest = max(weights, key=weights.get)
-        result.update(cold=cold, warm=warm, one_changed=one, second_cold=second, results_identical=identical,
-                      median_page_bytes=median_page, heaviest_page=heaviest, heaviest_page_bytes=weights[heaviest],
-                      site_bytes=site, pages=len(weights))
+        result.update(
+            cold=cold,
+            warm=warm,
+            one_changed=one,
+            second_cold=second,
+            results_identical=identical,
+            median_page_bytes=median_page,
+            heaviest_page=heaviest,
+            heaviest_page_bytes=weights[heaviest],
+            site_bytes=site,
+            pages=len(weights),
+        )
         warm_share = warm["wall_seconds"] / cold["wall_seconds"]
         rows += [
             f"| cold build (empty cache) | {cold['wall_seconds']} s | {cold['peak_memory_mb']} MB | "
@@ -576,13 +717,21 @@ def main(argv: list[str] | None = None) -> int:
         large = bench_uncertainty("large")
         result.update(sobol_40=sobol, mc_1000=large)
         if sobol["seconds"] > TARGETS["sobol_40_seconds"]:
-            failures.append(f"Sobol analysis of 40 towns {sobol['seconds']} s > {TARGETS['sobol_40_seconds']} s")
+            failures.append(
+                f"Sobol analysis of 40 towns {sobol['seconds']} s > {TARGETS['sobol_40_seconds']} s"
+            )
         if large["seconds"] > TARGETS["mc_1000_seconds"]:
-            failures.append(f"1,000 towns x 10,000 draws {large['seconds']} s > {TARGETS['mc_1000_seconds']} s")
+            failures.append(
+                f"1,000 towns x 10,000 draws {large['seconds']} s > {TARGETS['mc_1000_seconds']} s"
+            )
         if large["peak_mb"] > TARGETS["mc_1000_mb"]:
             failures.append(f"1,000 towns x 10,000 draws {large['peak_mb']} MB > {TARGETS['mc_1000_mb']} MB")
-        result.update(index_100k_x_60_seconds=round(t_index, 2), survey_respondents=n_sv,
-                      survey_rake_seconds=round(t_rake, 2), survey_estimates_seconds=round(t_est, 2))
+        result.update(
+            index_100k_x_60_seconds=round(t_index, 2),
+            survey_respondents=n_sv,
+            survey_rake_seconds=round(t_rake, 2),
+            survey_estimates_seconds=round(t_est, 2),
+        )
         rows += [
             f"| MIPEX-L scoring, 100,000 localities x 60 indicators | {t_index:.2f} s | | |",
             f"| survey raking, {n_sv:,} respondents | {t_rake:.2f} s | | |",
@@ -614,8 +763,10 @@ def main(argv: list[str] | None = None) -> int:
     t_cli, cpu_cli = bench_cli_assess()
     rescore = bench_browser_rescore()
     result.update(cli_assess_seconds=round(t_cli, 2), cli_assess_cpu_seconds=round(cpu_cli, 2))
-    rows.append(f"| `wholecomm assess` on the example (whole process: start-up, checks, scoring, report) | "
-                f"{t_cli:.2f} s | | CPU time {cpu_cli:.2f} s; target at most {TARGETS['cli_assess_seconds']} s |")
+    rows.append(
+        f"| `wholecomm assess` on the example (whole process: start-up, checks, scoring, report) | "
+        f"{t_cli:.2f} s | | CPU time {cpu_cli:.2f} s; target at most {TARGETS['cli_assess_seconds']} s |"
+    )
     if t_cli > TARGETS["cli_assess_seconds"]:
         failures.append(f"wholecomm assess {t_cli:.2f} s > {TARGETS['cli_assess_seconds']} s")
     if rescore is None:
@@ -623,32 +774,52 @@ def main(argv: list[str] | None = None) -> int:
     else:
         med, worst = rescore
         result.update(browser_rescore_median_ms=round(med, 1), browser_rescore_max_ms=round(worst, 1))
-        rows.append(f"| self-assessment page: re-scoring and redrawing after one answer (40 answers) | median "
-                    f"{med:.1f} ms, largest {worst:.1f} ms | | target at most {TARGETS['browser_rescore_ms']:.0f} ms |")
+        rows.append(
+            f"| self-assessment page: re-scoring and redrawing after one answer (40 answers) | median "
+            f"{med:.1f} ms, largest {worst:.1f} ms | | target at most {TARGETS['browser_rescore_ms']:.0f} ms |"
+        )
         if worst > TARGETS["browser_rescore_ms"]:
-            failures.append(f"re-scoring in the browser took up to {worst:.1f} ms > {TARGETS['browser_rescore_ms']} ms")
+            failures.append(
+                f"re-scoring in the browser took up to {worst:.1f} ms > {TARGETS['browser_rescore_ms']} ms"
+            )
     if cold_v["wall_seconds"] > TARGETS["validate_seconds"]:
-        failures.append(f"validating 1M rows took {cold_v['wall_seconds']} s > {TARGETS['validate_seconds']} s")
+        failures.append(
+            f"validating 1M rows took {cold_v['wall_seconds']} s > {TARGETS['validate_seconds']} s"
+        )
     if cold_v["peak_memory_mb"] > TARGETS["validate_memory_mb"]:
-        failures.append(f"validating 1M rows peaked at {cold_v['peak_memory_mb']} MB > "
-                        f"{TARGETS['validate_memory_mb']} MB")
+        failures.append(
+            f"validating 1M rows peaked at {cold_v['peak_memory_mb']} MB > {TARGETS['validate_memory_mb']} MB"
+        )
     if cached["load_all_s"] > TARGETS["cached_load_seconds"]:
         failures.append(f"a cached load took {cached['load_all_s']} s > {TARGETS['cached_load_seconds']} s")
     if peer.get("peer"):
-        rows.append(f"| raking {peer['respondents']:,} typed respondents (no trimming, design weights 1): ours vs "
-                    f"{peer['peer']} raking core | {peer['ours_seconds']} s vs {peer['peer_seconds']} s | | "
-                    f"weights agree to {peer['max_relative_difference']:.1e} (largest relative difference) |")
+        rows.append(
+            f"| raking {peer['respondents']:,} typed respondents (no trimming, design weights 1): ours vs "
+            f"{peer['peer']} raking core | {peer['ours_seconds']} s vs {peer['peer_seconds']} s | | "
+            f"weights agree to {peer['max_relative_difference']:.1e} (largest relative difference) |"
+        )
         if peer["ours_seconds"] > peer["peer_seconds"]:
-            failures.append(f"our raking ({peer['ours_seconds']} s) is slower than {peer['peer']} "
-                            f"({peer['peer_seconds']} s)")
+            failures.append(
+                f"our raking ({peer['ours_seconds']} s) is slower than {peer['peer']} "
+                f"({peer['peer_seconds']} s)"
+            )
     else:
         rows.append("| raking peer | not measured | | weightipy is not installed |")
     result["load_average_end"] = round(os.getloadavg()[0], 1)
     partial = args.skip_builds or args.data_only
-    how = "`make bench`" if not partial else f"`tools/bench.py {'--data-only' if args.data_only else '--skip-builds'}`"
-    lines = [f"Measured on {result['machine']} ({result['date']}) with {how}, load average "
-             f"(1 minute) {result['load_average_start']} at the start and {result['load_average_end']} at the end:", "",
-             "| measurement | time | peak memory | notes |", "| --- | --- | --- | --- |", *rows]
+    how = (
+        "`make bench`"
+        if not partial
+        else f"`tools/bench.py {'--data-only' if args.data_only else '--skip-builds'}`"
+    )
+    lines = [
+        f"Measured on {result['machine']} ({result['date']}) with {how}, load average "
+        f"(1 minute) {result['load_average_start']} at the start and {result['load_average_end']} at the end:",
+        "",
+        "| measurement | time | peak memory | notes |",
+        "| --- | --- | --- | --- |",
+        *rows,
+    ]
     print("\n".join(lines))
     out = ROOT / "_build" / "bench.json"
     out.parent.mkdir(exist_ok=True)

@@ -23,7 +23,6 @@ import argparse
 import functools
 import hashlib
 import http.server
-import io
 import json
 import threading
 import time
@@ -34,8 +33,15 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 #: Flags for a headless Chromium on a machine with no network beyond localhost.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PDF_NAME = "wholecomm-companion.pdf"
 ENV_FLAG = "WHOLECOMM_PDF"
 
@@ -99,8 +105,11 @@ def build_pdf(html_dir: Path, root: Path = ROOT, out: Path | None = None, cache:
         if not target.is_file():
             raise FileNotFoundError(f"The PDF needs {target}, which the HTML build did not write.")
         meta = cache / f"{doc.replace('/', '--')}.json"
-        if not (meta.is_file() and json.loads(meta.read_text())["key"] == _page_key(target, html_dir)
-                and meta.with_suffix(".pdf").is_file()):
+        if not (
+            meta.is_file()
+            and json.loads(meta.read_text())["key"] == _page_key(target, html_dir)
+            and meta.with_suffix(".pdf").is_file()
+        ):
             todo.append(doc)
     if todo:
         _print_pages(html_dir, todo, cache)
@@ -109,21 +118,32 @@ def build_pdf(html_dir: Path, root: Path = ROOT, out: Path | None = None, cache:
         meta = json.loads((cache / f"{doc.replace('/', '--')}.json").read_text())
         reader = PdfReader(str(cache / f"{doc.replace('/', '--')}.pdf"))
         writer.append(reader, outline_item=meta["title"])
-        chapters.append({"doc": doc, "title": meta["title"], "first_page": page_no + 1, "pages": len(reader.pages)})
+        chapters.append(
+            {"doc": doc, "title": meta["title"], "first_page": page_no + 1, "pages": len(reader.pages)}
+        )
         page_no += len(reader.pages)
-    writer.add_metadata({"/Title": "Whole-COMM research companion", "/Subject": "The whole book, printed from its HTML"})
+    writer.add_metadata(
+        {"/Title": "Whole-COMM research companion", "/Subject": "The whole book, printed from its HTML"}
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("wb") as fh:
         writer.write(fh)
-    return {"file": str(out), "pages": page_no, "printed": len(todo), "chapters": chapters,
-            "seconds": round(time.perf_counter() - start, 1)}
+    return {
+        "file": str(out),
+        "pages": page_no,
+        "printed": len(todo),
+        "chapters": chapters,
+        "seconds": round(time.perf_counter() - start, 1),
+    }
 
 
 def _print_pages(html_dir: Path, docs: list[str], cache: Path) -> None:
     """Print ``docs`` (paths without .html) with Chromium into ``cache``."""
     from playwright.sync_api import sync_playwright
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(html_dir)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(html_dir))
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
@@ -134,15 +154,23 @@ def _print_pages(html_dir: Path, docs: list[str], cache: Path) -> None:
             for doc in docs:
                 target = html_dir / f"{doc}.html"
                 page.goto(f"{base}/{doc}.html", wait_until="networkidle")
-                page.evaluate("document.querySelectorAll('details:not(.wholecomm-very-long-table)')"
-                              ".forEach(d => d.open = true)")
-                title = page.evaluate("(document.querySelector('article h1') || {}).textContent || document.title")
-                pdf = page.pdf(format="A4", print_background=True,
-                               margin={"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"})
+                page.evaluate(
+                    "document.querySelectorAll('details:not(.wholecomm-very-long-table)')"
+                    ".forEach(d => d.open = true)"
+                )
+                title = page.evaluate(
+                    "(document.querySelector('article h1') || {}).textContent || document.title"
+                )
+                pdf = page.pdf(
+                    format="A4",
+                    print_background=True,
+                    margin={"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"},
+                )
                 stem = cache / doc.replace("/", "--")
                 stem.with_suffix(".pdf").write_bytes(pdf)
-                stem.with_suffix(".json").write_text(json.dumps({"key": _page_key(target, html_dir),
-                                                                 "title": title.replace("#", "").strip()}))
+                stem.with_suffix(".json").write_text(
+                    json.dumps({"key": _page_key(target, html_dir), "title": title.replace("#", "").strip()})
+                )
             browser.close()
     finally:
         server.shutdown()

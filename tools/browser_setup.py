@@ -26,8 +26,11 @@ def ensure_axe() -> int:
     if os.path.exists(AXE):
         return 0
     if not shutil.which("npm"):
-        print("The accessibility tests need axe-core from the npm registry, and npm is missing. Install "
-              "Node.js and npm (e.g. `sudo apt-get install npm`), then run `make test` again.", file=sys.stderr)
+        print(
+            "The accessibility tests need axe-core from the npm registry, and npm is missing. Install "
+            "Node.js and npm (e.g. `sudo apt-get install npm`), then run `make test` again.",
+            file=sys.stderr,
+        )
         return 1
     print("Installing axe-core for the accessibility tests (npm ci) ...", flush=True)
     subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=BROWSER_TOOLS, check=True)
@@ -46,9 +49,12 @@ def main() -> int:
         subprocess.run(INSTALL, check=True, env=env, stdout=subprocess.DEVNULL)
         if os.path.exists(CHROMIUM):
             return 0
-    print(f"The browser tests need Chromium at {CHROMIUM}. Install it with:\n"
-          f"    sudo apt-get install chromium\n"
-          "then run `make test` again.", file=sys.stderr)
+    print(
+        f"The browser tests need Chromium at {CHROMIUM}. Install it with:\n"
+        f"    sudo apt-get install chromium\n"
+        "then run `make test` again.",
+        file=sys.stderr,
+    )
     return 1
 
 

@@ -54,8 +54,16 @@ FAILED = re.compile(r"(?:Executing notebook failed|Execution Failed)[^\n]*", re.
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 #: One thread for every numerical library: a parallel BLAS may split a sum differently
 #: with another number of threads, and the recorded results must not depend on the machine.
-SINGLE_THREADED = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                                          "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
+SINGLE_THREADED = {
+    name: "1"
+    for name in (
+        "OPENBLAS_NUM_THREADS",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+        "VECLIB_MAXIMUM_THREADS",
+    )
+}
 WARN_LOC = re.compile(r"^(/[^\s:]+\.(?:md|ipynb)):(?:\d+:)? (?:WARNING|ERROR)", re.MULTILINE)
 
 
@@ -96,8 +104,11 @@ def guard_cache(root: Path, force: bool) -> str:
 
 def data_in_use(root: Path) -> str:
     override = os.environ.get("WHOLECOMM_DATA", "").strip()
-    return f"data supplied by the user (WHOLECOMM_DATA={override})" if override else \
-        f"the book's synthetic twin ({root / 'data'})"
+    return (
+        f"data supplied by the user (WHOLECOMM_DATA={override})"
+        if override
+        else f"the book's synthetic twin ({root / 'data'})"
+    )
 
 
 def validate_data(root: Path, log_path: Path) -> tuple[int, str]:
@@ -106,23 +117,28 @@ def validate_data(root: Path, log_path: Path) -> tuple[int, str]:
     The output (and the full traceback of an unexpected failure) goes to ``log_path``."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root / "src"), env.get("PYTHONPATH", "")) if p)
-    proc = subprocess.run([sys.executable, "-m", "wholecomm.data"], cwd=root, env=env, capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wholecomm.data"], cwd=root, env=env, capture_output=True, text=True
+    )
     out = (proc.stdout + proc.stderr).strip()
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    log_path.write_text(f"$ python -m wholecomm.data  (data in use: {data_in_use(root)})\n{out}\n", encoding="utf-8")
+    log_path.write_text(
+        f"$ python -m wholecomm.data  (data in use: {data_in_use(root)})\n{out}\n", encoding="utf-8"
+    )
     return proc.returncode, out
 
 
 def data_failure_block(root: Path, out: str, log: Path) -> str:
     """The one block printed when the data are bad: the problems, the data in use, the log."""
     if "The data failed validation" in out:
-        body = out[out.index("The data failed validation"):]
+        body = out[out.index("The data failed validation") :]
     else:  # not a DataError: show the end of the traceback
         body = "\n".join(out.splitlines()[-15:])
     rule = "=" * 78
-    return (f"\n{rule}\nBUILD STOPPED before any notebook was executed: the data cannot be used.\n"
-            f"Data in use: {data_in_use(root)}\n\n{body}\n\nFull log: {log}\n{rule}")
+    return (
+        f"\n{rule}\nBUILD STOPPED before any notebook was executed: the data cannot be used.\n"
+        f"Data in use: {data_in_use(root)}\n\n{body}\n\nFull log: {log}\n{rule}"
+    )
 
 
 DATA_ERROR = re.compile(r"DataError: (The data failed validation.*?What to do:[^\n]*)", re.S)
@@ -138,8 +154,9 @@ def repository_url(root: Path, config: dict) -> tuple[str | None, str]:
         server = os.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
         return f"{server}/{os.environ['GITHUB_REPOSITORY'].strip()}", "$GITHUB_REPOSITORY"
     try:
-        remote = subprocess.run(["git", "remote", "get-url", "origin"], cwd=root, capture_output=True,
-                                text=True, timeout=10).stdout.strip()
+        remote = subprocess.run(
+            ["git", "remote", "get-url", "origin"], cwd=root, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         remote = ""
     if m := GITHUB_URL.match(remote):
@@ -161,8 +178,10 @@ def resolved_config(root: Path, pdf: bool = False) -> tuple[Path, str | None, st
         html_cfg["use_repository_button"] = False
         html_cfg["use_issues_button"] = False
         html_cfg["use_edit_page_button"] = False
-        config["launch_buttons"] = {key: ("" if isinstance(value, str) else False) if key != "notebook_interface"
-                                    else value for key, value in (config.get("launch_buttons") or {}).items()}
+        config["launch_buttons"] = {
+            key: ("" if isinstance(value, str) else False) if key != "notebook_interface" else value
+            for key, value in (config.get("launch_buttons") or {}).items()
+        }
     # The whole-book PDF link on every page, only when the PDF can be printed (see tools/book_pdf.py).
     context = config.setdefault("sphinx", {}).setdefault("config", {}).setdefault("html_context", {})
     context["wholecomm_pdf"] = bool(pdf)
@@ -179,7 +198,9 @@ def resolved_config(root: Path, pdf: bool = False) -> tuple[Path, str | None, st
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="book root (default: this checkout)")
-    parser.add_argument("--force", action="store_true", help="clear the notebook cache and execute everything")
+    parser.add_argument(
+        "--force", action="store_true", help="clear the notebook cache and execute everything"
+    )
     args = parser.parse_args(argv)
     root = args.root.resolve()
     build = root / "_build"
@@ -189,8 +210,15 @@ def main(argv: list[str] | None = None) -> int:
     if code != 0:
         failed_log = build / "build-failed.log"
         shutil.copy2(log_path, failed_log)
-        summary = {"exit_code": code, "wall_seconds": 0.0, "executed": [], "n_executed": 0, "n_cached": 0,
-                   "pages_with_warnings": [], "data_valid": False}
+        summary = {
+            "exit_code": code,
+            "wall_seconds": 0.0,
+            "executed": [],
+            "n_executed": 0,
+            "n_cached": 0,
+            "pages_with_warnings": [],
+            "data_valid": False,
+        }
         (build / "build-summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         print(data_failure_block(root, out, failed_log))
         return code
@@ -201,18 +229,33 @@ def main(argv: list[str] | None = None) -> int:
     if repo_url:
         print(f"Launch and repository buttons link to {repo_url} (from {repo_source}).")
     else:
-        print("No repository URL is known (repository.url in _config.yml is empty, $GITHUB_REPOSITORY is "
-              "unset and the origin git remote is not a GitHub repository): building WITHOUT launch "
-              "(Binder) and repository buttons. Set repository.url in _config.yml to publish them.")
-    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--builder", "html",
-           "--config", str(config_path), "-n", "-W", "--keep-going"]
+        print(
+            "No repository URL is known (repository.url in _config.yml is empty, $GITHUB_REPOSITORY is "
+            "unset and the origin git remote is not a GitHub repository): building WITHOUT launch "
+            "(Binder) and repository buttons. Set repository.url in _config.yml to publish them."
+        )
+    cmd = [
+        str(Path(sys.executable).parent / "jupyter-book"),
+        "build",
+        str(root),
+        "--builder",
+        "html",
+        "--config",
+        str(config_path),
+        "-n",
+        "-W",
+        "--keep-going",
+    ]
     env = {**SINGLE_THREADED, **os.environ, "PYTHONUNBUFFERED": "1", "WHOLECOMM_BOOK_BUILD": "1"}
     print("$", " ".join(cmd), flush=True)
     start = time.perf_counter()
     executed, cached, failed_lines = [], 0, []
-    with log_path.open("a", encoding="utf-8") as log, subprocess.Popen(
-        cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
-    ) as proc:
+    with (
+        log_path.open("a", encoding="utf-8") as log,
+        subprocess.Popen(
+            cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+        ) as proc,
+    ):
         assert proc.stdout is not None
         for line in proc.stdout:
             sys.stdout.write(line)
@@ -227,11 +270,19 @@ def main(argv: list[str] | None = None) -> int:
         code = proc.wait()
     wall = time.perf_counter() - start
     text = log_path.read_text(encoding="utf-8")
-    warned = sorted({Path(p).relative_to(root).as_posix() for p in WARN_LOC.findall(text)
-                     if Path(p).is_relative_to(root)})
-    summary = {"exit_code": code, "wall_seconds": round(wall, 1), "executed": executed,
-               "n_executed": len(executed), "n_cached": cached, "pages_with_warnings": warned,
-               "repository_url": repo_url, "repository_url_source": repo_source}
+    warned = sorted(
+        {Path(p).relative_to(root).as_posix() for p in WARN_LOC.findall(text) if Path(p).is_relative_to(root)}
+    )
+    summary = {
+        "exit_code": code,
+        "wall_seconds": round(wall, 1),
+        "executed": executed,
+        "n_executed": len(executed),
+        "n_cached": cached,
+        "pages_with_warnings": warned,
+        "repository_url": repo_url,
+        "repository_url_source": repo_source,
+    }
     (build / "build-summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(f"\nNotebooks executed: {len(executed)}, taken from the cache: {cached}; wall time {wall:.1f} s.")
     if code != 0:
@@ -252,8 +303,10 @@ def main(argv: list[str] | None = None) -> int:
         info = book_pdf.build_pdf(build / "html", root)
         summary["pdf"] = {key: info[key] for key in ("pages", "printed", "seconds", "chapters")}
         (build / "build-summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        print(f"PDF: {info['file']} ({info['pages']} A4 pages; {info['printed']} page(s) printed, "
-              f"the others from the cache; {info['seconds']} s).")
+        print(
+            f"PDF: {info['file']} ({info['pages']} A4 pages; {info['printed']} page(s) printed, "
+            f"the others from the cache; {info['seconds']} s)."
+        )
     else:
         print(f"The whole-book PDF was NOT built, and the pages do not link to it: {no_pdf_reason}.")
     print(f"Book built: {build / 'html' / 'index.html'}")

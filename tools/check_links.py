@@ -14,8 +14,8 @@ sources) and to anchors (#id) on the same or another page.
 from __future__ import annotations
 
 import argparse
-import sys
 import concurrent.futures
+import sys
 import urllib.error
 import urllib.request
 from collections import defaultdict
@@ -86,8 +86,9 @@ def _status(url: str, timeout: float) -> str | None:
     last = "no answer"
     for method in ("HEAD", "GET"):  # some servers refuse HEAD
         try:
-            with urllib.request.urlopen(urllib.request.Request(url, method=method, headers=headers),
-                                        timeout=timeout) as resp:
+            with urllib.request.urlopen(
+                urllib.request.Request(url, method=method, headers=headers), timeout=timeout
+            ) as resp:
                 if resp.status < 400:
                     return None
                 last = f"HTTP {resp.status}"
@@ -103,14 +104,16 @@ def check_external(urls, timeout: float = 20.0, workers: int = 8) -> dict[str, s
     that do not answer with a 2xx or 3xx status."""
     urls = sorted(set(urls))
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        found = dict(zip(urls, pool.map(lambda u: _status(u, timeout), urls)))
+        found = dict(zip(urls, pool.map(lambda u: _status(u, timeout), urls), strict=False))
     return {url: problem for url, problem in found.items() if problem is not None}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--external", action="store_true", help="list external links instead (never fails)")
-    parser.add_argument("--check", action="store_true", help="with --external: request each link (needs a network)")
+    parser.add_argument(
+        "--check", action="store_true", help="with --external: request each link (needs a network)"
+    )
     args = parser.parse_args(argv)
     if not (HTML / "index.html").exists():
         print("The book is not built: run `make book` first.", file=sys.stderr)

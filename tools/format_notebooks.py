@@ -51,7 +51,9 @@ def as_saved(path: Path, spec: dict | None = None) -> str:
     notebook = jupytext.read(path)
     notebook.metadata["kernelspec"] = spec or kernelspec()
     config = jupytext.config.load_jupytext_config(str(path))
-    fmt = jupytext.formats.long_form_one_format(notebook.metadata["jupytext"]["text_representation"]["format_name"])
+    fmt = jupytext.formats.long_form_one_format(
+        notebook.metadata["jupytext"]["text_representation"]["format_name"]
+    )
     fmt = {"extension": path.suffix, **fmt}
     return jupytext.writes(notebook, fmt=fmt, config=config)
 

@@ -61,8 +61,21 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         runtime_in = Path(tmp) / "runtime.in"
         runtime_in.write_text("\n".join(sections[RUNTIME_GROUP]) + "\n", encoding="utf-8")
-        subprocess.run([uv(), "pip", "compile", str(runtime_in), "--constraint", FULL.name, *UV_ARGS,
-                        "-o", RUNTIME.name], cwd=ROOT, check=True)
+        subprocess.run(
+            [
+                uv(),
+                "pip",
+                "compile",
+                str(runtime_in),
+                "--constraint",
+                FULL.name,
+                *UV_ARGS,
+                "-o",
+                RUNTIME.name,
+            ],
+            cwd=ROOT,
+            check=True,
+        )
     # Name the group instead of the temporary input file, and drop the constraints from the annotations.
     lines = []
     for line in RUNTIME.read_text(encoding="utf-8").splitlines():

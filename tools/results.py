@@ -71,8 +71,12 @@ def collect(results_dir: Path | None = None, pages: list[str] | None = None) -> 
         if not path.is_file():
             raise FileNotFoundError(f"No recorded results for page {page!r} ({path}): build the book first.")
         record = json.loads(path.read_text(encoding="utf-8"))
-        out[page] = {"values": record["values"], "tables": record["tables"],
-                     "table_meta": record.get("table_meta", {}), "rendered": record.get("rendered", {})}
+        out[page] = {
+            "values": record["values"],
+            "tables": record["tables"],
+            "table_meta": record.get("table_meta", {}),
+            "rendered": record.get("rendered", {}),
+        }
     return out
 
 
@@ -103,8 +107,12 @@ def same(a, b, kind: str = "closed", p_value: bool = False) -> bool:
     """Equality of two recorded values: exact for integers, text, booleans and missing
     values; by :func:`same_number` for floats; element by element for lists."""
     if isinstance(a, list) or isinstance(b, list):
-        return (isinstance(a, list) and isinstance(b, list) and len(a) == len(b)
-                and all(same(x, y, kind, p_value) for x, y in zip(a, b)))
+        return (
+            isinstance(a, list)
+            and isinstance(b, list)
+            and len(a) == len(b)
+            and all(same(x, y, kind, p_value) for x, y in zip(a, b, strict=False))
+        )
     if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
         return a == b and type(a) is type(b)
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
@@ -128,14 +136,21 @@ def _matched(cur: dict, exp: dict, diffs: list[str], new, gone):
 
 def _value_diffs(page: str, cur: dict, exp: dict) -> list[str]:
     diffs: list[str] = []
-    for key in _matched(cur, exp, diffs, lambda k: f"{page}.{k}: new value {cur[k].get('value')!r}",
-                        lambda k: f"{page}.{k}: no longer recorded (expected {exp[k].get('value')!r})"):
+    for key in _matched(
+        cur,
+        exp,
+        diffs,
+        lambda k: f"{page}.{k}: new value {cur[k].get('value')!r}",
+        lambda k: f"{page}.{k}: no longer recorded (expected {exp[k].get('value')!r})",
+    ):
         c, e = cur[key], exp[key]
         if c.get("text") != e.get("text"):
             diffs.append(f"{page}.{key}: text {c.get('text')!r} != expected {e.get('text')!r}")
         kind = "fit" if (c.get("fit") or e.get("fit")) else "closed"
         if not same(c.get("value"), e.get("value"), kind, is_p_value(key)):
-            diffs.append(f"{page}.{key}: {c.get('value')!r} != expected {e.get('value')!r} ({kind} tolerance)")
+            diffs.append(
+                f"{page}.{key}: {c.get('value')!r} != expected {e.get('value')!r} ({kind} tolerance)"
+            )
     return diffs
 
 
@@ -143,13 +158,15 @@ def _table_diffs(page: str, key: str, a: list, b: list, kind: str) -> list[str]:
     if len(a) != len(b):
         return [f"{page} table {key}: {len(a)} rows != expected {len(b)}"]
     diffs = []
-    for i, (ra, rb) in enumerate(zip(a, b)):
+    for i, (ra, rb) in enumerate(zip(a, b, strict=False)):
         if set(ra) != set(rb):
             return [f"{page} table {key}: columns {sorted(ra)} != expected {sorted(rb)}"]
         bad = [c for c in ra if not same(ra[c], rb[c], kind, is_p_value(c))]
         if bad:
-            diffs.append(f"{page} table {key} row {i}: "
-                         + ", ".join(f"{c}={ra[c]!r} (expected {rb[c]!r})" for c in bad))
+            diffs.append(
+                f"{page} table {key} row {i}: "
+                + ", ".join(f"{c}={ra[c]!r} (expected {rb[c]!r})" for c in bad)
+            )
     return diffs
 
 
@@ -161,10 +178,12 @@ def _rendered_diffs(page: str, key: str, a: list | None, b: list | None) -> list
     if len(a) != len(b):
         return [f"{page} table {key}: {len(a) - 1} rendered rows != expected {len(b) - 1}"]
     diffs = []
-    for i, (ra, rb) in enumerate(zip(a, b)):
+    for i, (ra, rb) in enumerate(zip(a, b, strict=False)):
         if ra != rb:
             where = "header" if i == 0 else f"row {i - 1}"
-            cells = [f"{j}: {x!r} (expected {y!r})" for j, (x, y) in enumerate(zip(ra, rb)) if x != y]
+            cells = [
+                f"{j}: {x!r} (expected {y!r})" for j, (x, y) in enumerate(zip(ra, rb, strict=False)) if x != y
+            ]
             diffs.append(f"{page} table {key} {where} as shown: " + ("; ".join(cells) or f"{ra} != {rb}"))
     return diffs
 
@@ -172,8 +191,13 @@ def _rendered_diffs(page: str, key: str, a: list | None, b: list | None) -> list
 def differences(current: dict, expected: dict) -> list[str]:
     """Every difference between two collections of recorded results, under the policy above."""
     diffs: list[str] = []
-    for page in _matched(current, expected, diffs, lambda p: f"{p}: new page (not in the expected results)",
-                         lambda p: f"{p}: missing from the current results"):
+    for page in _matched(
+        current,
+        expected,
+        diffs,
+        lambda p: f"{p}: new page (not in the expected results)",
+        lambda p: f"{p}: missing from the current results",
+    ):
         cur, exp = current[page], expected[page]
         diffs += _value_diffs(page, cur["values"], exp["values"])
         for key in sorted(set(cur["tables"]) | set(exp["tables"])):
@@ -183,14 +207,21 @@ def differences(current: dict, expected: dict) -> list[str]:
             meta = {**exp.get("table_meta", {}).get(key, {}), **cur.get("table_meta", {}).get(key, {})}
             kind = "fit" if meta.get("fit") else "closed"
             diffs += _table_diffs(page, key, cur["tables"][key], exp["tables"][key], kind)
-            diffs += _rendered_diffs(page, key, cur.get("rendered", {}).get(key), exp.get("rendered", {}).get(key))
+            diffs += _rendered_diffs(
+                page, key, cur.get("rendered", {}).get(key), exp.get("rendered", {}).get(key)
+            )
     return diffs
 
 
 def shown_text(results: dict) -> dict:
     """Only what a reader sees: each page's glued texts and rendered tables."""
-    return {page: {"values": {k: v.get("text") for k, v in rec["values"].items()}, "rendered": rec.get("rendered", {})}
-            for page, rec in results.items()}
+    return {
+        page: {
+            "values": {k: v.get("text") for k, v in rec["values"].items()},
+            "rendered": rec.get("rendered", {}),
+        }
+        for page, rec in results.items()
+    }
 
 
 def largest_spread(current: dict, expected: dict) -> list[tuple[float, str]]:
@@ -200,9 +231,11 @@ def largest_spread(current: dict, expected: dict) -> list[tuple[float, str]]:
 
     def walk(a, b, where: str) -> None:
         if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-            for i, (x, y) in enumerate(zip(a, b)):
+            for i, (x, y) in enumerate(zip(a, b, strict=False)):
                 walk(x, y, f"{where}[{i}]")
-        elif isinstance(a, float) and isinstance(b, float) and math.isfinite(a) and math.isfinite(b) and a != b:
+        elif (
+            isinstance(a, float) and isinstance(b, float) and math.isfinite(a) and math.isfinite(b) and a != b
+        ):
             out.append((abs(a - b) / max(abs(b), 1e-300), where))
 
     for page in sorted(set(current) & set(expected)):
@@ -210,7 +243,7 @@ def largest_spread(current: dict, expected: dict) -> list[tuple[float, str]]:
         for key in sorted(set(cur["values"]) & set(exp["values"])):
             walk(cur["values"][key].get("value"), exp["values"][key].get("value"), f"{page}.{key}")
         for key in sorted(set(cur["tables"]) & set(exp["tables"])):
-            for i, (ra, rb) in enumerate(zip(cur["tables"][key], exp["tables"][key])):
+            for i, (ra, rb) in enumerate(zip(cur["tables"][key], exp["tables"][key], strict=False)):
                 for col in sorted(set(ra) & set(rb)):
                     walk(ra[col], rb[col], f"{page} table {key} row {i} {col}")
     return sorted(out, reverse=True)
@@ -220,10 +253,14 @@ def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else "compare"
     current = collect()
     if command == "accept":
-        EXPECTED.write_text(json.dumps(current, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+        EXPECTED.write_text(
+            json.dumps(current, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         n_values = sum(len(p["values"]) for p in current.values())
-        print(f"Expected results updated: {len(current)} pages, {n_values} values ({EXPECTED.relative_to(ROOT)}). "
-              "Review the change with `git diff` before committing.")
+        print(
+            f"Expected results updated: {len(current)} pages, {n_values} values ({EXPECTED.relative_to(ROOT)}). "
+            "Review the change with `git diff` before committing."
+        )
         return 0
     if command == "compare":
         expected = json.loads(EXPECTED.read_text(encoding="utf-8"))

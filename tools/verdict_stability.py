@@ -53,18 +53,24 @@ def main(argv: list[str] | None = None) -> int:
         params["seed"] = seed
         frames = generate(params).frames
         loc = typed(frames, "localities")
-        results = access.evaluate(access.prepare(typed(frames, "interviews"), loc),
-                                  policy.prepare(typed(frames, "local_policies"), loc))
+        results = access.evaluate(
+            access.prepare(typed(frames, "interviews"), loc),
+            policy.prepare(typed(frames, "local_policies"), loc),
+        )
         for hid, r in results.items():
             counts.setdefault(hid, {"supported": 0, "inconclusive": 0, "not supported": 0})[r.verdict] += 1
         print(f"{i}/{len(seeds)} seed {seed} ({time.time() - start:.0f} s)", flush=True)
     record = {
         "what": "Share of synthetic twins in which each hypothesis of the housing-employment page gets each "
-                "verdict (Holm over the page's family, as on the page).",
-        "realisations": len(seeds), "seeds": [seeds[0], seeds[-1]], "wild_bootstrap_draws": args.boot,
+        "verdict (Holm over the page's family, as on the page).",
+        "realisations": len(seeds),
+        "seeds": [seeds[0], seeds[-1]],
+        "wild_bootstrap_draws": args.boot,
         "parameters_sha256": hashlib.sha256((HERE / "parameters.yml").read_bytes()).hexdigest(),
-        "library_version": __version__, "date": dt.date.today().isoformat(),
-        "command": "python tools/verdict_stability.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "library_version": __version__,
+        "date": dt.date.today().isoformat(),
+        "command": "python tools/verdict_stability.py "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
         "counts": counts,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

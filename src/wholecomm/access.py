@@ -41,8 +41,17 @@ from scipy import stats
 
 from . import data, policy
 from . import stats as st
-from .policy import (check_columns, clustered_difference, clustered_mean, clustered_proportion, cochran_armitage,
-                     newcombe_difference, verdict, wilson_interval)
+from .errors import InputError
+from .policy import (
+    check_columns,
+    clustered_difference,
+    clustered_mean,
+    clustered_proportion,
+    cochran_armitage,
+    newcombe_difference,
+    verdict,
+    wilson_interval,
+)
 
 #: Significance level of the verdicts, applied to Holm-adjusted p-values over the page's
 #: family of hypotheses (:func:`evaluate`).
@@ -52,30 +61,55 @@ WILD_BOOT = 9999
 
 LEVELS = ["easy", "mixed", "hard"]
 ROLES = ["official", "ngo", "employer", "migrant", "resident"]
-THEMES = ["theme_housing_shortage", "theme_housing_discrimination", "theme_registration_barriers",
-          "theme_labour_shortage", "theme_employment_discrimination", "theme_language_barriers", "theme_transport",
-          "theme_onward_migration"]
+THEMES = [
+    "theme_housing_shortage",
+    "theme_housing_discrimination",
+    "theme_registration_barriers",
+    "theme_labour_shortage",
+    "theme_employment_discrimination",
+    "theme_language_barriers",
+    "theme_transport",
+    "theme_onward_migration",
+]
 THEME_LABELS = {
-    "theme_housing_shortage": "Housing shortage", "theme_housing_discrimination": "Discrimination in housing",
-    "theme_registration_barriers": "Registration barriers", "theme_labour_shortage": "Labour shortage",
+    "theme_housing_shortage": "Housing shortage",
+    "theme_housing_discrimination": "Discrimination in housing",
+    "theme_registration_barriers": "Registration barriers",
+    "theme_labour_shortage": "Labour shortage",
     "theme_employment_discrimination": "Discrimination in employment",
-    "theme_language_barriers": "Language barriers", "theme_transport": "Lack of public transport",
+    "theme_language_barriers": "Language barriers",
+    "theme_transport": "Lack of public transport",
     "theme_onward_migration": "Onward migration to larger cities",
 }
-ROLE_LABELS = {"official": "Official", "ngo": "NGO", "employer": "Employer", "migrant": "Migrant",
-               "resident": "Resident"}
+ROLE_LABELS = {
+    "official": "Official",
+    "ngo": "NGO",
+    "employer": "Employer",
+    "migrant": "Migrant",
+    "resident": "Resident",
+}
 DOMAINS = {"housing": "housing_access", "employment": "employment_access"}
 DOMAIN_LABELS = {"housing": "Housing", "employment": "Employment"}
 
-INTERVIEW_COLUMNS = {"interview_id": None, "locality_id": None, "role": ROLES, "housing_access": LEVELS,
-                     "employment_access": LEVELS, **{t: "bool" for t in THEMES}}
-LOCALITY_COLUMNS = {"locality_id": None, "country": None, "size_class": policy.SIZE_CLASSES,
-                    "economic_trend": policy.TRENDS, "political_orientation": policy.ORIENTATIONS,
-                    "locality_type": ["thriving_experienced", "thriving_new", "struggling_experienced",
-                                      "struggling_new"]}
+INTERVIEW_COLUMNS = {
+    "interview_id": None,
+    "locality_id": None,
+    "role": ROLES,
+    "housing_access": LEVELS,
+    "employment_access": LEVELS,
+    **{t: "bool" for t in THEMES},
+}
+LOCALITY_COLUMNS = {
+    "locality_id": None,
+    "country": None,
+    "size_class": policy.SIZE_CLASSES,
+    "economic_trend": policy.TRENDS,
+    "political_orientation": policy.ORIENTATIONS,
+    "locality_type": ["thriving_experienced", "thriving_new", "struggling_experienced", "struggling_new"],
+}
 
 
-class AccessInputError(ValueError):
+class AccessInputError(InputError):
     """Bad input to an access analysis: names the table, the column and the broken rule."""
 
 
@@ -89,7 +123,9 @@ def prepare(interviews: pd.DataFrame | None = None, localities: pd.DataFrame | N
     """
     iv = data.load("interviews") if interviews is None else interviews
     loc = data.load("localities") if localities is None else localities
-    iv = check_columns(iv, INTERVIEW_COLUMNS, "interviews", optional=tuple(DOMAINS.values()), error=AccessInputError)
+    iv = check_columns(
+        iv, INTERVIEW_COLUMNS, "interviews", optional=tuple(DOMAINS.values()), error=AccessInputError
+    )
     loc = check_columns(loc, LOCALITY_COLUMNS, "localities", error=AccessInputError)[list(LOCALITY_COLUMNS)]
     for col in DOMAINS.values():
         iv[col] = iv[col].cat.as_ordered()
@@ -118,10 +154,16 @@ def discussion_counts(df: pd.DataFrame | None = None) -> dict:
     missing-value rule: an interview enters an estimate only if it discussed the topic)."""
     df = _prepared(df)
     h, e = df["housing_access"].notna(), df["employment_access"].notna()
-    return {"interviews": len(df), "localities": int(df["locality_id"].nunique()),
-            "housing_discussed": int(h.sum()), "housing_not_discussed": int((~h).sum()),
-            "employment_discussed": int(e.sum()), "employment_not_discussed": int((~e).sum()),
-            "both_discussed": int((h & e).sum()), "neither_discussed": int((~h & ~e).sum())}
+    return {
+        "interviews": len(df),
+        "localities": int(df["locality_id"].nunique()),
+        "housing_discussed": int(h.sum()),
+        "housing_not_discussed": int((~h).sum()),
+        "employment_discussed": int(e.sum()),
+        "employment_not_discussed": int((~e).sum()),
+        "both_discussed": int((h & e).sum()),
+        "neither_discussed": int((~h & ~e).sum()),
+    }
 
 
 # ----------------------------------------------------------------- estimators
@@ -146,9 +188,14 @@ def clustered_mcnemar(x, y, clusters) -> dict:
     d = b_k - c_k
     denom = np.sum(d**2)
     stat = float(d.sum() ** 2 / denom) if denom > 0 else float("nan")
-    return {"statistic": stat, "p_value": float(stats.chi2.sf(stat, 1)), "b": b, "c": c,
-            "ordinary_statistic": float((b - c) ** 2 / (b + c)),
-            "ordinary_p_value": float(stats.chi2.sf((b - c) ** 2 / (b + c), 1))}
+    return {
+        "statistic": stat,
+        "p_value": float(stats.chi2.sf(stat, 1)),
+        "b": b,
+        "c": c,
+        "ordinary_statistic": float((b - c) ** 2 / (b + c)),
+        "ordinary_p_value": float(stats.chi2.sf((b - c) ** 2 / (b + c), 1)),
+    }
 
 
 def paired_difference(x, y, clusters, level: float = 0.95) -> dict:
@@ -162,11 +209,20 @@ def paired_difference(x, y, clusters, level: float = 0.95) -> dict:
         raise ValueError("paired_difference: x and y need the same, positive number of observations.")
     m = clustered_mean(x.astype(float) - y.astype(float), clusters, level)
     test = clustered_mcnemar(x, y, clusters)
-    return {"share_x": float(x.mean()), "share_y": float(y.mean()), "difference": m["mean"],
-            "ci_low": m["ci_low"], "ci_high": m["ci_high"], "n": m["n"], "clusters": m["clusters"],
-            "t_p_value": m["p_value"], "statistic": test["statistic"], "p_value": test["p_value"],
-            "discordant_x_only": test["b"],
-            "discordant_y_only": test["c"]}
+    return {
+        "share_x": float(x.mean()),
+        "share_y": float(y.mean()),
+        "difference": m["mean"],
+        "ci_low": m["ci_low"],
+        "ci_high": m["ci_high"],
+        "n": m["n"],
+        "clusters": m["clusters"],
+        "t_p_value": m["p_value"],
+        "statistic": test["statistic"],
+        "p_value": test["p_value"],
+        "discordant_x_only": test["b"],
+        "discordant_y_only": test["c"],
+    }
 
 
 def odds_ratio_2x2(a: int, b: int, c: int, d: int, level: float = 0.95) -> dict:
@@ -178,21 +234,28 @@ def odds_ratio_2x2(a: int, b: int, c: int, d: int, level: float = 0.95) -> dict:
     if np.any(cells < 0):
         raise ValueError("odds_ratio_2x2: counts must not be negative.")
     if np.any(cells == 0):
-        raise ValueError(f"odds_ratio_2x2: a zero cell ({dict(zip('abcd', cells.astype(int)))}) makes the odds "
-                         "ratio or its interval infinite; report the counts instead.")
+        raise ValueError(
+            f"odds_ratio_2x2: a zero cell ({dict(zip('abcd', cells.astype(int), strict=False))}) makes the odds "
+            "ratio or its interval infinite; report the counts instead."
+        )
     z = float(stats.norm.ppf(0.5 + level / 2))
     log_or = np.log(a * d / (b * c))
     se = np.sqrt(np.sum(1 / cells))
-    return {"odds_ratio": float(np.exp(log_or)), "ci_low": float(np.exp(log_or - z * se)),
-            "ci_high": float(np.exp(log_or + z * se)), "se_log": float(se)}
+    return {
+        "odds_ratio": float(np.exp(log_or)),
+        "ci_low": float(np.exp(log_or - z * se)),
+        "ci_high": float(np.exp(log_or + z * se)),
+        "se_log": float(se),
+    }
 
 
 def _logit_cluster(y: pd.Series, X: pd.DataFrame, groups, level: float = 0.95):
     import statsmodels.api as sm
 
     g = policy._as_clusters(groups, len(y))
-    fit = sm.GLM(y.astype(float), sm.add_constant(X.astype(float), has_constant="add"),
-                 family=sm.families.Binomial()).fit(cov_type="cluster", cov_kwds={"groups": g}, use_t=True)
+    fit = sm.GLM(
+        y.astype(float), sm.add_constant(X.astype(float), has_constant="add"), family=sm.families.Binomial()
+    ).fit(cov_type="cluster", cov_kwds={"groups": g}, use_t=True)
     return fit, fit.conf_int(alpha=1 - level), int(g.max() + 1)
 
 
@@ -206,8 +269,9 @@ def access_distribution(df: pd.DataFrame | None = None) -> pd.DataFrame:
         sub = df[df[col].notna()]
         t = sub.groupby(["economic_trend", col], observed=False).size().rename("interviews").reset_index()
         t = t.rename(columns={col: "assessment"})
-        t["share_pct"] = 100 * t["interviews"] / t.groupby("economic_trend", observed=True)["interviews"].transform(
-            "sum")
+        t["share_pct"] = (
+            100 * t["interviews"] / t.groupby("economic_trend", observed=True)["interviews"].transform("sum")
+        )
         t.insert(0, "domain", dom)
         parts.append(t)
     out = pd.concat(parts, ignore_index=True)
@@ -228,14 +292,26 @@ def hard_by_trend(df: pd.DataFrame | None = None, level: float = 0.95) -> pd.Dat
             if grp.empty:
                 continue
             r = clustered_proportion(grp[col].astype(str) == "hard", grp["locality_id"], level)
-            rows.append({"domain": dom, "domain_label": DOMAIN_LABELS[dom], "economic_trend": trend,
-                         "trend_label": policy.TREND_LABELS[trend], "interviews": r["n"], "localities": r["clusters"],
-                         "hard": r["successes"], "share_pct": 100 * r["share"], "ci_low_pct": 100 * r["ci_low"],
-                         "ci_high_pct": 100 * r["ci_high"]})
+            rows.append(
+                {
+                    "domain": dom,
+                    "domain_label": DOMAIN_LABELS[dom],
+                    "economic_trend": trend,
+                    "trend_label": policy.TREND_LABELS[trend],
+                    "interviews": r["n"],
+                    "localities": r["clusters"],
+                    "hard": r["successes"],
+                    "share_pct": 100 * r["share"],
+                    "ci_low_pct": 100 * r["ci_low"],
+                    "ci_high_pct": 100 * r["ci_high"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def theme_prevalence(df: pd.DataFrame | None = None, by: str | None = "role", level: float = 0.95) -> pd.DataFrame:
+def theme_prevalence(
+    df: pd.DataFrame | None = None, by: str | None = "role", level: float = 0.95
+) -> pd.DataFrame:
     """Share of interviews raising each theme, overall (``by=None``) or by ``by`` (e.g.
     role, locality_type), with clustered Wilson intervals; tidy."""
     df = _prepared(df)
@@ -246,9 +322,19 @@ def theme_prevalence(df: pd.DataFrame | None = None, by: str | None = "role", le
     for lvl, grp in groups:
         for th in THEMES:
             r = clustered_proportion(grp[th], grp["locality_id"], level)
-            rows.append({"group": str(lvl), "theme": th, "theme_label": THEME_LABELS[th], "interviews": r["n"],
-                         "localities": r["clusters"], "with_theme": r["successes"], "share_pct": 100 * r["share"],
-                         "ci_low_pct": 100 * r["ci_low"], "ci_high_pct": 100 * r["ci_high"]})
+            rows.append(
+                {
+                    "group": str(lvl),
+                    "theme": th,
+                    "theme_label": THEME_LABELS[th],
+                    "interviews": r["n"],
+                    "localities": r["clusters"],
+                    "with_theme": r["successes"],
+                    "share_pct": 100 * r["share"],
+                    "ci_low_pct": 100 * r["ci_low"],
+                    "ci_high_pct": 100 * r["ci_high"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -289,33 +375,64 @@ class HypothesisResult:
         return "supported" if above == (self.direction == "greater") else "not supported"
 
     def row(self) -> dict:
-        return {"hypothesis": self.id, "claim": self.claim, "estimand": self.estimand, "estimate": self.estimate,
-                "ci_low": self.ci_low, "ci_high": self.ci_high, "unit": self.unit,
-                "null": self.null, "expected": "above" if self.direction == "greater" else "below",
-                "test": self.test, "p_value": self.p_value, "p_holm": self.p_adjusted, "based_on": self.n,
-                "verdict": self.verdict}
+        return {
+            "hypothesis": self.id,
+            "claim": self.claim,
+            "estimand": self.estimand,
+            "estimate": self.estimate,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "unit": self.unit,
+            "null": self.null,
+            "expected": "above" if self.direction == "greater" else "below",
+            "test": self.test,
+            "p_value": self.p_value,
+            "p_holm": self.p_adjusted,
+            "based_on": self.n,
+            "verdict": self.verdict,
+        }
 
 
 def _paired_hypothesis(hid: str, claim: str, estimand: str, r: dict, details: dict) -> HypothesisResult:
     """A hypothesis on a paired difference of shares within the same interviews
     (:func:`paired_difference`), in percentage points, expected above 0."""
     return HypothesisResult(
-        id=hid, claim=claim, estimand=estimand,
-        estimate=100 * r["difference"], ci_low=100 * r["ci_low"], ci_high=100 * r["ci_high"], null=0.0,
-        direction="greater", unit="percentage points", test="Cluster-robust t of the paired difference (G - 1 df)",
-        p_value=r["t_p_value"], n=f"{r['n']} interviews in {r['clusters']} localities",
-        details=details | {"mcnemar_p": r["p_value"]})
+        id=hid,
+        claim=claim,
+        estimand=estimand,
+        estimate=100 * r["difference"],
+        ci_low=100 * r["ci_low"],
+        ci_high=100 * r["ci_high"],
+        null=0.0,
+        direction="greater",
+        unit="percentage points",
+        test="Cluster-robust t of the paired difference (G - 1 df)",
+        p_value=r["t_p_value"],
+        n=f"{r['n']} interviews in {r['clusters']} localities",
+        details=details | {"mcnemar_p": r["p_value"]},
+    )
 
 
-def _cluster_logit_hypothesis(hid: str, claim: str, estimand: str, fit, ci: pd.DataFrame, term: str, n: str,
-                              details: dict) -> HypothesisResult:
+def _cluster_logit_hypothesis(
+    hid: str, claim: str, estimand: str, fit, ci: pd.DataFrame, term: str, n: str, details: dict
+) -> HypothesisResult:
     """A hypothesis on the odds ratio of ``term`` in a cluster-robust logistic regression
     (:func:`_logit_cluster`), expected above 1."""
     return HypothesisResult(
-        id=hid, claim=claim, estimand=estimand,
-        estimate=float(np.exp(fit.params[term])), ci_low=float(np.exp(ci.loc[term, 0])),
-        ci_high=float(np.exp(ci.loc[term, 1])), null=1.0, direction="greater", unit="odds ratio",
-        test="Logistic regression, cluster-robust Wald t", p_value=float(fit.pvalues[term]), n=n, details=details)
+        id=hid,
+        claim=claim,
+        estimand=estimand,
+        estimate=float(np.exp(fit.params[term])),
+        ci_low=float(np.exp(ci.loc[term, 0])),
+        ci_high=float(np.exp(ci.loc[term, 1])),
+        null=1.0,
+        direction="greater",
+        unit="odds ratio",
+        test="Logistic regression, cluster-robust Wald t",
+        p_value=float(fit.pvalues[term]),
+        n=n,
+        details=details,
+    )
 
 
 def h1_housing_vs_employment(df: pd.DataFrame | None = None, level: float = 0.95) -> HypothesisResult:
@@ -330,16 +447,28 @@ def h1_housing_vs_employment(df: pd.DataFrame | None = None, level: float = 0.95
     r = paired_difference(hh, eh, both["locality_id"], level)
     easy = paired_difference(ee, he, both["locality_id"], level)
     return _paired_hypothesis(
-        "H1", "Housing is hard to access while employment is relatively easy",
-        "Share assessing access as hard: housing minus employment (same interviews)", r,
-        {"housing_hard_pct": 100 * r["share_x"], "employment_hard_pct": 100 * r["share_y"],
-                 "employment_easy_pct": 100 * easy["share_x"], "housing_easy_pct": 100 * easy["share_y"],
-                 "easy_difference_pp": 100 * easy["difference"], "easy_ci_low_pp": 100 * easy["ci_low"],
-                 "easy_ci_high_pp": 100 * easy["ci_high"], "statistic": r["statistic"], "interviews": r["n"],
-                 "localities": r["clusters"]})
+        "H1",
+        "Housing is hard to access while employment is relatively easy",
+        "Share assessing access as hard: housing minus employment (same interviews)",
+        r,
+        {
+            "housing_hard_pct": 100 * r["share_x"],
+            "employment_hard_pct": 100 * r["share_y"],
+            "employment_easy_pct": 100 * easy["share_x"],
+            "housing_easy_pct": 100 * easy["share_y"],
+            "easy_difference_pp": 100 * easy["difference"],
+            "easy_ci_low_pp": 100 * easy["ci_low"],
+            "easy_ci_high_pp": 100 * easy["ci_high"],
+            "statistic": r["statistic"],
+            "interviews": r["n"],
+            "localities": r["clusters"],
+        },
+    )
 
 
-def ordinal_trend_model(df: pd.DataFrame | None = None, domain: str = "housing", level: float = 0.95) -> pd.DataFrame:
+def ordinal_trend_model(
+    df: pd.DataFrame | None = None, domain: str = "housing", level: float = 0.95
+) -> pd.DataFrame:
     """Proportional-odds (ordered logit) model of the assessment (easy < mixed < hard) of
     ``domain`` on the economic trend (reference: declining), fitted to the interviews that
     discussed the domain, with cluster-robust (CR1, by locality) intervals, t on G - 1
@@ -354,24 +483,36 @@ def ordinal_trend_model(df: pd.DataFrame | None = None, domain: str = "housing",
     trends = sub["economic_trend"].astype(str)
     for lvl in policy.TRENDS:
         if not (trends == lvl).any():
-            raise AccessInputError(f"{domain}: no interview from a locality with economic_trend {lvl!r} discussed "
-                                   "the domain; the model needs every trend.")
-    X = pd.DataFrame({f"economic_trend={t}": (trends == t).astype(float) for t in ("stable", "improving")},
-                     index=sub.index)
+            raise AccessInputError(
+                f"{domain}: no interview from a locality with economic_trend {lvl!r} discussed "
+                "the domain; the model needs every trend."
+            )
+    X = pd.DataFrame(
+        {f"economic_trend={t}": (trends == t).astype(float) for t in ("stable", "improving")}, index=sub.index
+    )
     y = sub[DOMAINS[domain]].astype(pd.CategoricalDtype(LEVELS, ordered=True))
     g = policy._as_clusters(sub["locality_id"], len(sub))
     # Newton's method converges to the maximum of the likelihood in a few steps; stopped
     # when a step is below 1e-8, the estimates lie within about 1e-9 of it and agree to
     # about 1e-12 between CPUs. A quasi-Newton fit (BFGS) stops farther away (2e-5 here),
     # at a point whose last five or six digits depend on the CPU's arithmetic.
-    fit = OrderedModel(y, X, distr="logit").fit(method="newton", disp=0, maxiter=100, tol=1e-8,
-                                                 cov_type="cluster", cov_kwds={"groups": g}, use_t=True)
+    fit = OrderedModel(y, X, distr="logit").fit(
+        method="newton", disp=0, maxiter=100, tol=1e-8, cov_type="cluster", cov_kwds={"groups": g}, use_t=True
+    )
     if not fit.mle_retvals.get("converged", False):
         raise RuntimeError(f"The ordered logit model for {domain} did not converge in 100 Newton steps.")
     ci = fit.conf_int(alpha=1 - level)
-    rows = [{"domain": domain, "term": t, "odds_ratio": float(np.exp(fit.params[t])),
-             "ci_low": float(np.exp(ci.loc[t, 0])), "ci_high": float(np.exp(ci.loc[t, 1])),
-             "p_value": float(fit.pvalues[t])} for t in X.columns]
+    rows = [
+        {
+            "domain": domain,
+            "term": t,
+            "odds_ratio": float(np.exp(fit.params[t])),
+            "ci_low": float(np.exp(ci.loc[t, 0])),
+            "ci_high": float(np.exp(ci.loc[t, 1])),
+            "p_value": float(fit.pvalues[t]),
+        }
+        for t in X.columns
+    ]
     out = pd.DataFrame(rows)
     out.attrs.update({"interviews": int(len(sub)), "localities": int(g.max() + 1)})
     return out
@@ -390,19 +531,35 @@ def h2_economy(df: pd.DataFrame | None = None, level: float = 0.95) -> list[Hypo
     df = _prepared(df)
     shares = hard_by_trend(df, level)
     out = []
-    for dom, direction, claim in (("housing", "greater", "A good local economy makes housing harder to access"),
-                                  ("employment", "less", "A good local economy makes jobs easier to find")):
+    for dom, direction, claim in (
+        ("housing", "greater", "A good local economy makes housing harder to access"),
+        ("employment", "less", "A good local economy makes jobs easier to find"),
+    ):
         model = ordinal_trend_model(df, dom, level)
         row = model.set_index("term").loc["economic_trend=improving"]
         sh = shares[shares["domain"] == dom].set_index("economic_trend")["share_pct"]
-        out.append(HypothesisResult(
-            id=f"H2 ({dom})", claim=claim,
-            estimand=f"Odds ratio of a harder {dom} assessment, improving vs declining economy (ordered logit)",
-            estimate=row["odds_ratio"], ci_low=row["ci_low"], ci_high=row["ci_high"], null=1.0, direction=direction,
-            unit="odds ratio", test="Ordered logit, cluster-robust Wald t", p_value=row["p_value"],
-            n=f"{model.attrs['interviews']} interviews in {model.attrs['localities']} localities",
-            details={"hard_pct_declining": sh.get("declining", np.nan), "hard_pct_stable": sh.get("stable", np.nan),
-                     "hard_pct_improving": sh.get("improving", np.nan), "model": model}))
+        out.append(
+            HypothesisResult(
+                id=f"H2 ({dom})",
+                claim=claim,
+                estimand=f"Odds ratio of a harder {dom} assessment, improving vs declining economy (ordered logit)",
+                estimate=row["odds_ratio"],
+                ci_low=row["ci_low"],
+                ci_high=row["ci_high"],
+                null=1.0,
+                direction=direction,
+                unit="odds ratio",
+                test="Ordered logit, cluster-robust Wald t",
+                p_value=row["p_value"],
+                n=f"{model.attrs['interviews']} interviews in {model.attrs['localities']} localities",
+                details={
+                    "hard_pct_declining": sh.get("declining", np.nan),
+                    "hard_pct_stable": sh.get("stable", np.nan),
+                    "hard_pct_improving": sh.get("improving", np.nan),
+                    "model": model,
+                },
+            )
+        )
     return out
 
 
@@ -435,31 +592,48 @@ def h3_capacity(policy_df: pd.DataFrame | None = None, level: float = 0.95) -> l
     try:
         adj = st.firth_logit(has_staff, pd.concat([X, country_fe.set_axis(X.index)], axis=1), level)
         adj = adj.set_index("term").loc["size_step"]
-        country_adjusted = {"country_adjusted_or": float(np.exp(adj["estimate"])),
-                            "country_adjusted_ci_low": float(np.exp(adj["ci_low"])),
-                            "country_adjusted_ci_high": float(np.exp(adj["ci_high"])),
-                            "country_adjusted_p": float(adj["p_value"])}
+        country_adjusted = {
+            "country_adjusted_or": float(np.exp(adj["estimate"])),
+            "country_adjusted_ci_low": float(np.exp(adj["ci_low"])),
+            "country_adjusted_ci_high": float(np.exp(adj["ci_high"])),
+            "country_adjusted_p": float(adj["p_value"]),
+        }
     except (ValueError, RuntimeError) as exc:
         country_adjusted = {"country_adjusted_error": f"country-adjusted model not estimable: {exc}"}
     r_staff = HypothesisResult(
-        id="H3 (staff)", claim="Bigger localities have more capacity: dedicated integration staff",
+        id="H3 (staff)",
+        claim="Bigger localities have more capacity: dedicated integration staff",
         estimand="Odds ratio of dedicated staff per size-class step (rural, small, medium)",
-        estimate=float(np.exp(firth["estimate"])), ci_low=float(np.exp(firth["ci_low"])),
-        ci_high=float(np.exp(firth["ci_high"])), null=1.0, direction="greater", unit="odds ratio",
-        test="Firth logistic regression, penalised likelihood-ratio test", p_value=float(firth["p_value"]),
+        estimate=float(np.exp(firth["estimate"])),
+        ci_low=float(np.exp(firth["ci_low"])),
+        ci_high=float(np.exp(firth["ci_high"])),
+        null=1.0,
+        direction="greater",
+        unit="odds ratio",
+        test="Firth logistic regression, penalised likelihood-ratio test",
+        p_value=float(firth["p_value"]),
         n=f"{len(loc)} localities",
         details={f"staff_pct_{k}": v for k, v in by_size.items()}
-        | {"z": ca["z"], "ca_p": ca["p_value"], "table": staff} | country_adjusted)
+        | {"z": ca["z"], "ca_p": ca["p_value"], "table": staff}
+        | country_adjusted,
+    )
 
     m = policy._measures(pdf)
-    ms = m["size_class"].astype(str).map({s: i for i, s in enumerate(policy.SIZE_CLASSES)}).rename("size_step")
+    ms = (
+        m["size_class"].astype(str).map({s: i for i, s in enumerate(policy.SIZE_CLASSES)}).rename("size_step")
+    )
     fit2, ci2, n_g = _logit_cluster(m["proactive"], ms.to_frame(), m["locality_id"], level)
     pro = policy.proactive_by(pdf, ["size_class"], level)
     r_pro = _cluster_logit_hypothesis(
-        "H3 (proactive)", "Bigger localities have more capacity: proactive measures",
-        "Odds ratio of a measure being proactive per size-class step", fit2, ci2, "size_step",
+        "H3 (proactive)",
+        "Bigger localities have more capacity: proactive measures",
+        "Odds ratio of a measure being proactive per size-class step",
+        fit2,
+        ci2,
+        "size_step",
         f"{len(m)} measures in {n_g} localities",
-        {f"proactive_pct_{k}": v for k, v in pro.set_index("level")["share_pct"].items()} | {"table": pro})
+        {f"proactive_pct_{k}": v for k, v in pro.set_index("level")["share_pct"].items()} | {"table": pro},
+    )
     return [r_staff, r_pro]
 
 
@@ -481,28 +655,52 @@ def h4_progressive_housing(policy_df: pd.DataFrame | None = None, level: float =
         raise AccessInputError("H4: needs localities with progressive and with other governments.")
     r = newcombe_difference(x1, n1, x2, n2, level)
     fisher = stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]])
-    p_newcombe = st.p_from_interval(lambda lv: (newcombe_difference(x1, n1, x2, n2, lv)["ci_low"],
-                                                newcombe_difference(x1, n1, x2, n2, lv)["ci_high"]))
+    p_newcombe = st.p_from_interval(
+        lambda lv: (
+            newcombe_difference(x1, n1, x2, n2, lv)["ci_low"],
+            newcombe_difference(x1, n1, x2, n2, lv)["ci_high"],
+        )
+    )
     with_measure = h["measure_present"]
-    details = {"progressive_pct": 100 * r["share_1"], "other_pct": 100 * r["share_2"],
-               "progressive_n": n1, "other_n": n2, "progressive_proactive": x1, "other_proactive": x2,
-               "fisher_p": float(fisher.pvalue),
-               "by_orientation": housing_by_orientation(pdf, level)}
+    details = {
+        "progressive_pct": 100 * r["share_1"],
+        "other_pct": 100 * r["share_2"],
+        "progressive_n": n1,
+        "other_n": n2,
+        "progressive_proactive": x1,
+        "other_proactive": x2,
+        "fisher_p": float(fisher.pvalue),
+        "by_orientation": housing_by_orientation(pdf, level),
+    }
     k1, m1 = int(pro[prog & with_measure].sum()), int((prog & with_measure).sum())
     k2, m2 = int(pro[~prog & with_measure].sum()), int((~prog & with_measure).sum())
     if m1 and m2:
         c = newcombe_difference(k1, m1, k2, m2, level)
-        details.update({"given_measure_progressive_pct": 100 * c["share_1"], "given_measure_other_pct": 100 * c["share_2"],
-                        "given_measure_difference_pp": 100 * c["difference"],
-                        "given_measure_ci_low_pp": 100 * c["ci_low"], "given_measure_ci_high_pp": 100 * c["ci_high"],
-                        "given_measure_n": m1 + m2})
+        details.update(
+            {
+                "given_measure_progressive_pct": 100 * c["share_1"],
+                "given_measure_other_pct": 100 * c["share_2"],
+                "given_measure_difference_pp": 100 * c["difference"],
+                "given_measure_ci_low_pp": 100 * c["ci_low"],
+                "given_measure_ci_high_pp": 100 * c["ci_high"],
+                "given_measure_n": m1 + m2,
+            }
+        )
     return HypothesisResult(
-        id="H4", claim="Progressive local governments are more active on housing",
+        id="H4",
+        claim="Progressive local governments are more active on housing",
         estimand="Share of localities with a proactive housing measure: progressive minus other governments",
-        estimate=100 * r["difference"], ci_low=100 * r["ci_low"], ci_high=100 * r["ci_high"], null=0.0,
-        direction="greater", unit="percentage points", test="Newcombe hybrid score (test by inversion)",
+        estimate=100 * r["difference"],
+        ci_low=100 * r["ci_low"],
+        ci_high=100 * r["ci_high"],
+        null=0.0,
+        direction="greater",
+        unit="percentage points",
+        test="Newcombe hybrid score (test by inversion)",
         p_value=p_newcombe,
-        n=f"{n1 + n2} localities", details=details)
+        n=f"{n1 + n2} localities",
+        details=details,
+    )
 
 
 def housing_by_orientation(policy_df: pd.DataFrame | None = None, level: float = 0.95) -> pd.DataFrame:
@@ -514,9 +712,17 @@ def housing_by_orientation(policy_df: pd.DataFrame | None = None, level: float =
     for lvl, grp in h.groupby("political_orientation", observed=True, sort=True):
         n, k = len(grp), int(grp["proactive"].sum())
         lo, hi = wilson_interval(k, n, level)
-        rows.append({"political_orientation": str(lvl), "localities": n,
-                     "with_measure": int(grp["measure_present"].sum()), "proactive": k,
-                     "proactive_pct": 100 * k / n, "ci_low_pct": 100 * lo, "ci_high_pct": 100 * hi})
+        rows.append(
+            {
+                "political_orientation": str(lvl),
+                "localities": n,
+                "with_measure": int(grp["measure_present"].sum()),
+                "proactive": k,
+                "proactive_pct": 100 * k / n,
+                "ci_low_pct": 100 * lo,
+                "ci_high_pct": 100 * hi,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -525,21 +731,34 @@ def h5_discrimination(df: pd.DataFrame | None = None, level: float = 0.95) -> Hy
     discrimination in employment (same interviews; percentage points; all interviews,
     since the themes are coded for every interview)."""
     df = _prepared(df)
-    r = paired_difference(df["theme_housing_discrimination"], df["theme_employment_discrimination"],
-                          df["locality_id"], level)
+    r = paired_difference(
+        df["theme_housing_discrimination"], df["theme_employment_discrimination"], df["locality_id"], level
+    )
     return _paired_hypothesis(
-        "H5", "Discrimination is more common in housing than in employment",
-        "Share of interviews raising discrimination: housing minus employment", r,
-        {"housing_pct": 100 * r["share_x"], "employment_pct": 100 * r["share_y"],
-                 "statistic": r["statistic"], "housing_only": r["discordant_x_only"],
-                 "employment_only": r["discordant_y_only"]})
+        "H5",
+        "Discrimination is more common in housing than in employment",
+        "Share of interviews raising discrimination: housing minus employment",
+        r,
+        {
+            "housing_pct": 100 * r["share_x"],
+            "employment_pct": 100 * r["share_y"],
+            "statistic": r["statistic"],
+            "housing_only": r["discordant_x_only"],
+            "employment_only": r["discordant_y_only"],
+        },
+    )
 
 
 #: The country-specific claims, as the project stated them: the subject of a claim is
 #: taken from here, never typed into code or prose (a page that cannot find the country in
 #: the data says the claim cannot be examined on them).
-CLAIM_COUNTRIES = {"H6": {"country": "ES", "name": "Spain",
-                          "claim": "small towns turn vulnerable people away by not registering them"}}
+CLAIM_COUNTRIES = {
+    "H6": {
+        "country": "ES",
+        "name": "Spain",
+        "claim": "small towns turn vulnerable people away by not registering them",
+    }
+}
 
 
 def claim_country(hypothesis: str = "H6") -> str:
@@ -557,12 +776,15 @@ def not_examinable(df: pd.DataFrame | None = None) -> dict[str, str]:
     if not (countries == country).any():
         out[f"H6 ({country})"] = f"the interviews include none from {country}"
     elif (countries == country).all():
-        out[f"H6 ({country})"] = f"every interview is from {country}: there is no other country to compare with"
+        out[f"H6 ({country})"] = (
+            f"every interview is from {country}: there is no other country to compare with"
+        )
     return out
 
 
-def h6_registration(df: pd.DataFrame | None = None, level: float = 0.95,
-                    country: str | None = None) -> list[HypothesisResult]:
+def h6_registration(
+    df: pd.DataFrame | None = None, level: float = 0.95, country: str | None = None
+) -> list[HypothesisResult]:
     """H6: registration barriers and onward migration to larger cities.
 
     * H6 (onward): odds ratio of the onward-migration theme in interviews that raise
@@ -582,56 +804,95 @@ def h6_registration(df: pd.DataFrame | None = None, level: float = 0.95,
     reg, onward = df["theme_registration_barriers"], df["theme_onward_migration"]
     if reg.all() or not reg.any():
         raise AccessInputError("H6: the registration-barriers theme must vary across interviews.")
-    fit, ci, n_g = _logit_cluster(onward, reg.astype(float).rename("registration").to_frame(), df["locality_id"],
-                                  level)
+    fit, ci, n_g = _logit_cluster(
+        onward, reg.astype(float).rename("registration").to_frame(), df["locality_id"], level
+    )
     a, b = int((reg & onward).sum()), int((reg & ~onward).sum())
     c, d = int((~reg & onward).sum()), int((~reg & ~onward).sum())
-    details = {"onward_pct_with_barriers": 100 * a / (a + b), "onward_pct_without_barriers": 100 * c / (c + d),
-               "table": {"registration_and_onward": a, "registration_only": b, "onward_only": c, "neither": d}}
+    details = {
+        "onward_pct_with_barriers": 100 * a / (a + b),
+        "onward_pct_without_barriers": 100 * c / (c + d),
+        "table": {"registration_and_onward": a, "registration_only": b, "onward_only": c, "neither": d},
+    }
     if min(a, b, c, d) > 0:
         details["woolf"] = odds_ratio_2x2(a, b, c, d, level)
     countries = df["country"].astype(str)
     fe = pd.get_dummies(countries, prefix="country", drop_first=True, dtype=float)
     fe = fe.loc[:, fe.sum() > 0]
     try:
-        fit_adj, ci_adj, _ = _logit_cluster(onward, pd.concat([reg.astype(float).rename("registration"), fe], axis=1),
-                                            df["locality_id"], level)
-        details.update({"adjusted_odds_ratio": float(np.exp(fit_adj.params["registration"])),
-                        "adjusted_ci_low": float(np.exp(ci_adj.loc["registration", 0])),
-                        "adjusted_ci_high": float(np.exp(ci_adj.loc["registration", 1]))})
+        fit_adj, ci_adj, _ = _logit_cluster(
+            onward,
+            pd.concat([reg.astype(float).rename("registration"), fe], axis=1),
+            df["locality_id"],
+            level,
+        )
+        details.update(
+            {
+                "adjusted_odds_ratio": float(np.exp(fit_adj.params["registration"])),
+                "adjusted_ci_low": float(np.exp(ci_adj.loc["registration", 0])),
+                "adjusted_ci_high": float(np.exp(ci_adj.loc["registration", 1])),
+            }
+        )
     except Exception as exc:  # separation within a country: report why the adjusted model is absent
         details["adjusted_error"] = f"country-adjusted model not estimable: {exc}"
     onward_res = _cluster_logit_hypothesis(
-        "H6 (onward)", "Registration barriers push people towards larger cities",
+        "H6 (onward)",
+        "Registration barriers push people towards larger cities",
         "Odds ratio of the onward-migration theme, interviews with vs without registration barriers",
-        fit, ci, "registration", f"{len(df)} interviews in {n_g} localities", details)
+        fit,
+        ci,
+        "registration",
+        f"{len(df)} interviews in {n_g} localities",
+        details,
+    )
 
     in_c = countries == country
     if not in_c.any() or in_c.all():
         return [onward_res]
     diff = clustered_difference(reg, in_c, df["locality_id"], level)
-    wild = st.wild_cluster_interval(reg.astype(float).to_numpy(),
-                                    np.column_stack([np.ones(len(df)), in_c.astype(float).to_numpy()]),
-                                    df["locality_id"].astype(str).to_numpy(), 1, level, n_boot=WILD_BOOT)
+    wild = st.wild_cluster_interval(
+        reg.astype(float).to_numpy(),
+        np.column_stack([np.ones(len(df)), in_c.astype(float).to_numpy()]),
+        df["locality_id"].astype(str).to_numpy(),
+        1,
+        level,
+        n_boot=WILD_BOOT,
+    )
     p_c = clustered_proportion(reg[in_c], df.loc[in_c, "locality_id"], level)
     p_o = clustered_proportion(reg[~in_c], df.loc[~in_c, "locality_id"], level)
     spain = HypothesisResult(
-        id=f"H6 ({country})", claim=f"Registration barriers are reported more often in {country} than elsewhere",
+        id=f"H6 ({country})",
+        claim=f"Registration barriers are reported more often in {country} than elsewhere",
         estimand=f"Share of interviews raising registration barriers: {country} minus other countries",
-        estimate=100 * wild["estimate"], ci_low=100 * wild["ci_low"], ci_high=100 * wild["ci_high"], null=0.0,
-        direction="greater", unit="percentage points",
+        estimate=100 * wild["estimate"],
+        ci_low=100 * wild["ci_low"],
+        ci_high=100 * wild["ci_high"],
+        null=0.0,
+        direction="greater",
+        unit="percentage points",
         test=f"Wild cluster restricted bootstrap ({wild['n_boot']} draws, Webb weights)",
-        p_value=wild["p"], n=f"{len(df)} interviews in {diff['clusters']} localities",
-        details={"country_pct": 100 * p_c["share"], "country_ci_low": 100 * p_c["ci_low"],
-                 "country_ci_high": 100 * p_c["ci_high"], "other_pct": 100 * p_o["share"],
-                 "other_ci_low": 100 * p_o["ci_low"], "other_ci_high": 100 * p_o["ci_high"],
-                 "country_interviews": p_c["n"], "country_localities": p_c["clusters"],
-                 "cr1_ci_low": 100 * diff["ci_low"], "cr1_ci_high": 100 * diff["ci_high"], "cr1_p": diff["p_value"]})
+        p_value=wild["p"],
+        n=f"{len(df)} interviews in {diff['clusters']} localities",
+        details={
+            "country_pct": 100 * p_c["share"],
+            "country_ci_low": 100 * p_c["ci_low"],
+            "country_ci_high": 100 * p_c["ci_high"],
+            "other_pct": 100 * p_o["share"],
+            "other_ci_low": 100 * p_o["ci_low"],
+            "other_ci_high": 100 * p_o["ci_high"],
+            "country_interviews": p_c["n"],
+            "country_localities": p_c["clusters"],
+            "cr1_ci_low": 100 * diff["ci_low"],
+            "cr1_ci_high": 100 * diff["ci_high"],
+            "cr1_p": diff["p_value"],
+        },
+    )
     return [onward_res, spain]
 
 
-def evaluate(df: pd.DataFrame | None = None, policy_df: pd.DataFrame | None = None,
-             level: float = 0.95) -> dict[str, HypothesisResult]:
+def evaluate(
+    df: pd.DataFrame | None = None, policy_df: pd.DataFrame | None = None, level: float = 0.95
+) -> dict[str, HypothesisResult]:
     """Test every hypothesis; returns results keyed by hypothesis id, in order.
 
     The hypotheses form one family: their p-values are Holm-adjusted together
@@ -639,9 +900,15 @@ def evaluate(df: pd.DataFrame | None = None, policy_df: pd.DataFrame | None = No
     (:attr:`HypothesisResult.verdict`)."""
     df = _prepared(df)
     pdf = policy._prepared(policy_df)
-    results = [h1_housing_vs_employment(df, level), *h2_economy(df, level), *h3_capacity(pdf, level),
-               h4_progressive_housing(pdf, level), h5_discrimination(df, level), *h6_registration(df, level)]
-    for r, p in zip(results, st.holm([r.p_value for r in results])):
+    results = [
+        h1_housing_vs_employment(df, level),
+        *h2_economy(df, level),
+        *h3_capacity(pdf, level),
+        h4_progressive_housing(pdf, level),
+        h5_discrimination(df, level),
+        *h6_registration(df, level),
+    ]
+    for r, p in zip(results, st.holm([r.p_value for r in results]), strict=False):
         r.p_adjusted = float(p)
     return {r.id: r for r in results}
 
@@ -673,16 +940,24 @@ def verdict_stability(path: Path | None = None) -> pd.DataFrame:
         raise FileNotFoundError(f"{path} is missing; create it with `python tools/verdict_stability.py`.")
     rec = json.loads(path.read_text(encoding="utf-8"))
     n = rec["realisations"]
-    rows = [{"hypothesis": hid, **{f"{v.replace(' ', '_')}_pct": 100 * c.get(v, 0) / n
-                                    for v in ("supported", "inconclusive", "not supported")}}
-            for hid, c in rec["counts"].items()]
+    rows = [
+        {
+            "hypothesis": hid,
+            **{
+                f"{v.replace(' ', '_')}_pct": 100 * c.get(v, 0) / n
+                for v in ("supported", "inconclusive", "not supported")
+            },
+        }
+        for hid, c in rec["counts"].items()
+    ]
     out = pd.DataFrame(rows)
     out.attrs.update({k: v for k, v in rec.items() if k != "counts"})
     return out
 
 
-def minimum_detectable_effects(results: dict[str, HypothesisResult], power: float = 0.8,
-                               alpha: float = ALPHA) -> pd.DataFrame:
+def minimum_detectable_effects(
+    results: dict[str, HypothesisResult], power: float = 0.8, alpha: float = ALPHA
+) -> pd.DataFrame:
     """Approximate minimum detectable effect of each test: the true effect that a
     two-sided test at ``alpha`` would detect with probability ``power``, (z_{1-alpha/2} +
     z_power) times the standard error read from the 95% interval's width (on the log

@@ -42,7 +42,19 @@ from . import data, labels, numerics, paths
 #: Set by tools/build_book.py for the kernels of the book build: glued values then go to the book's
 #: prose only, and no JupyterLab script is output.
 BOOK_BUILD_ENV = "WHOLECOMM_BOOK_BUILD"
-ROLE_NAMES = ("glue:md", "glue:text", "glue", "cite:p", "cite:t", "cite", "doc", "ref", "numref", "term", "eq")
+ROLE_NAMES = (
+    "glue:md",
+    "glue:text",
+    "glue",
+    "cite:p",
+    "cite:t",
+    "cite",
+    "doc",
+    "ref",
+    "numref",
+    "term",
+    "eq",
+)
 
 #: Categorical palette: seaborn's colour-blind-safe palette (Okabe-Ito-like hues).
 PALETTE = "colorblind"
@@ -142,26 +154,28 @@ def setup_plotting(resources: Iterable[str] | None = None) -> None:
     _footer_text = figure_footer(resources)
     sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE)
     small = MIN_FONT_PT
-    mpl.rcParams.update({
-        "figure.figsize": (COLUMN_WIDTH_IN, 4.2),
-        "figure.dpi": 96,
-        "savefig.dpi": 192,
-        "figure.facecolor": "white",
-        "savefig.facecolor": "white",
-        "savefig.bbox": "tight",
-        "svg.fonttype": "none",
-        "svg.hashsalt": "wholecomm",  # stable element ids: the same figure gives the same file
-        "font.family": ["DejaVu Sans", "sans-serif"],
-        "axes.titleweight": "bold",
-        "font.size": small + 1,
-        "axes.labelsize": small + 1,
-        "axes.titlesize": small + 1,
-        "xtick.labelsize": small,
-        "ytick.labelsize": small,
-        "legend.fontsize": small,
-        "legend.title_fontsize": small + 1,
-        "figure.hooks": [f"{__name__}:_add_footer"],
-    })
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (COLUMN_WIDTH_IN, 4.2),
+            "figure.dpi": 96,
+            "savefig.dpi": 192,
+            "figure.facecolor": "white",
+            "savefig.facecolor": "white",
+            "savefig.bbox": "tight",
+            "svg.fonttype": "none",
+            "svg.hashsalt": "wholecomm",  # stable element ids: the same figure gives the same file
+            "font.family": ["DejaVu Sans", "sans-serif"],
+            "axes.titleweight": "bold",
+            "font.size": small + 1,
+            "axes.labelsize": small + 1,
+            "axes.titlesize": small + 1,
+            "xtick.labelsize": small,
+            "ytick.labelsize": small,
+            "legend.fontsize": small,
+            "legend.title_fontsize": small + 1,
+            "figure.hooks": [f"{__name__}:_add_footer"],
+        }
+    )
     try:
         from IPython import get_ipython
         from matplotlib_inline.backend_inline import set_matplotlib_formats
@@ -174,7 +188,8 @@ def setup_plotting(resources: Iterable[str] | None = None) -> None:
         from matplotlib.figure import Figure
 
         shell.display_formatter.formatters["image/svg+xml"].for_type(
-            Figure, lambda fig: print_figure(fit_to_column(fig), "svg", bbox_inches="tight"))
+            Figure, lambda fig: print_figure(fit_to_column(fig), "svg", bbox_inches="tight")
+        )
 
 
 def fit_to_column(fig, max_width_in: float | None = None):
@@ -201,9 +216,11 @@ def _md_to_html(text: str) -> str:
 
 def notice_html(resources: Iterable[str] | None = None) -> str:
     text = data.provenance_notice(resources)
-    return ('<div class="admonition warning wholecomm-provenance" role="note">'
-            '<p class="admonition-title">About the data on this page</p>'
-            f"<p>{_md_to_html(text)}</p></div>")
+    return (
+        '<div class="admonition warning wholecomm-provenance" role="note">'
+        '<p class="admonition-title">About the data on this page</p>'
+        f"<p>{_md_to_html(text)}</p></div>"
+    )
 
 
 def _jsonable(value):
@@ -223,8 +240,12 @@ def table_records(frame: pd.DataFrame) -> list[dict]:
     flat = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame
     records = []
     for row in flat.to_dict(orient="records"):
-        records.append({str(k): (None if (not isinstance(v, str) and pd.isna(v)) else _jsonable(v))
-                        for k, v in row.items()})
+        records.append(
+            {
+                str(k): (None if (not isinstance(v, str) and pd.isna(v)) else _jsonable(v))
+                for k, v in row.items()
+            }
+        )
     return records
 
 
@@ -233,6 +254,7 @@ def rendered_cells(frame: pd.DataFrame, float_format: str = "{:.1f}") -> pd.Data
     as "< 0.001" or three decimals (``labels.format_p``), other floats with ``float_format``,
     true/false as yes/no, missing values as a dash, everything else as ``str``. The columns
     keep their code names (``labels`` gives the headers)."""
+
     def cell(value, p_value: bool) -> str:
         if value is None or (not isinstance(value, str) and pd.isna(value)):
             return "–"
@@ -242,8 +264,13 @@ def rendered_cells(frame: pd.DataFrame, float_format: str = "{:.1f}") -> pd.Data
             return labels.format_p(value) if p_value else float_format.format(value)
         return str(value)
 
-    return pd.DataFrame({str(col): [cell(v, str(col) in labels.P_VALUE_COLUMNS) for v in frame[col].astype(object)]
-                         for col in frame.columns}, index=range(len(frame)))
+    return pd.DataFrame(
+        {
+            str(col): [cell(v, str(col) in labels.P_VALUE_COLUMNS) for v in frame[col].astype(object)]
+            for col in frame.columns
+        },
+        index=range(len(frame)),
+    )
 
 
 #: Tables with more rows than this are shown folded (a "Show all N rows" summary), opened
@@ -266,12 +293,16 @@ def table_html(key: str, cells: pd.DataFrame) -> str:
     # QCA configurations ("MEDIUM*CAPACITY*~THRIVING") may break after each "*" on a narrow screen.
     body = head + sep + rows.replace("*", "*<wbr>")
     # A table wider than the column scrolls in its own box, which keyboard users can reach.
-    body = (f'<div class="wholecomm-table-scroll" tabindex="0" role="region" '
-            f'aria-label="Table {html.escape(key)} (scrolls sideways when wider than the page)">{body}</div>')
+    body = (
+        f'<div class="wholecomm-table-scroll" tabindex="0" role="region" '
+        f'aria-label="Table {html.escape(key)} (scrolls sideways when wider than the page)">{body}</div>'
+    )
     if len(cells) > LONG_TABLE_ROWS:
         very = " wholecomm-very-long-table" if len(cells) > PRINT_MAX_ROWS else ""
-        body = (f'<details class="wholecomm-long-table{very}"><summary>Show all {len(cells)} rows</summary>'
-                f"{body}</details>")
+        body = (
+            f'<details class="wholecomm-long-table{very}"><summary>Show all {len(cells)} rows</summary>'
+            f"{body}</details>"
+        )
     return body
 
 
@@ -304,8 +335,13 @@ def provenance_lines(resources: Iterable[str] | None = None, page: str | None = 
     return [f"# Source: {where}.", f"# Data: {notice}"]
 
 
-def csv_download_link(frame: pd.DataFrame, filename: str, label: str = "Download this table (CSV)",
-                      resources: Iterable[str] | None = None, page: str | None = None) -> str:
+def csv_download_link(
+    frame: pd.DataFrame,
+    filename: str,
+    label: str = "Download this table (CSV)",
+    resources: Iterable[str] | None = None,
+    page: str | None = None,
+) -> str:
     """A link that downloads ``frame`` as CSV, with its provenance on its face: the data tag
     (:func:`provenance_tag`) in the file name and comment lines (:func:`provenance_lines`)
     before the header (read it back with ``pandas.read_csv(path, skiprows=2)``).
@@ -317,8 +353,10 @@ def csv_download_link(frame: pd.DataFrame, filename: str, label: str = "Download
     named = f"{stem}-{tag}.{ext}" if not stem.endswith(tag) else f"{stem}.{ext}"
     text = "\n".join(provenance_lines(resources, page)) + "\n" + frame.to_csv(index=False)
     payload = base64.b64encode(text.encode("utf-8")).decode("ascii")
-    return (f'<a class="wholecomm-download" href="data:text/csv;charset=utf-8;base64,{payload}" '
-            f'download="{html.escape(named)}">{html.escape(label)}</a>')
+    return (
+        f'<a class="wholecomm-download" href="data:text/csv;charset=utf-8;base64,{payload}" '
+        f'download="{html.escape(named)}">{html.escape(label)}</a>'
+    )
 
 
 def in_book_build() -> bool:
@@ -342,7 +380,11 @@ def _citation_labels(bib: Path) -> dict[str, dict[str, str]]:
         people = entry.persons.get("author") or entry.persons.get("editor") or []
         names = [" ".join(p.last_names).replace("{", "").replace("}", "") for p in people]
         if not names:
-            author = entry.fields.get("organization", entry.fields.get("institution", key)).replace("{", "").replace("}", "")
+            author = (
+                entry.fields.get("organization", entry.fields.get("institution", key))
+                .replace("{", "")
+                .replace("}", "")
+            )
         elif len(names) == 1:
             author = names[0]
         elif len(names) == 2:
@@ -436,9 +478,11 @@ class Page:
         from IPython.display import HTML, display
 
         setup = {"refs": prose_references(), "recorded": _recorded_values(exclude=self.name)}
-        markup = (f'<div class="wholecomm-prose" data-wholecomm-page="{html.escape(self.name)}" hidden></div>'
-                  f"<script>{_prose_script()}\nwindow.wholecommProse.setRefs("
-                  f"{_js(self.name)}, {_js(setup)});</script>")
+        markup = (
+            f'<div class="wholecomm-prose" data-wholecomm-page="{html.escape(self.name)}" hidden></div>'
+            f"<script>{_prose_script()}\nwindow.wholecommProse.setRefs("
+            f"{_js(self.name)}, {_js(setup)});</script>"
+        )
         display(HTML(markup))
 
     # -- output -----------------------------------------------------------------
@@ -455,10 +499,16 @@ class Page:
     def _write(self) -> None:
         target = self.results_file
         target.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"page": self.name, "values": self.values, "tables": self.tables, "table_meta": self.table_meta,
-                   "rendered": self.rendered}
-        target.write_text(json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
-                          encoding="utf-8")
+        payload = {
+            "page": self.name,
+            "values": self.values,
+            "tables": self.tables,
+            "table_meta": self.table_meta,
+            "rendered": self.rendered,
+        }
+        target.write_text(
+            json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
 
     # -- glue -------------------------------------------------------------------
     def glue(self, key: str, value, fmt: str = "{}", fit: bool = False) -> None:
@@ -495,20 +545,36 @@ class Page:
         if cell != self._glue_cell or self._glue_handle is None:
             self._glue_cell, self._glue_handle, self._cell_values = cell, None, {}
         self._cell_values[key] = text
-        lines = "".join(f'<div class="wholecomm-glued" data-key="{html.escape(k)}"><code>{html.escape(k)}</code> = '
-                        f"{_md_to_html(t)}</div>" for k, t in self._cell_values.items())
+        lines = "".join(
+            f'<div class="wholecomm-glued" data-key="{html.escape(k)}"><code>{html.escape(k)}</code> = '
+            f"{_md_to_html(t)}</div>"
+            for k, t in self._cell_values.items()
+        )
         values = {k: _md_to_html(t) for k, t in self._cell_values.items()}
-        markup = (f"{lines}<script>window.wholecommProse && window.wholecommProse.registerAll("
-                  f"{_js(self.name)}, {_js(values)});</script>")
-        bundle = {"text/html": markup, "text/plain": "\n".join(f"{k} = {t}" for k, t in self._cell_values.items())}
+        markup = (
+            f"{lines}<script>window.wholecommProse && window.wholecommProse.registerAll("
+            f"{_js(self.name)}, {_js(values)});</script>"
+        )
+        bundle = {
+            "text/html": markup,
+            "text/plain": "\n".join(f"{k} = {t}" for k, t in self._cell_values.items()),
+        }
         if self._glue_handle is None:
             self._glue_handle = display(bundle, raw=True, display_id=True)
         else:
             self._glue_handle.update(bundle, raw=True)
 
     # -- tables -----------------------------------------------------------------
-    def table(self, key: str, frame: pd.DataFrame, caption: str, float_format: str = "{:.1f}",
-              index: bool = False, respondents: str | None = None, fit: bool = False) -> None:
+    def table(
+        self,
+        key: str,
+        frame: pd.DataFrame,
+        caption: str,
+        float_format: str = "{:.1f}",
+        index: bool = False,
+        respondents: str | None = None,
+        fit: bool = False,
+    ) -> None:
         """Show ``frame`` with a caption and a CSV download link, and record it: its values,
         and its cells as the reader sees them (the results gate compares those exactly).
         ``fit=True`` marks a table of values from iterative fits (see :meth:`glue`).
@@ -524,7 +590,9 @@ class Page:
         shown = frame.reset_index() if index else frame
         if respondents is not None:
             if respondents not in shown.columns:
-                raise KeyError(f"Table {key!r}: respondent count column {respondents!r} not in {list(shown.columns)}.")
+                raise KeyError(
+                    f"Table {key!r}: respondent count column {respondents!r} not in {list(shown.columns)}."
+                )
             data.assert_disclosure_safe(shown, respondents)
             self.table_meta[key] = {"respondents_column": respondents, "min_n": data.MIN_CELL_DEFAULT}
         if fit:
@@ -532,7 +600,9 @@ class Page:
         by_name = {str(c): c for c in shown.columns}
         cells = rendered_cells(shown[[by_name[c] for c in labels.order_columns(list(by_name))]], float_format)
         body = table_html(key, cells)
-        caption_html = f'<p class="caption wholecomm-caption"><strong>Table.</strong> {_md_to_html(caption)}</p>'
+        caption_html = (
+            f'<p class="caption wholecomm-caption"><strong>Table.</strong> {_md_to_html(caption)}</p>'
+        )
         link = csv_download_link(shown, f"{self.name}-{key}.csv", resources=self.resources, page=self.name)
         self._display_html(f'<div class="wholecomm-table-block">{caption_html}{body}<p>{link}</p></div>')
         self.tables[key] = table_records(shown)
@@ -540,8 +610,14 @@ class Page:
         self._write()
 
 
-def interval_long(frame: pd.DataFrame, estimate: str = "estimate", ci_low: str = "lo", ci_high: str = "hi",
-                  scale: float = 1.0, value_name: str = "value") -> pd.DataFrame:
+def interval_long(
+    frame: pd.DataFrame,
+    estimate: str = "estimate",
+    ci_low: str = "lo",
+    ci_high: str = "hi",
+    scale: float = 1.0,
+    value_name: str = "value",
+) -> pd.DataFrame:
     """Long form of an estimate table for point-range plots: three rows per row of
     ``frame`` (its estimate, lower and upper bound, times ``scale``, e.g. 100 for percent)
     in ``value_name``, labelled in a ``bound`` column; the other columns are kept.
@@ -552,20 +628,41 @@ def interval_long(frame: pd.DataFrame, estimate: str = "estimate", ci_low: str =
     computing anything itself. A row missing a value, or whose estimate lies outside its
     interval, is an error: nothing is dropped from a figure silently.
     """
-    bad = frame[[estimate, ci_low, ci_high]].isna().any(axis=1) | (frame[ci_low] > frame[estimate]) | (
-        frame[estimate] > frame[ci_high])
+    bad = (
+        frame[[estimate, ci_low, ci_high]].isna().any(axis=1)
+        | (frame[ci_low] > frame[estimate])
+        | (frame[estimate] > frame[ci_high])
+    )
     if bad.any():
-        raise ValueError(f"interval_long: rows {list(frame.index[bad])[:10]} are missing an estimate or bound, "
-                         "or their estimate lies outside the interval.")
+        raise ValueError(
+            f"interval_long: rows {list(frame.index[bad])[:10]} are missing an estimate or bound, "
+            "or their estimate lies outside the interval."
+        )
     others = [c for c in frame.columns if c not in (estimate, ci_low, ci_high)]
-    parts = [frame[others].assign(**{value_name: frame[c].astype(float) * scale, "bound": b})
-             for c, b in ((estimate, "estimate"), (ci_low, "lower"), (ci_high, "upper"))]
+    parts = [
+        frame[others].assign(**{value_name: frame[c].astype(float) * scale, "bound": b})
+        for c, b in ((estimate, "estimate"), (ci_low, "lower"), (ci_high, "upper"))
+    ]
     return pd.concat(parts, ignore_index=True)
 
 
-def versions_table(packages: Iterable[str] = ("python", "jupyter-book", "sphinx", "myst-nb", "jupytext", "numpy",
-                                              "pandas", "scipy", "statsmodels", "matplotlib", "seaborn",
-                                              "frictionless", "wholecomm")) -> pd.DataFrame:
+def versions_table(
+    packages: Iterable[str] = (
+        "python",
+        "jupyter-book",
+        "sphinx",
+        "myst-nb",
+        "jupytext",
+        "numpy",
+        "pandas",
+        "scipy",
+        "statsmodels",
+        "matplotlib",
+        "seaborn",
+        "frictionless",
+        "wholecomm",
+    ),
+) -> pd.DataFrame:
     import platform
     from importlib.metadata import PackageNotFoundError, version
 

@@ -7,8 +7,7 @@ Commands
     FILE, or to the screen without ``--out``: a YAML text file, or a workbook (``xlsx``)
     with instructions on its first sheet and a drop-down list of the answer texts on
     every question. ``--example`` writes the filled-in fictional example (Exampleton).
-``wholecomm assess QUESTIONNAIRE [--out REPORT.html] [--force] [--min-answered-share X]
-[--peers GROUPS] [--top N] [--data DIR] [--quiet] [--debug]``
+``wholecomm assess QUESTIONNAIRE [--out REPORT.html] [--force] [--min-answered-share X] [--peers GROUPS] [--top N] [--data DIR] [--quiet] [--debug]``
     Check a filled-in questionnaire (YAML or workbook), score it, benchmark it against its
     peers and write a self-contained HTML report (default: the questionnaire's name with
     ``-report.html``).
@@ -23,10 +22,10 @@ as ``file:line: warning: message``.
 
 Exit codes
 ----------
-0  success (warnings allowed)
-2  invalid input: a bad questionnaire, a bad data directory, or wrong usage
-3  internal error: an unexpected failure of the toolbox (a short message says where to
-   report it; ``--debug`` shows the full traceback)
+* 0: success (warnings allowed);
+* 2: invalid input: a bad questionnaire, a bad data directory, or wrong usage;
+* 3: internal error: an unexpected failure of the toolbox (a short message says where to
+  report it; ``--debug`` shows the full traceback).
 
 ``python -m wholecomm.cli`` runs the same command.
 """
@@ -51,8 +50,13 @@ EXIT_CODES = """exit codes:
   2  invalid input: a bad questionnaire, a bad data directory, or wrong usage
   3  internal error (unexpected); run again with --debug for the full traceback"""
 
-GROUP_ALIASES = {"size_class": "size_class", "size": "size_class", "country": "country",
-                 "locality_type": "locality_type", "type": "locality_type"}
+GROUP_ALIASES = {
+    "size_class": "size_class",
+    "size": "size_class",
+    "country": "country",
+    "locality_type": "locality_type",
+    "type": "locality_type",
+}
 
 
 class UsageError(Exception):
@@ -88,7 +92,8 @@ def _groups(text: str) -> list[str]:
     unknown = [n for n in names if n not in GROUP_ALIASES]
     if not names or unknown:
         raise argparse.ArgumentTypeError(
-            f"must be a comma-separated list of size_class, country, locality_type (or size, type); got {text!r}")
+            f"must be a comma-separated list of size_class, country, locality_type (or size, type); got {text!r}"
+        )
     groups = list(dict.fromkeys(GROUP_ALIASES[n] for n in names))
     return groups
 
@@ -113,57 +118,100 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wholecomm",
         description="Toolbox for local governments (Whole-COMM research companion): fill in the MIPEX-L "
-                    "self-evaluation questionnaire, then get scores, tailored benchmarks against peer "
-                    "localities, priorities and monitoring over time in one HTML report.",
+        "self-evaluation questionnaire, then get scores, tailored benchmarks against peer "
+        "localities, priorities and monitoring over time in one HTML report.",
         epilog="Start with `wholecomm questionnaire --out my-town.yml`, fill it in, then run "
-               "`wholecomm assess my-town.yml --out report.html`.\n\n" + EXIT_CODES,
+        "`wholecomm assess my-town.yml --out report.html`.\n\n" + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     qp = sub.add_parser(
-        "questionnaire", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        "questionnaire",
+        parents=[common],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         help="write the blank questionnaire (YAML)",
         description="Write the blank MIPEX-L questionnaire, generated from the indicator catalogue. Each "
-                    "indicator comes with its question and its answer options with their scores.",
-        epilog=EXIT_CODES)
-    qp.add_argument("--out", metavar="FILE", type=Path,
-                    help="write to FILE (e.g. my-town.yml) instead of the screen")
-    qp.add_argument("--example", action="store_true",
-                    help="write the filled-in fictional example (Exampleton, two years) instead of a blank one")
-    qp.add_argument("--format", choices=("yaml", "xlsx"),
-                    help="yaml (a text file) or xlsx (a spreadsheet with a drop-down list of the answers on "
-                         "each question); default: xlsx when FILE ends in .xlsx, otherwise yaml")
+        "indicator comes with its question and its answer options with their scores.",
+        epilog=EXIT_CODES,
+    )
+    qp.add_argument(
+        "--out", metavar="FILE", type=Path, help="write to FILE (e.g. my-town.yml) instead of the screen"
+    )
+    qp.add_argument(
+        "--example",
+        action="store_true",
+        help="write the filled-in fictional example (Exampleton, two years) instead of a blank one",
+    )
+    qp.add_argument(
+        "--format",
+        choices=("yaml", "xlsx"),
+        help="yaml (a text file) or xlsx (a spreadsheet with a drop-down list of the answers on "
+        "each question); default: xlsx when FILE ends in .xlsx, otherwise yaml",
+    )
     qp.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
-    qp.add_argument("--data", metavar="DIR", type=Path,
-                    help="read the indicator catalogue from the data directory DIR (sets WHOLECOMM_DATA)")
+    qp.add_argument(
+        "--data",
+        metavar="DIR",
+        type=Path,
+        help="read the indicator catalogue from the data directory DIR (sets WHOLECOMM_DATA)",
+    )
 
     ap = sub.add_parser(
-        "assess", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        "assess",
+        parents=[common],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         help="check a filled-in questionnaire and write the HTML report",
         description="Check a filled-in questionnaire, score it with the MIPEX-L rule, compare it with peer "
-                    "localities and write one self-contained HTML report. All problems of the questionnaire are "
-                    "listed together as file:line: message.",
-        epilog=EXIT_CODES)
-    ap.add_argument("questionnaire", metavar="QUESTIONNAIRE", type=Path,
-                    help="the filled-in questionnaire: a YAML file or a workbook (.xlsx) from "
-                         "`wholecomm questionnaire`")
-    ap.add_argument("--out", metavar="REPORT", type=Path,
-                    help="where to write the report (default: QUESTIONNAIRE's name with -report.html); never "
-                         "the questionnaire itself")
+        "localities and write one self-contained HTML report. All problems of the questionnaire are "
+        "listed together as file:line: message.",
+        epilog=EXIT_CODES,
+    )
+    ap.add_argument(
+        "questionnaire",
+        metavar="QUESTIONNAIRE",
+        type=Path,
+        help="the filled-in questionnaire: a YAML file or a workbook (.xlsx) from `wholecomm questionnaire`",
+    )
+    ap.add_argument(
+        "--out",
+        metavar="REPORT",
+        type=Path,
+        help="where to write the report (default: QUESTIONNAIRE's name with -report.html); never "
+        "the questionnaire itself",
+    )
     ap.add_argument("--force", action="store_true", help="overwrite REPORT if it exists")
-    ap.add_argument("--min-answered-share", metavar="X", type=_share, default=index.MIN_ANSWERED_SHARE,
-                    help="smallest share of an area's indicators that must be answered for the area to be "
-                         f"scored, in (0, 1] (default {index.MIN_ANSWERED_SHARE:.4g}, two thirds, as in the index "
-                         "chapter); unanswered indicators never count as 0")
-    ap.add_argument("--peers", metavar="GROUPS", type=_groups, default=["size_class", "country", "locality_type"],
-                    help="peer groups to benchmark against, comma-separated: size_class, country, locality_type "
-                         "(or size, type); default all three")
-    ap.add_argument("--top", metavar="N", type=_positive, default=10,
-                    help="number of priorities shown in the report (default 10)")
-    ap.add_argument("--data", metavar="DIR", type=Path,
-                    help="benchmark against the data in directory DIR instead of the book's synthetic twin "
-                         "(sets WHOLECOMM_DATA; same files and columns as the book's data package)")
+    ap.add_argument(
+        "--min-answered-share",
+        metavar="X",
+        type=_share,
+        default=index.MIN_ANSWERED_SHARE,
+        help="smallest share of an area's indicators that must be answered for the area to be "
+        f"scored, in (0, 1] (default {index.MIN_ANSWERED_SHARE:.4g}, two thirds, as in the index "
+        "chapter); unanswered indicators never count as 0",
+    )
+    ap.add_argument(
+        "--peers",
+        metavar="GROUPS",
+        type=_groups,
+        default=["size_class", "country", "locality_type"],
+        help="peer groups to benchmark against, comma-separated: size_class, country, locality_type "
+        "(or size, type); default all three",
+    )
+    ap.add_argument(
+        "--top",
+        metavar="N",
+        type=_positive,
+        default=10,
+        help="number of priorities shown in the report (default 10)",
+    )
+    ap.add_argument(
+        "--data",
+        metavar="DIR",
+        type=Path,
+        help="benchmark against the data in directory DIR instead of the book's synthetic twin "
+        "(sets WHOLECOMM_DATA; same files and columns as the book's data package)",
+    )
     return parser
 
 
@@ -202,8 +250,10 @@ def _check_output(path: Path, force: bool, inputs: tuple[Path, ...] = ()) -> Non
     any existing file."""
     for source in inputs:
         if _same_file(path, source):
-            raise UsageError(f"--out {path} is the questionnaire itself; the report needs another file name "
-                             "(nothing was written)")
+            raise UsageError(
+                f"--out {path} is the questionnaire itself; the report needs another file name "
+                "(nothing was written)"
+            )
     if path.is_dir():
         raise UsageError(f"cannot write {path}: it is a folder")
     if (path.exists() or path.is_symlink()) and not force:
@@ -238,7 +288,9 @@ def _use_data(directory: Path | None) -> None:
     if directory is None:
         return
     if not directory.is_dir():
-        raise UsageError(f"--data {directory}: not a directory (it must hold the CSV files of the data package)")
+        raise UsageError(
+            f"--data {directory}: not a directory (it must hold the CSV files of the data package)"
+        )
     os.environ["WHOLECOMM_DATA"] = str(directory.resolve())
 
 
@@ -253,9 +305,11 @@ def _data_problem(exc: Exception, directory: Path | None) -> str:
         rule = f"{Path(first.file).name}: {first.rule}"
         if first.columns:
             rule += f" (column {', '.join(first.columns)})"
-        return (f"{where} cannot be used: {rule}"
-                + (f"; and {more} more problem{'s' if more != 1 else ''}" if more else "")
-                + " (nothing was written)")
+        return (
+            f"{where} cannot be used: {rule}"
+            + (f"; and {more} more problem{'s' if more != 1 else ''}" if more else "")
+            + " (nothing was written)"
+        )
     detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if isinstance(exc, FileNotFoundError) and exc.filename:
         detail = f"missing file {Path(exc.filename).name}"
@@ -286,16 +340,21 @@ def _questionnaire(args) -> int:
     if fmt == "xlsx":
         content = toolbox.questionnaire_workbook(example=args.example)
     else:
-        content = toolbox.example_questionnaire().read_text(encoding="utf-8") if args.example \
+        content = (
+            toolbox.example_questionnaire().read_text(encoding="utf-8")
+            if args.example
             else toolbox.blank_questionnaire()
+        )
     if args.out is None:
         sys.stdout.write(clean_text(content))
         return EXIT_OK
     _write(args.out, content, force=args.force)
     what = "the fictional example" if args.example else "a blank questionnaire"
     how = "fill it in (choose each answer from its list)" if fmt == "xlsx" else "fill it in"
-    _say(f"wrote {what} to {args.out}; {how}, then run: wholecomm assess {args.out} --out report.html",
-         args.quiet)
+    _say(
+        f"wrote {what} to {args.out}; {how}, then run: wholecomm assess {args.out} --out report.html",
+        args.quiet,
+    )
     return EXIT_OK
 
 
@@ -334,8 +393,11 @@ def _assess(args) -> int:
     s = a.summary()
     overall = s["overall_latest"]
     shown = f"{overall:.1f}" if overall == overall else toolbox.NOT_SCORED
-    _say(f"wrote {out}: {q.name}, overall score {s['latest_year']}: {shown}"
-         f"{' (peers from the synthetic twin)' if a.synthetic else ''}", args.quiet)
+    _say(
+        f"wrote {out}: {q.name}, overall score {s['latest_year']}: {shown}"
+        f"{' (peers from the synthetic twin)' if a.synthetic else ''}",
+        args.quiet,
+    )
     return EXIT_OK
 
 
@@ -374,10 +436,12 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_INVALID
         if args.debug:
             traceback.print_exc()
-        _err(f"wholecomm: internal error ({type(exc).__name__}: {str(exc)[:300]}).\n"
-             f"This is a fault in the toolbox, not in your questionnaire. Please report it at {_issues_url()} "
-             "with the command you ran and, if you can share it, the questionnaire"
-             f"{'' if args.debug else '; run again with --debug to include the full traceback'}.")
+        _err(
+            f"wholecomm: internal error ({type(exc).__name__}: {str(exc)[:300]}).\n"
+            f"This is a fault in the toolbox, not in your questionnaire. Please report it at {_issues_url()} "
+            "with the command you ran and, if you can share it, the questionnaire"
+            f"{'' if args.debug else '; run again with --debug to include the full traceback'}."
+        )
         return EXIT_INTERNAL
     finally:
         if saved is None:

@@ -57,7 +57,6 @@ import csv
 import hashlib
 import io
 import json
-import math
 import os
 import pickle
 import re
@@ -71,6 +70,7 @@ import numpy as np
 import pandas as pd
 
 from . import paths
+from .errors import InputError
 
 #: Smallest number of respondents a published locality-level survey cell may rest on.
 MIN_CELL_DEFAULT = 10
@@ -142,13 +142,17 @@ def _advice(problems: list[Problem]) -> str:
     except Exception:  # noqa: BLE001 - advice must never hide the problems
         return "Fix the file(s) named above and run again."
     if not user and all(Path(p.file).resolve().is_relative_to(book) for p in problems):
-        return ("These are the book's own files (the synthetic twin): restore them (`git checkout data/`) "
-                "or regenerate them with `make data`.")
-    return (f"Fix the file(s) named above in your data folder ({paths.DATA_ENV}={paths.data_dir()}) and run "
-            f"again, or unset {paths.DATA_ENV} to use the book's synthetic twin.")
+        return (
+            "These are the book's own files (the synthetic twin): restore them (`git checkout data/`) "
+            "or regenerate them with `make data`."
+        )
+    return (
+        f"Fix the file(s) named above in your data folder ({paths.DATA_ENV}={paths.data_dir()}) and run "
+        f"again, or unset {paths.DATA_ENV} to use the book's synthetic twin."
+    )
 
 
-class DataError(ValueError):
+class DataError(InputError):
     """Bad input data. ``problems`` lists each broken rule with file, columns and rows."""
 
     def __init__(self, problems: list[Problem]):
@@ -170,30 +174,68 @@ def _read_json(path: Path) -> dict:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise DataError([Problem(path, "the data package descriptor must be readable",
-                                 detail=f"{type(exc).__name__}: {exc.strerror or exc}")]) from None
+        raise DataError(
+            [
+                Problem(
+                    path,
+                    "the data package descriptor must be readable",
+                    detail=f"{type(exc).__name__}: {exc.strerror or exc}",
+                )
+            ]
+        ) from None
     try:
         desc = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise DataError([Problem(path, "the data package descriptor must be UTF-8 encoded JSON", rows=(line,),
-                                 detail="Re-save it as UTF-8.")]) from None
+        raise DataError(
+            [
+                Problem(
+                    path,
+                    "the data package descriptor must be UTF-8 encoded JSON",
+                    rows=(line,),
+                    detail="Re-save it as UTF-8.",
+                )
+            ]
+        ) from None
     except json.JSONDecodeError as exc:
-        raise DataError([Problem(path, "the data package descriptor must be valid JSON", rows=(exc.lineno,),
-                                 detail=f"{exc.msg} (line {exc.lineno}, column {exc.colno}).")]) from None
-    if not isinstance(desc, dict) or not isinstance(desc.get("resources"), list) or not all(
-            isinstance(r, dict) and isinstance(r.get("name"), str) for r in desc["resources"]):
-        raise DataError([Problem(path, "the data package descriptor must be an object with a list of "
-                                 "'resources', each an object with a 'name'")])
+        raise DataError(
+            [
+                Problem(
+                    path,
+                    "the data package descriptor must be valid JSON",
+                    rows=(exc.lineno,),
+                    detail=f"{exc.msg} (line {exc.lineno}, column {exc.colno}).",
+                )
+            ]
+        ) from None
+    if (
+        not isinstance(desc, dict)
+        or not isinstance(desc.get("resources"), list)
+        or not all(isinstance(r, dict) and isinstance(r.get("name"), str) for r in desc["resources"])
+    ):
+        raise DataError(
+            [
+                Problem(
+                    path,
+                    "the data package descriptor must be an object with a list of "
+                    "'resources', each an object with a 'name'",
+                )
+            ]
+        )
     return desc
 
 
 def _confined(base: Path, rel, pkg: Path, name: str) -> tuple[Path | None, Problem | None]:
     """The file of resource ``name``: ``rel`` must resolve inside ``base``."""
+
     def bad(why: str) -> tuple[None, Problem]:
         shown = excerpt(rel) if isinstance(rel, str) else type(rel).__name__
-        return None, Problem(pkg, f"the path of resource {name!r} must be one relative file name inside the "
-                             f"data folder {base}", detail=f"Found {shown}: {why}.")
+        return None, Problem(
+            pkg,
+            f"the path of resource {name!r} must be one relative file name inside the data folder {base}",
+            detail=f"Found {shown}: {why}.",
+        )
+
     if not isinstance(rel, str):
         return bad("a list of files or a non-text path is not supported")
     if not rel or "\x00" in rel:
@@ -216,8 +258,13 @@ def _norm_fk(fks) -> list:
         fields = fk.get("fields") if isinstance(fk, dict) else fk
         ref = fk.get("reference", {}) if isinstance(fk, dict) else {}
         as_list = lambda v: [v] if isinstance(v, str) else list(v or [])  # noqa: E731
-        out.append((tuple(as_list(fields)), ref.get("resource", "") if isinstance(ref, dict) else ref,
-                    tuple(as_list(ref.get("fields") if isinstance(ref, dict) else None))))
+        out.append(
+            (
+                tuple(as_list(fields)),
+                ref.get("resource", "") if isinstance(ref, dict) else ref,
+                tuple(as_list(ref.get("fields") if isinstance(ref, dict) else None)),
+            )
+        )
     return sorted(out, key=repr)
 
 
@@ -226,14 +273,61 @@ def _norm_pk(pk) -> list:
 
 
 #: Keys of a user's resource that say how the file is written or describe it, and may differ.
-_FREE_RESOURCE_KEYS = {"name", "path", "title", "description", "provenance", "hash", "bytes", "profile", "format",
-                       "mediatype", "encoding", "dialect", "schema", "licenses", "sources", "scheme", "homepage",
-                       "version", "keywords", "contributors"}
-_FREE_SCHEMA_KEYS = {"fields", "missingValues", "primaryKey", "foreignKeys", "profile", "title", "description"}
-_FREE_FIELD_KEYS = {"name", "type", "constraints", "title", "description", "unit", "trueValues", "falseValues",
-                    "decimalChar", "example", "rdfType", "format"}
-_DIALECT_KEYS = {"delimiter", "quoteChar", "doubleQuote", "header", "lineTerminator", "skipInitialSpace",
-                 "caseSensitiveHeader", "csvddfVersion"}
+_FREE_RESOURCE_KEYS = {
+    "name",
+    "path",
+    "title",
+    "description",
+    "provenance",
+    "hash",
+    "bytes",
+    "profile",
+    "format",
+    "mediatype",
+    "encoding",
+    "dialect",
+    "schema",
+    "licenses",
+    "sources",
+    "scheme",
+    "homepage",
+    "version",
+    "keywords",
+    "contributors",
+}
+_FREE_SCHEMA_KEYS = {
+    "fields",
+    "missingValues",
+    "primaryKey",
+    "foreignKeys",
+    "profile",
+    "title",
+    "description",
+}
+_FREE_FIELD_KEYS = {
+    "name",
+    "type",
+    "constraints",
+    "title",
+    "description",
+    "unit",
+    "trueValues",
+    "falseValues",
+    "decimalChar",
+    "example",
+    "rdfType",
+    "format",
+}
+_DIALECT_KEYS = {
+    "delimiter",
+    "quoteChar",
+    "doubleQuote",
+    "header",
+    "lineTerminator",
+    "skipInitialSpace",
+    "caseSensitiveHeader",
+    "csvddfVersion",
+}
 
 
 def _contract_problems(book_res: dict, res: dict, pkg: Path) -> list[Problem]:
@@ -242,15 +336,25 @@ def _contract_problems(book_res: dict, res: dict, pkg: Path) -> list[Problem]:
     out: list[Problem] = []
 
     def add(rule: str, found, columns: tuple[str, ...] = ()) -> None:
-        out.append(Problem(pkg, f"resource {name!r}: {rule}", columns,
-                           detail=f"Found {found}. A data package may say how its files are written but not "
-                           "change the book's schema; remove the difference or copy the book's "
-                           "data/datapackage.json and edit only encoding, dialect and missing values"))
+        out.append(
+            Problem(
+                pkg,
+                f"resource {name!r}: {rule}",
+                columns,
+                detail=f"Found {found}. A data package may say how its files are written but not "
+                "change the book's schema; remove the difference or copy the book's "
+                "data/datapackage.json and edit only encoding, dialect and missing values",
+            )
+        )
+
     for key in sorted(set(res) - _FREE_RESOURCE_KEYS):
         add(f"key {key!r} is not supported", excerpt(json.dumps(res[key]))[:80])
     schema = res.get("schema")
-    if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list) or not all(
-            isinstance(f, dict) and isinstance(f.get("name"), str) for f in schema["fields"]):
+    if (
+        not isinstance(schema, dict)
+        or not isinstance(schema.get("fields"), list)
+        or not all(isinstance(f, dict) and isinstance(f.get("name"), str) for f in schema["fields"])
+    ):
         add("'schema' must be an object with a list of 'fields', each with a 'name'", "something else")
         return out
     for key in sorted(set(schema) - _FREE_SCHEMA_KEYS):
@@ -272,7 +376,11 @@ def _contract_problems(book_res: dict, res: dict, pkg: Path) -> list[Problem]:
         for key in sorted(set(yours) - _FREE_FIELD_KEYS):
             add(f"field key {key!r} is not supported", excerpt(json.dumps(yours[key]))[:80], (fname,))
         if yours.get("format", mine.get("format")) != mine.get("format"):
-            add(f"field {fname!r} must have format {mine.get('format')!r}", repr(yours.get("format")), (fname,))
+            add(
+                f"field {fname!r} must have format {mine.get('format')!r}",
+                repr(yours.get("format")),
+                (fname,),
+            )
         c_mine, c_yours = mine.get("constraints", {}), yours.get("constraints", {})
         if not isinstance(c_yours, dict):
             add(f"constraints of field {fname!r} must be an object", type(c_yours).__name__, (fname,))
@@ -280,18 +388,27 @@ def _contract_problems(book_res: dict, res: dict, pkg: Path) -> list[Problem]:
         for key in sorted(set(c_mine) | set(c_yours)):
             if c_mine.get(key) != c_yours.get(key):
                 want = f"{c_mine[key]!r}" if key in c_mine else "absent"
-                add(f"constraint {key!r} of field {fname!r} must be {want} as in the book's schema",
-                    excerpt(json.dumps(c_yours[key]), 80) if key in c_yours else "it absent", (fname,))
+                add(
+                    f"constraint {key!r} of field {fname!r} must be {want} as in the book's schema",
+                    excerpt(json.dumps(c_yours[key]), 80) if key in c_yours else "it absent",
+                    (fname,),
+                )
         for key in ("trueValues", "falseValues"):
             vals = yours.get(key)
-            if vals is not None and not (isinstance(vals, list) and vals and all(isinstance(v, str) for v in vals)):
-                add(f"{key} of field {fname!r} must be a list of strings", excerpt(json.dumps(vals)), (fname,))
+            if vals is not None and not (
+                isinstance(vals, list) and vals and all(isinstance(v, str) for v in vals)
+            ):
+                add(
+                    f"{key} of field {fname!r} must be a list of strings", excerpt(json.dumps(vals)), (fname,)
+                )
         dec = yours.get("decimalChar")
         if dec is not None and dec not in (".", ","):
             add(f"decimalChar of field {fname!r} must be '.' or ','", excerpt(dec), (fname,))
     if _norm_pk(schema.get("primaryKey")) != _norm_pk(book_res["schema"].get("primaryKey")):
-        add(f"primaryKey must be {_norm_pk(book_res['schema'].get('primaryKey'))} as in the book's schema",
-            _norm_pk(schema.get("primaryKey")))
+        add(
+            f"primaryKey must be {_norm_pk(book_res['schema'].get('primaryKey'))} as in the book's schema",
+            _norm_pk(schema.get("primaryKey")),
+        )
     try:
         fk_theirs = _norm_fk(schema.get("foreignKeys"))
     except (AttributeError, TypeError):
@@ -299,8 +416,10 @@ def _contract_problems(book_res: dict, res: dict, pkg: Path) -> list[Problem]:
     fk_ours = _norm_fk(book_res["schema"].get("foreignKeys"))
     if fk_theirs != fk_ours:
         shown = "; ".join(f"{' + '.join(a)} -> {b}.{' + '.join(c or a)}" for a, b, c in fk_ours) or "none"
-        add(f"foreignKeys must be [{shown}] as in the book's schema",
-            excerpt(json.dumps(schema.get("foreignKeys")), 120))
+        add(
+            f"foreignKeys must be [{shown}] as in the book's schema",
+            excerpt(json.dumps(schema.get("foreignKeys")), 120),
+        )
     missing = schema.get("missingValues", list(MISSING_VALUES))
     if not (isinstance(missing, list) and all(isinstance(v, str) for v in missing)):
         add("missingValues must be a list of strings", excerpt(json.dumps(missing)))
@@ -309,6 +428,7 @@ def _contract_problems(book_res: dict, res: dict, pkg: Path) -> list[Problem]:
         add("encoding must be a text", excerpt(json.dumps(enc)))
     else:
         import codecs
+
         try:
             codecs.lookup(enc)
         except LookupError:
@@ -327,7 +447,10 @@ def _contract_problems(book_res: dict, res: dict, pkg: Path) -> list[Problem]:
             add("dialect delimiter and quoteChar must differ", excerpt(dialect.get("delimiter", ",")))
         for key, want in (("header", True), ("doubleQuote", True), ("skipInitialSpace", False)):
             if dialect.get(key, want) is not want:
-                add(f"dialect {key} must be {str(want).lower()} (the only form supported)", excerpt(dialect[key]))
+                add(
+                    f"dialect {key} must be {str(want).lower()} (the only form supported)",
+                    excerpt(dialect[key]),
+                )
     hsh = res.get("hash")
     if hsh is not None and not (isinstance(hsh, str) and re.fullmatch(r"(sha256:)?[0-9a-fA-F]{64}", hsh)):
         add("hash must be a sha256 digest ('sha256:' and 64 hexadecimal digits)", excerpt(hsh))
@@ -500,13 +623,25 @@ def _scan(raw: bytes, delim: int, quote: int, path: Path) -> tuple[_Structure | 
         bad_close = closes[~np.isin(after, (delim, 10, 13, quote))]
         stray = np.sort(np.concatenate([bad_open, bad_close]))
         if stray.size:
-            problems.append(Problem(path, "a quote character may only enclose a whole field (and is doubled "
-                                    "inside it)", rows=_lines_of(raw, stray[:10]), n_rows=int(stray.size),
-                                    detail="Quote the whole field, or remove the stray quote"))
+            problems.append(
+                Problem(
+                    path,
+                    "a quote character may only enclose a whole field (and is doubled inside it)",
+                    rows=_lines_of(raw, stray[:10]),
+                    n_rows=int(stray.size),
+                    detail="Quote the whole field, or remove the stray quote",
+                )
+            )
         if qpos.size % 2:
             line = raw.count(b"\n", 0, int(qpos[-1] if not stray.size else stray[0])) + 1
-            problems.append(Problem(path, f"unclosed quote starting at line {line}", rows=(line,),
-                                    detail="A quoted field runs to the end of the file; close the quote"))
+            problems.append(
+                Problem(
+                    path,
+                    f"unclosed quote starting at line {line}",
+                    rows=(line,),
+                    detail="A quoted field runs to the end of the file; close the quote",
+                )
+            )
         if problems:
             return None, problems
     # record boundaries: newlines outside quotes; delimiters outside quotes counted per record
@@ -516,7 +651,7 @@ def _scan(raw: bytes, delim: int, quote: int, path: Path) -> tuple[_Structure | 
     ends, end_lines, delim_cum = [], [], []
     delim_total = 0
     for lo in range(0, n, block):
-        blk = a[lo:lo + block]
+        blk = a[lo : lo + block]
         q = blk == quote
         par = (np.cumsum(q, dtype=np.uint8) & 1) ^ parity if qpos.size else None
         nl = np.flatnonzero(blk == 10)
@@ -552,22 +687,36 @@ def _scan(raw: bytes, delim: int, quote: int, path: Path) -> tuple[_Structure | 
     starts, start_lines, n_fields, blank = starts[:keep], start_lines[:keep], n_fields[:keep], blank[:keep]
     if keep == 0:
         return None, [Problem(path, "file must not be empty", detail="It has no header and no rows")]
-    head_bytes = raw[starts[0]:ends_a[0]]
-    header = next(csv.reader(io.StringIO(head_bytes.decode("utf-8")), delimiter=chr(delim), quotechar=chr(quote)),
-                  [""])
+    head_bytes = raw[starts[0] : ends_a[0]]
+    header = next(
+        csv.reader(io.StringIO(head_bytes.decode("utf-8")), delimiter=chr(delim), quotechar=chr(quote)), [""]
+    )
     body_lines, body_fields, body_blank = start_lines[1:], n_fields[1:], blank[1:]
     if body_blank.any():
         rows = body_lines[body_blank]
-        problems.append(Problem(path, "the file must not have blank lines between rows", rows=tuple(rows[:10].tolist()),
-                                n_rows=int(rows.size), detail="Delete the blank line(s)"))
+        problems.append(
+            Problem(
+                path,
+                "the file must not have blank lines between rows",
+                rows=tuple(rows[:10].tolist()),
+                n_rows=int(rows.size),
+                detail="Delete the blank line(s)",
+            )
+        )
     wrong = (body_fields != len(header)) & ~body_blank
     if wrong.any():
         rows = body_lines[wrong]
         found = sorted(set(body_fields[wrong].tolist()))[:5]
-        problems.append(Problem(path, f"every line must have as many fields as the header ({len(header)})",
-                                rows=tuple(rows[:10].tolist()), n_rows=int(rows.size),
-                                detail=f"Found {', '.join(map(str, found))} fields; check for an unquoted "
-                                f"{chr(delim)!r} inside a value or a missing separator"))
+        problems.append(
+            Problem(
+                path,
+                f"every line must have as many fields as the header ({len(header)})",
+                rows=tuple(rows[:10].tolist()),
+                n_rows=int(rows.size),
+                detail=f"Found {', '.join(map(str, found))} fields; check for an unquoted "
+                f"{chr(delim)!r} inside a value or a missing separator",
+            )
+        )
     return _Structure(header, body_lines.astype(np.int64), body_fields), problems
 
 
@@ -575,9 +724,14 @@ def _file_bytes(res: dict) -> tuple[bytes | None, list[Problem]]:
     """The file's bytes as UTF-8 (decoded from the declared encoding), after file-level checks."""
     path = Path(res["_file"])
     if not path.is_file():
-        return None, [Problem(path, f"file of resource {res['name']!r} must exist",
-                              detail="It is missing. Check the file name and the data directory "
-                              f"({paths.DATA_ENV} or the book's data/)")]
+        return None, [
+            Problem(
+                path,
+                f"file of resource {res['name']!r} must exist",
+                detail="It is missing. Check the file name and the data directory "
+                f"({paths.DATA_ENV} or the book's data/)",
+            )
+        ]
     raw = path.read_bytes()
     problems = []
     expected_hash = res.get("hash")
@@ -585,12 +739,20 @@ def _file_bytes(res: dict) -> tuple[bytes | None, list[Problem]]:
         hexdigest = expected_hash.split(":")[-1].lower()
         actual = hashlib.sha256(raw).hexdigest()
         if actual != hexdigest:
-            advice = ("Regenerate it (`make data`) or restore it" if res.get("_origin") == "book" else
-                      "Restore the file, or update the hash in the folder's datapackage.json if the change was "
-                      "deliberate")
-            problems.append(Problem(path, "sha256 checksum must match datapackage.json",
-                                    detail=f"Expected {hexdigest}, found {actual}: the file changed after it "
-                                    f"was packaged. {advice}"))
+            advice = (
+                "Regenerate it (`make data`) or restore it"
+                if res.get("_origin") == "book"
+                else "Restore the file, or update the hash in the folder's datapackage.json if the change was "
+                "deliberate"
+            )
+            problems.append(
+                Problem(
+                    path,
+                    "sha256 checksum must match datapackage.json",
+                    detail=f"Expected {hexdigest}, found {actual}: the file changed after it "
+                    f"was packaged. {advice}",
+                )
+            )
     if not raw.strip():
         return None, [Problem(path, "file must not be empty", detail="It has no header and no rows")]
     enc = res.get("encoding", "utf-8")
@@ -603,10 +765,16 @@ def _file_bytes(res: dict) -> tuple[bytes | None, list[Problem]]:
             raw = raw.decode(enc).encode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return None, [Problem(path, f"file must be encoded as {enc.upper()}", rows=(line,),
-                              detail=f"Byte {raw[exc.start:exc.start + 1]!r} at offset {exc.start} cannot be "
-                              f"decoded; re-save the file as {enc.upper()} or declare its encoding in a "
-                              "datapackage.json")]
+        return None, [
+            Problem(
+                path,
+                f"file must be encoded as {enc.upper()}",
+                rows=(line,),
+                detail=f"Byte {raw[exc.start : exc.start + 1]!r} at offset {exc.start} cannot be "
+                f"decoded; re-save the file as {enc.upper()} or declare its encoding in a "
+                "datapackage.json",
+            )
+        ]
     delim = res.get("dialect", {}).get("delimiter", ",")
     hits = []
     allowed = _TEXT_BYTES + (b"\t" if delim == "\t" else b"")
@@ -622,17 +790,23 @@ def _file_bytes(res: dict) -> tuple[bytes | None, list[Problem]]:
         if tab >= 0:
             hits = sorted([*hits, tab])[:10]
     if hits:
-        shown = sorted({raw[h:h + 1] for h in hits})
-        problems.append(Problem(path, "values must not contain control characters (NUL, tab unless it is the "
-                                "delimiter, a carriage return without a line feed, ...)",
-                                rows=_lines_of(raw, hits), detail=f"Found {', '.join(map(repr, shown))}; "
-                                "re-export the file as plain text"))
+        shown = sorted({raw[h : h + 1] for h in hits})
+        problems.append(
+            Problem(
+                path,
+                "values must not contain control characters (NUL, tab unless it is the "
+                "delimiter, a carriage return without a line feed, ...)",
+                rows=_lines_of(raw, hits),
+                detail=f"Found {', '.join(map(repr, shown))}; re-export the file as plain text",
+            )
+        )
         return None, problems
     return raw, problems
 
 
 def codec_name(enc: str) -> str:
     import codecs
+
     try:
         name = codecs.lookup(enc).name
     except LookupError:
@@ -702,7 +876,9 @@ class _Field:
         for marker in self.missing:
             missing |= u == marker
         issues: list[tuple[str, np.ndarray]] = []
-        fast = self._fast_numbers(u, missing) if k > _FAST_MIN and self.type in ("integer", "number") else None
+        fast = (
+            self._fast_numbers(u, missing) if k > _FAST_MIN and self.type in ("integer", "number") else None
+        )
         if fast is not None:
             todo = ~missing
             values = fast
@@ -717,26 +893,38 @@ class _Field:
             ok = np.fromiter((bool(_INT_RE.fullmatch(s)) for s in u), bool, k)
             issues.append(("type-error: integer expected (ASCII digits with an optional sign)", todo & ~ok))
             todo &= ok
-            ints = [int(s) if t else 0 for s, t in zip(u, todo)]
+            ints = [int(s) if t else 0 for s, t in zip(u, todo, strict=False)]
             big = np.fromiter((not INT64_MIN <= v <= INT64_MAX for v in ints), bool, k) & todo
             issues.append((f"integer out of the 64-bit range {INT64_MIN}..{INT64_MAX}", big))
             todo &= ~big
-            values = np.array([v if t else 0 for v, t in zip(ints, todo)], dtype=np.int64)
+            values = np.array([v if t else 0 for v, t in zip(ints, todo, strict=False)], dtype=np.int64)
         elif self.type == "number":
-            text = u if self.decimal == "." else np.array([s.replace(self.decimal, ".") if "." not in s else s
-                                                           for s in u], dtype=object)
+            text = (
+                u
+                if self.decimal == "."
+                else np.array([s.replace(self.decimal, ".") if "." not in s else s for s in u], dtype=object)
+            )
             ok = np.fromiter((bool(_NUM_RE.fullmatch(s)) for s in text), bool, k)
-            issues.append(("type-error: number expected (digits, one decimal "
-                           f"{'point' if self.decimal == '.' else 'comma'}, optional exponent)", todo & ~ok))
+            issues.append(
+                (
+                    "type-error: number expected (digits, one decimal "
+                    f"{'point' if self.decimal == '.' else 'comma'}, optional exponent)",
+                    todo & ~ok,
+                )
+            )
             todo &= ok
-            values = np.array([float(s) if t else 0.0 for s, t in zip(text, todo)], dtype=np.float64)
+            values = np.array(
+                [float(s) if t else 0.0 for s, t in zip(text, todo, strict=False)], dtype=np.float64
+            )
             inf = todo & ~np.isfinite(values)
             issues.append(("number out of the range of 64-bit floating point", inf))
             todo &= ~inf
         elif self.type == "boolean":
             t_ = np.isin(u, self.true)
             f_ = np.isin(u, self.false)
-            issues.append((f"type-error: boolean expected (one of {self.true + self.false})", todo & ~(t_ | f_)))
+            issues.append(
+                (f"type-error: boolean expected (one of {self.true + self.false})", todo & ~(t_ | f_))
+            )
             todo &= t_ | f_
             values = t_
         elif self.type == "string":
@@ -747,28 +935,41 @@ class _Field:
                 issues.append(("format-error: a URI expected (scheme://...)", todo & ~ok))
                 todo &= ok
         else:
-            raise DataError([Problem(Path("datapackage.json"), f"field type {self.type!r} is not supported",
-                                     (self.name,))])
+            raise DataError(
+                [
+                    Problem(
+                        Path("datapackage.json"), f"field type {self.type!r} is not supported", (self.name,)
+                    )
+                ]
+            )
         if self.enum is not None:
             allowed = [str(e) for e in self.enum] if self.type == "string" else self.enum
             bad = todo & ~np.isin(values, allowed)
             issues.append((f"constraint-error: value must be one of {self.enum}", bad))
-        for key, op, word in (("minimum", np.less, "at least"), ("maximum", np.greater, "at most"),
-                              ("exclusiveMinimum", np.less_equal, "above"),
-                              ("exclusiveMaximum", np.greater_equal, "below")):
+        for key, op, word in (
+            ("minimum", np.less, "at least"),
+            ("maximum", np.greater, "at most"),
+            ("exclusiveMinimum", np.less_equal, "above"),
+            ("exclusiveMaximum", np.greater_equal, "below"),
+        ):
             if key in self.cons and self.type in ("integer", "number"):
                 bad = todo & op(values, self.cons[key])
                 issues.append((f"constraint-error: value must be {word} {self.cons[key]} ({key})", bad))
         if self.type == "string":
             if self.pattern is not None:
                 ok = np.fromiter((bool(self.pattern.fullmatch(s)) for s in u), bool, k)
-                issues.append((f"constraint-error: value must match the pattern {self.cons['pattern']!r}",
-                               todo & ~ok))
+                issues.append(
+                    (f"constraint-error: value must match the pattern {self.cons['pattern']!r}", todo & ~ok)
+                )
             for key, op, word in (("minLength", np.less, "at least"), ("maxLength", np.greater, "at most")):
                 if key in self.cons:
                     lengths = np.fromiter((len(s) for s in u), np.int64, k)
-                    issues.append((f"constraint-error: value must have {word} {self.cons[key]} characters "
-                                   f"({key})", todo & op(lengths, self.cons[key])))
+                    issues.append(
+                        (
+                            f"constraint-error: value must have {word} {self.cons[key]} characters ({key})",
+                            todo & op(lengths, self.cons[key]),
+                        )
+                    )
         if self.required:
             issues.append(("constraint-error: a value is required (the cell is missing)", missing))
         return [(r, m) for r, m in issues if m.any()], missing, values
@@ -831,8 +1032,12 @@ class _Collector:
         self.path = path
         self.found: dict[tuple, dict] = {}
 
-    def add(self, columns: tuple[str, ...], rule: str, lines: np.ndarray, examples=(), detail: str = "") -> None:
-        entry = self.found.setdefault((columns, rule), {"lines": [], "n": 0, "examples": [], "detail": detail})
+    def add(
+        self, columns: tuple[str, ...], rule: str, lines: np.ndarray, examples=(), detail: str = ""
+    ) -> None:
+        entry = self.found.setdefault(
+            (columns, rule), {"lines": [], "n": 0, "examples": [], "detail": detail}
+        )
         entry["n"] += int(lines.size)
         if sum(len(x) for x in entry["lines"]) < 10:
             entry["lines"].append(lines[:10])
@@ -847,20 +1052,23 @@ class _Collector:
             detail = e["detail"]
             if e["examples"]:
                 label = "Value" if len(e["examples"]) == 1 else "Values"
-                detail = (detail + " " if detail else "") + f"{label}: {', '.join(excerpt(x) for x in e['examples'])}"
+                detail = (
+                    detail + " " if detail else ""
+                ) + f"{label}: {', '.join(excerpt(x) for x in e['examples'])}"
             out.append(Problem(self.path, rule, columns, lines, detail, n_rows=e["n"]))
         return out
 
 
-def _typed_columns(chunks: Iterable[pd.DataFrame], res: dict, lines: np.ndarray | None,
-                   coll: _Collector) -> pd.DataFrame:
+def _typed_columns(
+    chunks: Iterable[pd.DataFrame], res: dict, lines: np.ndarray | None, coll: _Collector
+) -> pd.DataFrame:
     missing = res["schema"].get("missingValues", list(MISSING_VALUES))
     fields = [_Field(f, missing) for f in res["schema"]["fields"]]
     pieces: dict[str, list] = {f.name: [] for f in fields}
     offset = 0
     for chunk in chunks:
         n = len(chunk)
-        chunk_lines = lines[offset:offset + n] if lines is not None else np.arange(offset, offset + n) + 2
+        chunk_lines = lines[offset : offset + n] if lines is not None else np.arange(offset, offset + n) + 2
         for f in fields:
             col = chunk[f.name].to_numpy(dtype=object)
             typed, issues = f.convert(col)
@@ -900,10 +1108,21 @@ def _read_resource(res: dict) -> tuple[pd.DataFrame | None, np.ndarray | None, l
         text = header[0]
         guess = max((";", "\t", "|", ","), key=text.count)
         if text.count(guess):
-            return None, None, problems + [Problem(path, f"columns must be separated by {delim!r}", rows=(1,),
-                                                   detail=f"The header line has no {delim!r}; it looks separated "
-                                                   f"by {guess!r}. Re-export it with {delim!r} or declare the "
-                                                   "delimiter in a datapackage.json")]
+            return (
+                None,
+                None,
+                problems
+                + [
+                    Problem(
+                        path,
+                        f"columns must be separated by {delim!r}",
+                        rows=(1,),
+                        detail=f"The header line has no {delim!r}; it looks separated "
+                        f"by {guess!r}. Re-export it with {delim!r} or declare the "
+                        "delimiter in a datapackage.json",
+                    )
+                ],
+            )
     head_problems = []
     dup = sorted({h for h in header if header.count(h) > 1})
     if dup:
@@ -913,27 +1132,73 @@ def _read_resource(res: dict) -> tuple[pd.DataFrame | None, np.ndarray | None, l
     for col in missing:
         near = [h for h in extra if h.strip().lower() == col.lower()]
         hint = f" The header has {excerpt(near[0])}: remove the whitespace or fix the case." if near else ""
-        head_problems.append(Problem(path, "the header must name every column of the book's schema", (col,), (1,),
-                                     detail=f"Column {col!r} is missing.{hint}"))
+        head_problems.append(
+            Problem(
+                path,
+                "the header must name every column of the book's schema",
+                (col,),
+                (1,),
+                detail=f"Column {col!r} is missing.{hint}",
+            )
+        )
     if extra:
-        head_problems.append(Problem(path, "the header may only name columns of the book's schema",
-                                     tuple(extra), (1,), detail=f"Expected only {expected}"))
+        head_problems.append(
+            Problem(
+                path,
+                "the header may only name columns of the book's schema",
+                tuple(extra),
+                (1,),
+                detail=f"Expected only {expected}",
+            )
+        )
     problems += head_problems
     if head_problems:
         return None, None, problems
     if structure.lines.size == 0:
-        return None, None, problems + [Problem(path, "file has no rows", rows=(1,),
-                                    detail="It has a header but no data; every resource needs at least one row")]
-    reader = pd.read_csv(io.BytesIO(raw), sep=delim, quotechar=quote, doublequote=True, dtype=object,
-                         na_filter=False, keep_default_na=False, skip_blank_lines=False, engine="c",
-                         encoding="utf-8", header=0, nrows=int(structure.lines.size), chunksize=CHUNK_ROWS)
+        return (
+            None,
+            None,
+            problems
+            + [
+                Problem(
+                    path,
+                    "file has no rows",
+                    rows=(1,),
+                    detail="It has a header but no data; every resource needs at least one row",
+                )
+            ],
+        )
+    reader = pd.read_csv(
+        io.BytesIO(raw),
+        sep=delim,
+        quotechar=quote,
+        doublequote=True,
+        dtype=object,
+        na_filter=False,
+        keep_default_na=False,
+        skip_blank_lines=False,
+        engine="c",
+        encoding="utf-8",
+        header=0,
+        nrows=int(structure.lines.size),
+        chunksize=CHUNK_ROWS,
+    )
     coll = _Collector(path)
     lines = structure.lines
     with reader:
         frame = _typed_columns(reader, res, lines, coll)
     if len(frame) != lines.size:  # the scan and the parser must agree on every record
-        return None, None, [Problem(path, "the file's structure could not be read unambiguously",
-                                    detail=f"{lines.size} records by line scan, {len(frame)} by the CSV parser")]
+        return (
+            None,
+            None,
+            [
+                Problem(
+                    path,
+                    "the file's structure could not be read unambiguously",
+                    detail=f"{lines.size} records by line scan, {len(frame)} by the CSV parser",
+                )
+            ],
+        )
     problems += coll.problems()
     _key_problems(frame, res, lines, coll := _Collector(path))
     problems += coll.problems()
@@ -958,13 +1223,18 @@ def _key_problems(frame: pd.DataFrame, res: dict, lines: np.ndarray, coll: _Coll
         if dup.any():
             first = sub.duplicated(keep=False).to_numpy() & ~dup & ~incomplete
             shown = ", ".join(str(x) for x in lines[first][:5])
-            coll.add(cols, f"{kind}: each row must have a different {' + '.join(cols)}", lines[dup],
-                     [" / ".join(str(v) for v in row) for row in sub[dup].head(3).itertuples(index=False)],
-                     detail=f"These lines repeat a key already used (first uses on lines {shown}).")
+            coll.add(
+                cols,
+                f"{kind}: each row must have a different {' + '.join(cols)}",
+                lines[dup],
+                [" / ".join(str(v) for v in row) for row in sub[dup].head(3).itertuples(index=False)],
+                detail=f"These lines repeat a key already used (first uses on lines {shown}).",
+            )
 
 
-def _foreign_key_problems(frames: dict[str, pd.DataFrame], lines: dict[str, np.ndarray], desc: dict,
-                          valid: set[str]) -> list[Problem]:
+def _foreign_key_problems(
+    frames: dict[str, pd.DataFrame], lines: dict[str, np.ndarray], desc: dict, valid: set[str]
+) -> list[Problem]:
     problems = []
     by_name = {r["name"]: r for r in desc["resources"]}
     for res in desc["resources"]:
@@ -977,10 +1247,16 @@ def _foreign_key_problems(frames: dict[str, pd.DataFrame], lines: dict[str, np.n
             child = frames[name][list(fields)]
             parent = frames[ref_name][list(ref_fields or fields)]
             present = child.notna().all(axis=1).to_numpy()
-            child_key = pd.MultiIndex.from_frame(child.astype(object)) if len(fields) > 1 else \
-                pd.Index(child.iloc[:, 0].astype(object))
-            parent_key = pd.MultiIndex.from_frame(parent.astype(object)) if len(fields) > 1 else \
-                pd.Index(parent.iloc[:, 0].astype(object))
+            child_key = (
+                pd.MultiIndex.from_frame(child.astype(object))
+                if len(fields) > 1
+                else pd.Index(child.iloc[:, 0].astype(object))
+            )
+            parent_key = (
+                pd.MultiIndex.from_frame(parent.astype(object))
+                if len(fields) > 1
+                else pd.Index(parent.iloc[:, 0].astype(object))
+            )
             bad = present & ~child_key.isin(parent_key)
             if bad.any():
                 values = pd.Series(np.asarray(child_key, dtype=object)[bad])
@@ -989,17 +1265,25 @@ def _foreign_key_problems(frames: dict[str, pd.DataFrame], lines: dict[str, np.n
                 shown = []
                 for v in list(counts.index)[:5]:
                     at = first_lines[(values == v).to_numpy()][:3]
-                    shown.append(f"{excerpt(v if not isinstance(v, tuple) else ' / '.join(map(str, v)))} "
-                                 f"({counts[v]} row{'s' if counts[v] != 1 else ''}, line"
-                                 f"{'s' if len(at) > 1 else ''} {', '.join(map(str, at))})")
+                    shown.append(
+                        f"{excerpt(v if not isinstance(v, tuple) else ' / '.join(map(str, v)))} "
+                        f"({counts[v]} row{'s' if counts[v] != 1 else ''}, line"
+                        f"{'s' if len(at) > 1 else ''} {', '.join(map(str, at))})"
+                    )
                 more = f" and {len(counts) - 5} more" if len(counts) > 5 else ""
                 ref_file = Path(by_name[ref_name]["_file"]).name
-                problems.append(Problem(
-                    Path(res["_file"]), f"foreign-key: each value must exist in {ref_name}."
-                    f"{' + '.join(ref_fields or fields)} ({ref_file})", tuple(fields),
-                    tuple(int(x) for x in first_lines[:10]),
-                    detail=f"{int(bad.sum())} rows refer to {len(counts)} unknown value"
-                    f"{'s' if len(counts) != 1 else ''}: {'; '.join(shown)}{more}", n_rows=int(bad.sum())))
+                problems.append(
+                    Problem(
+                        Path(res["_file"]),
+                        f"foreign-key: each value must exist in {ref_name}."
+                        f"{' + '.join(ref_fields or fields)} ({ref_file})",
+                        tuple(fields),
+                        tuple(int(x) for x in first_lines[:10]),
+                        detail=f"{int(bad.sum())} rows refer to {len(counts)} unknown value"
+                        f"{'s' if len(counts) != 1 else ''}: {'; '.join(shown)}{more}",
+                        n_rows=int(bad.sum()),
+                    )
+                )
     return problems
 
 
@@ -1028,11 +1312,17 @@ def locality_type(localities: pd.DataFrame) -> pd.Series:
     * diversity: ``experienced`` when the foreign-born share in 2014 was at least
       5 percent, otherwise ``new`` (new to diversity).
     """
-    thriving = localities["economic_trend"].isin(["improving", "stable"]) & (localities["unemployment_rate"] < 10)
+    thriving = localities["economic_trend"].isin(["improving", "stable"]) & (
+        localities["unemployment_rate"] < 10
+    )
     experienced = localities["foreign_born_share_2014"] >= 5
     economy = np.where(thriving, "thriving", "struggling")
     diversity = np.where(experienced, "experienced", "new")
-    return pd.Series([f"{e}_{d}" for e, d in zip(economy, diversity)], index=localities.index, name="locality_type")
+    return pd.Series(
+        [f"{e}_{d}" for e, d in zip(economy, diversity, strict=False)],
+        index=localities.index,
+        name="locality_type",
+    )
 
 
 @row_rule("localities")
@@ -1040,11 +1330,17 @@ def _locality_rules(frames):
     loc = frames["localities"]
     lo = loc["size_class"].map(lambda s: SIZE_BOUNDS[s][0]).astype("int64")
     hi = loc["size_class"].map(lambda s: SIZE_BOUNDS[s][1]).astype("int64")
-    yield (("size_class", "population"), ~loc["population"].between(lo, hi),
-           "population must lie in its size class (rural_area < 5,000; small_town 5,000-49,999; "
-           "medium_town 50,000-250,000)")
-    yield (("locality_type",), loc["locality_type"].astype(str) != locality_type(loc),
-           "locality_type must follow the typology rule (see wholecomm.data.locality_type)")
+    yield (
+        ("size_class", "population"),
+        ~loc["population"].between(lo, hi),
+        "population must lie in its size class (rural_area < 5,000; small_town 5,000-49,999; "
+        "medium_town 50,000-250,000)",
+    )
+    yield (
+        ("locality_type",),
+        loc["locality_type"].astype(str) != locality_type(loc),
+        "locality_type must follow the typology rule (see wholecomm.data.locality_type)",
+    )
 
 
 CONTACT_SETTINGS = ["work", "neighbourhood", "hobby", "sports", "leisure", "school", "religious"]
@@ -1054,32 +1350,51 @@ CONTACT_SETTINGS = ["work", "neighbourhood", "hobby", "sports", "leisure", "scho
 def _survey_rules(frames):
     sv = frames["survey"]
     any_contact = sv[[f"contact_{s}" for s in CONTACT_SETTINGS]].any(axis=1)
-    yield (("contact_none",), sv["contact_none"] == any_contact,
-           "contact_none must be true exactly when no contact_* setting is true")
+    yield (
+        ("contact_none",),
+        sv["contact_none"] == any_contact,
+        "contact_none must be true exactly when no contact_* setting is true",
+    )
     aware = sv["aware_measures"] == 1
-    yield (("aware_measures", "impact_measures"), aware == sv["impact_measures"].isna(),
-           "impact_measures must be answered exactly when aware_measures = 1 (routing)")
+    yield (
+        ("aware_measures", "impact_measures"),
+        aware == sv["impact_measures"].isna(),
+        "impact_measures must be answered exactly when aware_measures = 1 (routing)",
+    )
 
 
 @row_rule("local_policies")
 def _policy_rules(frames):
     lp = frames["local_policies"]
     present = lp["measure_present"]
-    yield (("measure_present", "approach"), present == (lp["approach"] == "none"),
-           "approach must be 'none' exactly when measure_present is false")
+    yield (
+        ("measure_present", "approach"),
+        present == (lp["approach"] == "none"),
+        "approach must be 'none' exactly when measure_present is false",
+    )
     for col in ("lead_actor", "main_funding"):
-        yield (("measure_present", col), present == lp[col].isna(),
-               f"{col} must be given exactly when measure_present is true")
+        yield (
+            ("measure_present", col),
+            present == lp[col].isna(),
+            f"{col} must be given exactly when measure_present is true",
+        )
 
 
 @row_rule("population_margins")
 def _margin_rules(frames):
     pm = frames["population_margins"]
     cells = pm.groupby("locality_id", observed=True).size()
-    full = len(pm["age_group"].cat.categories) * len(pm["gender"].cat.categories) * len(pm["education"].cat.categories)
+    full = (
+        len(pm["age_group"].cat.categories)
+        * len(pm["gender"].cat.categories)
+        * len(pm["education"].cat.categories)
+    )
     bad = cells[cells != full].index
-    yield (("locality_id",), pm["locality_id"].isin(bad),
-           f"every locality must have all {full} age x gender x education cells")
+    yield (
+        ("locality_id",),
+        pm["locality_id"].isin(bad),
+        f"every locality must have all {full} age x gender x education cells",
+    )
 
 
 @row_rule("mipex_l_options")
@@ -1087,8 +1402,11 @@ def _option_rules(frames):
     op = frames["mipex_l_options"]
     scores = op.groupby("indicator_id", observed=True)["score"].agg(["min", "max"])
     bad = scores[(scores["min"] != 0) | (scores["max"] != 100)].index
-    yield (("indicator_id", "score"), op["indicator_id"].isin(bad),
-           "each indicator's options must include a 0 and a 100 score")
+    yield (
+        ("indicator_id", "score"),
+        op["indicator_id"].isin(bad),
+        "each indicator's options must include a 0 and a 100 score",
+    )
 
 
 @row_rule("mipex_l_answers")
@@ -1097,18 +1415,25 @@ def _answer_rules(frames):
     loc = frames["localities"].set_index("locality_id")
     n_ind = len(frames["mipex_l_indicators"])
     assessed = ans["locality_id"].map(loc["mipex_l_assessed"]).astype(bool)
-    yield (("locality_id",), ~assessed,
-           f"answers may only be given for localities with mipex_l_assessed = true in "
-           f"{Path(frames['localities'].attrs.get('file', 'localities.csv')).name}")
+    yield (
+        ("locality_id",),
+        ~assessed,
+        f"answers may only be given for localities with mipex_l_assessed = true in "
+        f"{Path(frames['localities'].attrs.get('file', 'localities.csv')).name}",
+    )
     counts = ans.groupby("locality_id", observed=True)["indicator_id"].transform("size")
-    yield (("locality_id", "indicator_id"), counts != n_ind,
-           f"each assessed locality must have one row for each of the {n_ind} indicators of "
-           f"{Path(frames['mipex_l_indicators'].attrs.get('file', 'mipex_l_indicators.csv')).name} "
-           "(an unanswered item is a row with an empty answer_code)")
+    yield (
+        ("locality_id", "indicator_id"),
+        counts != n_ind,
+        f"each assessed locality must have one row for each of the {n_ind} indicators of "
+        f"{Path(frames['mipex_l_indicators'].attrs.get('file', 'mipex_l_indicators.csv')).name} "
+        "(an unanswered item is a row with an empty answer_code)",
+    )
 
 
-def _row_rule_problems(frames: dict[str, pd.DataFrame], names: Iterable[str],
-                       lines: dict[str, np.ndarray] | None = None) -> list[Problem]:
+def _row_rule_problems(
+    frames: dict[str, pd.DataFrame], names: Iterable[str], lines: dict[str, np.ndarray] | None = None
+) -> list[Problem]:
     problems = []
     for name in names:
         for rule in ROW_RULES.get(name, []):
@@ -1118,8 +1443,15 @@ def _row_rule_problems(frames: dict[str, pd.DataFrame], names: Iterable[str],
                     at = np.flatnonzero(mask)
                     line_of = lines.get(name) if lines else None
                     rows = line_of[at] if line_of is not None else at + 2
-                    problems.append(Problem(Path(frames[name].attrs["file"]), text, columns,
-                                            tuple(int(r) for r in rows[:10]), n_rows=int(at.size)))
+                    problems.append(
+                        Problem(
+                            Path(frames[name].attrs["file"]),
+                            text,
+                            columns,
+                            tuple(int(r) for r in rows[:10]),
+                            n_rows=int(at.size),
+                        )
+                    )
     return problems
 
 
@@ -1140,10 +1472,21 @@ def _validate(desc: dict) -> dict[str, pd.DataFrame]:
         try:
             frame, line_of, found = _read_resource(res)
         except DataError as exc:
-            found, frame = [Problem(path, p.rule, p.columns, p.rows, p.detail, p.n_rows) for p in exc.problems], None
+            found, frame = (
+                [Problem(path, p.rule, p.columns, p.rows, p.detail, p.n_rows) for p in exc.problems],
+                None,
+            )
         except Exception as exc:  # noqa: BLE001 - every failure inside load() is a DataError
-            found, frame = [Problem(path, "the file could not be read", detail=f"{type(exc).__name__}: "
-                                    f"{excerpt(exc, 200)}")], None
+            found, frame = (
+                [
+                    Problem(
+                        path,
+                        "the file could not be read",
+                        detail=f"{type(exc).__name__}: {excerpt(exc, 200)}",
+                    )
+                ],
+                None,
+            )
         problems += found
         if frame is not None:
             frame.attrs["resource"] = res["name"]
@@ -1160,8 +1503,15 @@ def _validate(desc: dict) -> dict[str, pd.DataFrame]:
     try:
         problems = _row_rule_problems(frames, names, lines)
     except Exception as exc:  # noqa: BLE001
-        raise DataError([Problem(Path(desc["resources"][0]["_file"]).parent, "a cross-field rule could not be "
-                                 "checked", detail=f"{type(exc).__name__}: {excerpt(exc, 200)}")]) from exc
+        raise DataError(
+            [
+                Problem(
+                    Path(desc["resources"][0]["_file"]).parent,
+                    "a cross-field rule could not be checked",
+                    detail=f"{type(exc).__name__}: {excerpt(exc, 200)}",
+                )
+            ]
+        ) from exc
     if problems:
         raise DataError(problems)
     return frames
@@ -1242,8 +1592,17 @@ def _cache_read(path: Path) -> dict[str, pd.DataFrame] | None:
             stored = pickle.load(fh)
         if stored.get("version") == CACHE_VERSION:
             return stored["frames"]
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, KeyError, TypeError, ValueError,
-            ImportError, IndexError):
+    except (
+        OSError,
+        EOFError,
+        pickle.UnpicklingError,
+        AttributeError,
+        KeyError,
+        TypeError,
+        ValueError,
+        ImportError,
+        IndexError,
+    ):
         pass
     return None
 
@@ -1256,7 +1615,9 @@ def _cache_write(directory: Path, path: Path, frames: dict[str, pd.DataFrame]) -
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".pkl")
         try:
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump({"version": CACHE_VERSION, "frames": frames}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(
+                    {"version": CACHE_VERSION, "frames": frames}, fh, protocol=pickle.HIGHEST_PROTOCOL
+                )
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
@@ -1289,8 +1650,13 @@ def _validated_frames() -> dict[str, pd.DataFrame]:
             if target is not None:
                 _cache_write(directory, target, frames)
     newest = max((s[2] for s in signature if len(s) > 2), default=0) / 1e9
-    _MEMO["entry"] = {"signature": signature, "desc": desc, "key": key, "frames": frames,
-                      "settled": newest < now - 2.0}
+    _MEMO["entry"] = {
+        "signature": signature,
+        "desc": desc,
+        "key": key,
+        "frames": frames,
+        "settled": newest < now - 2.0,
+    }
     return frames
 
 
@@ -1305,8 +1671,11 @@ def _closure(desc: dict, names: Iterable[str]) -> list[str]:
         if name not in by_name:
             raise KeyError(f"Unknown resource {name!r}; the package has {', '.join(by_name)}.")
         wanted.add(name)
-        todo += [fk["reference"]["resource"] for fk in by_name[name]["schema"].get("foreignKeys", [])
-                 if fk["reference"].get("resource")]
+        todo += [
+            fk["reference"]["resource"]
+            for fk in by_name[name]["schema"].get("foreignKeys", [])
+            if fk["reference"].get("resource")
+        ]
     return [r["name"] for r in desc["resources"] if r["name"] in wanted]
 
 
@@ -1355,7 +1724,9 @@ def load(name: str) -> pd.DataFrame:
         return _validated_frames()[name].copy(deep=False)
     except DataError as exc:
         desc = descriptor()
-        needed = {Path(r["_file"]).resolve() for r in desc["resources"] if r["name"] in _closure(desc, [name])}
+        needed = {
+            Path(r["_file"]).resolve() for r in desc["resources"] if r["name"] in _closure(desc, [name])
+        }
         if any(Path(p.file).resolve() in needed for p in exc.problems):
             raise
     return load_resources([name])[name]
@@ -1381,8 +1752,9 @@ def main(argv: list[str] | None = None) -> int:
             missing_rules = {f"file of resource {name!r} must exist" for name in absent}
             if not absent or any(p.rule not in missing_rules for p in exc.problems):
                 raise exc
-            keep = [r["name"] for r in desc["resources"]
-                    if not set(_closure(desc, [r["name"]])) & set(absent)]
+            keep = [
+                r["name"] for r in desc["resources"] if not set(_closure(desc, [r["name"]])) & set(absent)
+            ]
             frames = load_resources(keep) if keep else {}
         except DataError as exc2:
             print(str(exc2), file=sys.stderr)
@@ -1392,10 +1764,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     rows = ", ".join(f"{name} {len(frame):,}" for name, frame in frames.items())
     where = paths.data_dir()
-    note = (f" Not supplied: {', '.join(absent)} (the pages that use "
-            f"{'it' if len(absent) == 1 else 'them'} will stop with a message naming the file)." if absent else "")
-    print(f"Data valid ({'data supplied by the user' if paths.uses_user_data() else 'synthetic twin'}, {where}): "
-          f"{rows} rows; {time.perf_counter() - start:.1f} s.{note}")
+    note = (
+        f" Not supplied: {', '.join(absent)} (the pages that use "
+        f"{'it' if len(absent) == 1 else 'them'} will stop with a message naming the file)."
+        if absent
+        else ""
+    )
+    print(
+        f"Data valid ({'data supplied by the user' if paths.uses_user_data() else 'synthetic twin'}, {where}): "
+        f"{rows} rows; {time.perf_counter() - start:.1f} s.{note}"
+    )
     return 0
 
 
@@ -1431,8 +1809,10 @@ def provenance_notice(names: Iterable[str] | None = None) -> str:
             "or people."
         )
     if "design" in kinds:
-        parts.append(f"The MIPEX-L catalogue ({', '.join(kinds['design'])}) is this book's pilot design, "
-                     "modelled on MIPEX and MIPEX-R.")
+        parts.append(
+            f"The MIPEX-L catalogue ({', '.join(kinds['design'])}) is this book's pilot design, "
+            "modelled on MIPEX and MIPEX-R."
+        )
     if "user" in kinds:
         directory = provenance(kinds["user"][0]).get("directory", str(paths.data_dir()))
         parts.append(f"**Data supplied by the user** ({', '.join(kinds['user'])}), read from `{directory}`.")
@@ -1460,7 +1840,11 @@ def data_words(names: Iterable[str] | None = None) -> dict[str, str]:
     ("synthetic twin" / "data supplied by the user")."""
     if is_synthetic(names):
         return {"data": "the synthetic data", "on_data": "on the synthetic twin", "kind": "synthetic twin"}
-    return {"data": "these data", "on_data": "on the data supplied by the user", "kind": "data supplied by the user"}
+    return {
+        "data": "these data",
+        "on_data": "on the data supplied by the user",
+        "kind": "data supplied by the user",
+    }
 
 
 # ---------------------------------------------------------- disclosure control
@@ -1471,8 +1855,12 @@ def disclosed_count(n: int, min_n: int = MIN_CELL_DEFAULT) -> str:
     return f"{n:,}" if n == 0 or n >= min_n else f"fewer than {min_n}"
 
 
-def suppress_small_cells(table: pd.DataFrame, count_column: str = "n", min_n: int = MIN_CELL_DEFAULT,
-                         value_columns: Iterable[str] | None = None) -> pd.DataFrame:
+def suppress_small_cells(
+    table: pd.DataFrame,
+    count_column: str = "n",
+    min_n: int = MIN_CELL_DEFAULT,
+    value_columns: Iterable[str] | None = None,
+) -> pd.DataFrame:
     """Disclosure control for survey tables: blank the values of cells resting on fewer
     than ``min_n`` respondents and flag them in a ``suppressed`` column.
 
@@ -1481,14 +1869,19 @@ def suppress_small_cells(table: pd.DataFrame, count_column: str = "n", min_n: in
     in which case it is blanked too. Values are never rounded or moved elsewhere.
     """
     if count_column not in table.columns:
-        raise KeyError(f"Disclosure control needs the respondent count column {count_column!r}; "
-                       f"the table has {list(table.columns)}.")
+        raise KeyError(
+            f"Disclosure control needs the respondent count column {count_column!r}; "
+            f"the table has {list(table.columns)}."
+        )
     if min_n < 1:
         raise ValueError(f"min_n must be at least 1, got {min_n}.")
     out = table.copy()
     small = out[count_column] < min_n
-    cols = list(value_columns) if value_columns is not None else [
-        c for c in out.columns if c != count_column and pd.api.types.is_numeric_dtype(out[c])]
+    cols = (
+        list(value_columns)
+        if value_columns is not None
+        else [c for c in out.columns if c != count_column and pd.api.types.is_numeric_dtype(out[c])]
+    )
     for col in [*cols, count_column]:
         out[col] = out[col].astype("Float64") if pd.api.types.is_numeric_dtype(out[col]) else out[col]
         out.loc[small, col] = pd.NA
@@ -1497,13 +1890,17 @@ def suppress_small_cells(table: pd.DataFrame, count_column: str = "n", min_n: in
     return out
 
 
-def assert_disclosure_safe(table: pd.DataFrame, count_column: str = "n", min_n: int = MIN_CELL_DEFAULT) -> None:
+def assert_disclosure_safe(
+    table: pd.DataFrame, count_column: str = "n", min_n: int = MIN_CELL_DEFAULT
+) -> None:
     """Raise if any published row rests on fewer than ``min_n`` respondents."""
     counts = table[count_column]
     bad = counts.notna() & (counts < min_n)
     if bad.any():
-        raise ValueError(f"{int(bad.sum())} table rows rest on fewer than {min_n} respondents "
-                         f"(rows {list(table.index[bad])[:10]}); pass the table through suppress_small_cells().")
+        raise ValueError(
+            f"{int(bad.sum())} table rows rest on fewer than {min_n} respondents "
+            f"(rows {list(table.index[bad])[:10]}); pass the table through suppress_small_cells()."
+        )
 
 
 if __name__ == "__main__":

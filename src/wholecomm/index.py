@@ -29,6 +29,7 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
+
 from . import paths
 from .numerics import TIE_DECIMALS, first_max, first_min, spearman, tie_round
 from .stats import WEBB, p_text, wild_cluster_bootstrap  # noqa: F401  (re-exported)
@@ -49,8 +50,17 @@ class _LazyStats:
 stats = _LazyStats()
 
 #: Policy areas in catalogue order.
-AREAS = ["governance_capacity", "labour_market", "education", "health", "housing", "language_orientation",
-         "political_participation", "anti_discrimination", "intercultural_relations"]
+AREAS = [
+    "governance_capacity",
+    "labour_market",
+    "education",
+    "health",
+    "housing",
+    "language_orientation",
+    "political_participation",
+    "anti_discrimination",
+    "intercultural_relations",
+]
 #: Policy-cycle stages in order.
 STAGES = ["formulation", "output", "implementation", "evaluation"]
 AREA_LABELS = {
@@ -64,8 +74,12 @@ AREA_LABELS = {
     "anti_discrimination": "Anti-discrimination",
     "intercultural_relations": "Intercultural relations",
 }
-STAGE_LABELS = {"formulation": "Policy formulation", "output": "Policy output",
-                "implementation": "Implementation", "evaluation": "Evaluation"}
+STAGE_LABELS = {
+    "formulation": "Policy formulation",
+    "output": "Policy output",
+    "implementation": "Implementation",
+    "evaluation": "Evaluation",
+}
 #: The final policy brief's claim: these areas lead ...
 LEAD_AREAS = ("language_orientation", "labour_market")
 #: ... and these lag.
@@ -101,7 +115,11 @@ def _rows_text(frame: pd.DataFrame, mask: np.ndarray, columns: Sequence[str], li
 def _blank(series: pd.Series) -> np.ndarray:
     """True where a text cell is missing (NA) or empty."""
     values = series.astype(object)
-    return (values.isna() | (values.astype(str).str.strip() == "")).to_numpy() if len(values) else np.zeros(0, bool)
+    return (
+        (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
+        if len(values)
+        else np.zeros(0, bool)
+    )
 
 
 def _ordered(values: Iterable[str], known: Sequence[str], categories=None) -> list[str]:
@@ -194,9 +212,20 @@ class IndexResult:
         ):
             long = scores.rename_axis(index="locality_id", columns="unit").stack(future_stack=True)
             flag = flags.rename_axis(index="locality_id", columns="unit").stack(future_stack=True)
-            parts.append(pd.DataFrame({"level": level, "score": long, "flagged": flag.astype(bool)}).reset_index())
-        parts.append(pd.DataFrame({"locality_id": self.overall.index, "level": "overall", "unit": "overall",
-                                   "score": self.overall.to_numpy(), "flagged": self.overall_flag.to_numpy()}))
+            parts.append(
+                pd.DataFrame({"level": level, "score": long, "flagged": flag.astype(bool)}).reset_index()
+            )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "locality_id": self.overall.index,
+                    "level": "overall",
+                    "unit": "overall",
+                    "score": self.overall.to_numpy(),
+                    "flagged": self.overall_flag.to_numpy(),
+                }
+            )
+        )
         out = pd.concat(parts, ignore_index=True)
         return out[["locality_id", "level", "unit", "score", "flagged"]]
 
@@ -206,7 +235,9 @@ def _membership(groups: np.ndarray, order: list[str]) -> np.ndarray:
     return (groups[:, None] == np.asarray(order, dtype=object)[None, :]).astype(float)
 
 
-def _aggregate_rule(matrix: np.ndarray, member: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _aggregate_rule(
+    matrix: np.ndarray, member: np.ndarray, share: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean of answered items per group if at least ``share`` of the group's items are answered."""
     answered = ~np.isnan(matrix)
     sums = np.where(answered, matrix, 0.0) @ member
@@ -218,8 +249,12 @@ def _aggregate_rule(matrix: np.ndarray, member: np.ndarray, share: float) -> tup
     return scores, ~ok, counts
 
 
-def score(answers: pd.DataFrame, indicators: pd.DataFrame, options: pd.DataFrame,
-          min_answered_share: float = MIN_ANSWERED_SHARE) -> IndexResult:
+def score(
+    answers: pd.DataFrame,
+    indicators: pd.DataFrame,
+    options: pd.DataFrame,
+    min_answered_share: float = MIN_ANSWERED_SHARE,
+) -> IndexResult:
     """Score MIPEX-L answers (see the module docstring for the rule).
 
     Parameters
@@ -258,16 +293,23 @@ def score(answers: pd.DataFrame, indicators: pd.DataFrame, options: pd.DataFrame
     for col in ("indicator_id", "area", "stage"):
         blank = _blank(indicators[col])
         if blank.any():
-            raise ValueError(f"indicators: column {col!r} must not be empty: {_rows_text(indicators, blank, [col])}.")
+            raise ValueError(
+                f"indicators: column {col!r} must not be empty: {_rows_text(indicators, blank, [col])}."
+            )
     ind_ids_in = indicators["indicator_id"].astype(str)
     dup = ind_ids_in.duplicated(keep=False).to_numpy()
     if dup.any():
-        raise ValueError("indicators: indicator_id must be unique: "
-                         f"{_rows_text(indicators, dup, ['indicator_id'])}.")
+        raise ValueError(
+            f"indicators: indicator_id must be unique: {_rows_text(indicators, dup, ['indicator_id'])}."
+        )
     ind_ids = sorted(ind_ids_in)
-    meta = pd.DataFrame({"area": indicators["area"].astype(str).to_numpy(),
-                         "stage": indicators["stage"].astype(str).to_numpy()},
-                        index=pd.Index(ind_ids_in.to_numpy(), name="indicator_id")).loc[ind_ids]
+    meta = pd.DataFrame(
+        {
+            "area": indicators["area"].astype(str).to_numpy(),
+            "stage": indicators["stage"].astype(str).to_numpy(),
+        },
+        index=pd.Index(ind_ids_in.to_numpy(), name="indicator_id"),
+    ).loc[ind_ids]
     areas = _ordered(meta["area"], AREAS, _categories(indicators["area"]))
     stages = _ordered(meta["stage"], STAGES, _categories(indicators["stage"]))
     n_ind = len(ind_ids)
@@ -276,66 +318,87 @@ def score(answers: pd.DataFrame, indicators: pd.DataFrame, options: pd.DataFrame
     for col in ("indicator_id", "answer_code"):
         blank = _blank(options[col])
         if blank.any():
-            raise ValueError(f"options: column {col!r} must not be empty: {_rows_text(options, blank, [col])}.")
+            raise ValueError(
+                f"options: column {col!r} must not be empty: {_rows_text(options, blank, [col])}."
+            )
     opt_scores = pd.to_numeric(options["score"], errors="coerce").astype(float).to_numpy()
     bad = ~np.isfinite(opt_scores) | (opt_scores < 0) | (opt_scores > 100)
     if bad.any():
-        raise ValueError("options: score must be a number from 0 to 100: "
-                         f"{_rows_text(options, bad, ['indicator_id', 'answer_code', 'score'])}.")
+        raise ValueError(
+            "options: score must be a number from 0 to 100: "
+            f"{_rows_text(options, bad, ['indicator_id', 'answer_code', 'score'])}."
+        )
     opt_ind = ind_pos.get_indexer(options["indicator_id"].astype(str))
     if (opt_ind < 0).any():
-        raise ValueError("options: indicator_id must be in the indicator catalogue: "
-                         f"{_rows_text(options, opt_ind < 0, ['indicator_id', 'answer_code'])}.")
+        raise ValueError(
+            "options: indicator_id must be in the indicator catalogue: "
+            f"{_rows_text(options, opt_ind < 0, ['indicator_id', 'answer_code'])}."
+        )
     opt_code = options["answer_code"].astype(str).to_numpy()
     dup = pd.DataFrame({"i": opt_ind, "c": opt_code}).duplicated(keep=False).to_numpy()
     if dup.any():
-        raise ValueError("options: each (indicator_id, answer_code) must appear once: "
-                         f"{_rows_text(options, dup, ['indicator_id', 'answer_code'])}.")
+        raise ValueError(
+            "options: each (indicator_id, answer_code) must appear once: "
+            f"{_rows_text(options, dup, ['indicator_id', 'answer_code'])}."
+        )
 
     # -- the answers
     loc_codes, localities = _factor(answers["locality_id"], sort=True)
     ans_ind_codes, ind_uniques = _factor(answers["indicator_id"])
     for col, codes in (("locality_id", loc_codes), ("indicator_id", ans_ind_codes)):
         if (codes < 0).any():
-            raise ValueError(f"answers: column {col!r} must not be empty: {_rows_text(answers, codes < 0, [col])}.")
+            raise ValueError(
+                f"answers: column {col!r} must not be empty: {_rows_text(answers, codes < 0, [col])}."
+            )
     uniq_pos = ind_pos.get_indexer(ind_uniques) if ind_uniques else np.zeros(0, dtype=np.intp)
     row_ind = uniq_pos[ans_ind_codes] if len(answers) else np.zeros(0, dtype=np.intp)
     if (row_ind < 0).any():
-        raise ValueError("answers: unknown indicator (not in the indicator catalogue): "
-                         f"{_rows_text(answers, row_ind < 0, ['locality_id', 'indicator_id'])}.")
+        raise ValueError(
+            "answers: unknown indicator (not in the indicator catalogue): "
+            f"{_rows_text(answers, row_ind < 0, ['locality_id', 'indicator_id'])}."
+        )
     n_loc = len(localities)
     key = loc_codes.astype(np.int64) * n_ind + row_ind
     cell_counts = np.bincount(key, minlength=n_loc * n_ind)
     dup = cell_counts[key] > 1
     if dup.any():
-        raise ValueError("answers: each (locality_id, indicator_id) must appear once; duplicates: "
-                         f"{_rows_text(answers, dup, ['locality_id', 'indicator_id', 'answer_code'])}.")
+        raise ValueError(
+            "answers: each (locality_id, indicator_id) must appear once; duplicates: "
+            f"{_rows_text(answers, dup, ['locality_id', 'indicator_id', 'answer_code'])}."
+        )
     counts = np.bincount(loc_codes, minlength=n_loc)
     short = np.flatnonzero(counts < n_ind)
     if short.size:
         shown = ", ".join(f"{localities[i]!r} ({n_ind - counts[i]} missing)" for i in short[:10])
-        raise ValueError(f"answers: every locality must have one row for each of the {n_ind} indicators "
-                         f"(an unanswered item is a row with an empty answer_code); incomplete: {shown}"
-                         f"{' and more' if short.size > 10 else ''} ({short.size} localities in all).")
+        raise ValueError(
+            f"answers: every locality must have one row for each of the {n_ind} indicators "
+            f"(an unanswered item is a row with an empty answer_code); incomplete: {shown}"
+            f"{' and more' if short.size > 10 else ''} ({short.size} localities in all)."
+        )
 
     code_codes, code_text = _factor(answers["answer_code"])
     empty_code = np.array([t.strip() == "" for t in code_text] + [True])  # last entry: the NA sentinel
     missing = empty_code[code_codes] if len(answers) else np.zeros(0, bool)
     lookup = np.full((n_ind, len(code_text) + 1), np.nan)
     code_index = {t: k for k, t in enumerate(code_text)}
-    for i, c, s in zip(opt_ind, opt_code, opt_scores):
+    for i, c, s in zip(opt_ind, opt_code, opt_scores, strict=False):
         k = code_index.get(c)
         if k is not None:
             lookup[i, k] = s
     values = lookup[row_ind, code_codes]
     invalid = ~missing & np.isnan(values)
     if invalid.any():
-        valid = options.assign(_c=opt_code).groupby(options["indicator_id"].astype(str))["_c"].agg(
-            lambda s: "/".join(sorted(s)))
+        valid = (
+            options.assign(_c=opt_code)
+            .groupby(options["indicator_id"].astype(str))["_c"]
+            .agg(lambda s: "/".join(sorted(s)))
+        )
         first = answers.loc[invalid, "indicator_id"].astype(str).iloc[0]
-        raise ValueError("answers: answer_code must be one of the indicator's options (or empty = not answered): "
-                         f"{_rows_text(answers, invalid, ['locality_id', 'indicator_id', 'answer_code'])}. "
-                         f"Valid codes for {first}: {valid.get(first, 'none')}.")
+        raise ValueError(
+            "answers: answer_code must be one of the indicator's options (or empty = not answered): "
+            f"{_rows_text(answers, invalid, ['locality_id', 'indicator_id', 'answer_code'])}. "
+            f"Valid codes for {first}: {valid.get(first, 'none')}."
+        )
 
     matrix = np.full((n_loc, n_ind), np.nan)
     ok = ~missing
@@ -370,8 +433,12 @@ def from_package(min_answered_share: float = MIN_ANSWERED_SHARE) -> IndexResult:
     """Score the MIPEX-L answers of the data package in use."""
     from . import data
 
-    return score(data.load("mipex_l_answers"), data.load("mipex_l_indicators"), data.load("mipex_l_options"),
-                 min_answered_share=min_answered_share)
+    return score(
+        data.load("mipex_l_answers"),
+        data.load("mipex_l_indicators"),
+        data.load("mipex_l_options"),
+        min_answered_share=min_answered_share,
+    )
 
 
 def overall_scores() -> pd.Series:
@@ -405,8 +472,9 @@ def missing_summary(result: IndexResult) -> dict:
         "n_ranked": int(result.overall.notna().sum()),
         "min_answered_share": result.min_answered_share,
         "min_answered_share_text": str(Fraction(result.min_answered_share).limit_denominator(12)),
-        "min_answered_per_area": int(np.ceil(result.min_answered_share * result.indicators["area"].value_counts().min()
-                                             - _EPS)),
+        "min_answered_per_area": int(
+            np.ceil(result.min_answered_share * result.indicators["area"].value_counts().min() - _EPS)
+        ),
     }
 
 
@@ -423,10 +491,19 @@ def overall_summary(result: IndexResult, countries: pd.Series | None = None) -> 
         if clusters.isna().any():
             raise ValueError(f"countries: no country for {list(s.index[clusters.isna().to_numpy()][:10])}.")
     ci = bounded_mean_ci(s.to_numpy(), None if clusters is None else clusters.to_numpy())
-    return {"n": len(s), "min": float(s.min()), "max": float(s.max()), "min_id": str(first_min(s)),
-            "max_id": str(first_max(s)), "mean": ci["mean"], "ci_lo": ci["ci_lo"], "ci_hi": ci["ci_hi"],
-            "ci_method": ci["method"], "sd": float(s.std(ddof=1)),
-            "n_clusters": int(clusters.nunique()) if clusters is not None else None}
+    return {
+        "n": len(s),
+        "min": float(s.min()),
+        "max": float(s.max()),
+        "min_id": str(first_min(s)),
+        "max_id": str(first_max(s)),
+        "mean": ci["mean"],
+        "ci_lo": ci["ci_lo"],
+        "ci_hi": ci["ci_hi"],
+        "ci_method": ci["method"],
+        "sd": float(s.std(ddof=1)),
+        "n_clusters": int(clusters.nunique()) if clusters is not None else None,
+    }
 
 
 def town_countries(result: IndexResult, localities: pd.DataFrame | None = None) -> pd.Series:
@@ -454,8 +531,9 @@ def rank(scores: pd.Series) -> pd.DataFrame:
         raise ValueError(f"scores: the index must be unique; duplicated: {dups}.")
     values = pd.to_numeric(scores, errors="raise").astype(float)
     if np.isinf(values).any():
-        raise ValueError("scores must be finite or NaN; infinite values at "
-                         f"{list(values.index[np.isinf(values)][:10])}.")
+        raise ValueError(
+            f"scores must be finite or NaN; infinite values at {list(values.index[np.isinf(values)][:10])}."
+        )
     rounded = tie_round(values)
     ranks = rounded.rank(method="min", ascending=False, na_option="keep")
     tied = rounded.notna() & rounded.duplicated(keep=False)
@@ -481,7 +559,7 @@ def aggregate(result: IndexResult, rule: str = "area", weights: Sequence[float] 
       unless ``weights`` are given, one per area, in ``result.areas`` order);
     * ``"indicator"``: mean of all answered indicators (each indicator weighs the same);
     * ``"geometric"``: weighted geometric mean of the area scores, each shifted by one
-      point (see :func:`_geometric`; zero area scores stay finite).
+      point (see ``_geometric``; zero area scores stay finite).
 
     Every rule is computed for the same localities: those whose areas all meet the
     missing-data rule; the others are NaN.
@@ -491,8 +569,10 @@ def aggregate(result: IndexResult, rule: str = "area", weights: Sequence[float] 
     n_area = len(result.areas)
     w = np.full(n_area, 1.0 / n_area) if weights is None else np.asarray(weights, dtype=float)
     if w.shape != (n_area,) or not np.all(np.isfinite(w)) or (w < 0).any() or not np.isclose(w.sum(), 1.0):
-        raise ValueError(f"weights must be {n_area} non-negative numbers summing to 1 (one per area in "
-                         f"{result.areas}); got {weights!r}.")
+        raise ValueError(
+            f"weights must be {n_area} non-negative numbers summing to 1 (one per area in "
+            f"{result.areas}); got {weights!r}."
+        )
     area = result.area_scores.to_numpy()
     if rule == "area":
         values = area @ w
@@ -502,7 +582,9 @@ def aggregate(result: IndexResult, rule: str = "area", weights: Sequence[float] 
         ind = result.indicator_scores.to_numpy()
         answered = ~np.isnan(ind)
         counts = answered.sum(axis=1)
-        values = np.where(counts > 0, np.where(answered, ind, 0.0).sum(axis=1) / np.maximum(counts, 1), np.nan)
+        values = np.where(
+            counts > 0, np.where(answered, ind, 0.0).sum(axis=1) / np.maximum(counts, 1), np.nan
+        )
     values = np.where(result.overall_flag.to_numpy(), np.nan, values)
     return pd.Series(values, index=result.overall.index, name=rule)
 
@@ -521,8 +603,15 @@ def aggregation_agreement(result: IndexResult) -> pd.DataFrame:
     for rule in RULES:
         r = rank(alt[rule])["rank"].reindex(alt.index).astype(float)
         rho = spearman(alt["area"], alt[rule])
-        rows.append({"rule": rule, "spearman_rho": float(rho), "max_rank_shift": int(np.abs(r - base).max()),
-                     "mean_rank_shift": float(np.abs(r - base).mean()), "n": len(alt)})
+        rows.append(
+            {
+                "rule": rule,
+                "spearman_rho": float(rho),
+                "max_rank_shift": int(np.abs(r - base).max()),
+                "mean_rank_shift": float(np.abs(r - base).mean()),
+                "n": len(alt),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -530,8 +619,13 @@ def aggregation_agreement(result: IndexResult) -> pd.DataFrame:
 #: The uncertain assumptions of the index (OECD/JRC handbook, COINr practice), in the
 #: order of the columns of the unit-cube design (weights take one column per area).
 FACTORS = ("weights", "aggregation", "imputation", "threshold", "middle")
-FACTOR_LABELS = {"weights": "Area weights", "aggregation": "Aggregation rule", "imputation": "Imputation",
-                 "threshold": "Answered-share threshold", "middle": "Score of the middle answer"}
+FACTOR_LABELS = {
+    "weights": "Area weights",
+    "aggregation": "Aggregation rule",
+    "imputation": "Imputation",
+    "threshold": "Answered-share threshold",
+    "middle": "Score of the middle answer",
+}
 #: Each area weight varies uniformly within +-25% of its nominal value (then all are rescaled to sum to 1).
 WEIGHT_SPREAD = 0.25
 #: Aggregation alternatives, equally likely.
@@ -578,7 +672,9 @@ def _as_result(result_or_inputs) -> IndexResult:
         return score(result_or_inputs["answers"], result_or_inputs["indicators"], result_or_inputs["options"])
     if isinstance(result_or_inputs, (tuple, list)) and len(result_or_inputs) == 3:
         return score(*result_or_inputs)
-    raise TypeError("Pass an IndexResult, or (answers, indicators, options) as a tuple or a dict with those keys.")
+    raise TypeError(
+        "Pass an IndexResult, or (answers, indicators, options) as a tuple or a dict with those keys."
+    )
 
 
 def _check_factors(factors: Sequence[str]) -> list[str]:
@@ -609,7 +705,7 @@ def hot_deck_donors(result: IndexResult, n_donors: int = N_DONORS) -> dict[tuple
     levels = levels[levels > 0]
     steps = np.diff(np.concatenate([[0.0], levels]))
     dist_sum = filled @ okf.T + okf @ filled.T
-    for v, step in zip(levels, steps):
+    for v, step in zip(levels, steps, strict=False):
         above = (ans & (x >= v)).astype(float)
         dist_sum -= 2 * step * (above @ above.T)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -621,8 +717,10 @@ def hot_deck_donors(result: IndexResult, n_donors: int = N_DONORS) -> dict[tuple
         pool = np.flatnonzero(ans[:, j])
         pool = pool[pool != i]
         if pool.size == 0:
-            raise ValueError(f"Cannot impute indicator {result.indicator_scores.columns[j]!r}: no other "
-                             "locality answered it.")
+            raise ValueError(
+                f"Cannot impute indicator {result.indicator_scores.columns[j]!r}: no other "
+                "locality answered it."
+            )
         order = np.lexsort((pool, dist[i, pool]))
         donors[(int(i), int(j))] = pool[order[:n_donors]]
     return donors
@@ -632,19 +730,21 @@ def hot_deck_donors(result: IndexResult, n_donors: int = N_DONORS) -> dict[tuple
 class _Prepared:
     ids: pd.Index
     areas: list[str]
-    lo: np.ndarray          # towns x areas: sum of min(score, 50) over answered items
-    hi: np.ndarray          # towns x areas: sum of max(score - 50, 0) over answered items
-    n_obs: np.ndarray       # towns x areas: answered items
-    share: np.ndarray       # towns x areas: answered share
-    hole_lo: np.ndarray     # realisations x towns x areas
+    lo: np.ndarray  # towns x areas: sum of min(score, 50) over answered items
+    hi: np.ndarray  # towns x areas: sum of max(score - 50, 0) over answered items
+    n_obs: np.ndarray  # towns x areas: answered items
+    share: np.ndarray  # towns x areas: answered share
+    hole_lo: np.ndarray  # realisations x towns x areas
     hole_hi: np.ndarray
-    hole_n: np.ndarray      # towns x areas: unanswered items
-    nominal: np.ndarray     # unit-cube input of the nominal assumptions
+    hole_n: np.ndarray  # towns x areas: unanswered items
+    nominal: np.ndarray  # unit-cube input of the nominal assumptions
     point: pd.Series
     n_holes: int
 
 
-def _prepare(result: IndexResult, rng: np.random.Generator, n_realisations: int = N_REALISATIONS) -> _Prepared:
+def _prepare(
+    result: IndexResult, rng: np.random.Generator, n_realisations: int = N_REALISATIONS
+) -> _Prepared:
     keep = result.overall.notna().to_numpy()
     if keep.sum() < 2:
         raise ValueError("The uncertainty analysis needs at least two localities with an overall score.")
@@ -674,14 +774,26 @@ def _prepare(result: IndexResult, rng: np.random.Generator, n_realisations: int 
     k = len(areas)
     match = np.flatnonzero(np.isclose(np.asarray(THRESHOLDS), result.min_answered_share))
     if match.size != 1:
-        raise ValueError(f"The uncertainty analysis varies the answered-share threshold around the published one, "
-                         f"which must be one of {[str(Fraction(t).limit_denominator(12)) for t in THRESHOLDS]}; "
-                         f"these scores use {result.min_answered_share!r}.")
+        raise ValueError(
+            f"The uncertainty analysis varies the answered-share threshold around the published one, "
+            f"which must be one of {[str(Fraction(t).limit_denominator(12)) for t in THRESHOLDS]}; "
+            f"these scores use {result.min_answered_share!r}."
+        )
     nominal = np.concatenate([np.full(k, 0.5), [0.0, 0.0, (match[0] + 0.5) / len(THRESHOLDS), 0.5]])
-    return _Prepared(ids=pd.Index(np.asarray(result.overall.index)[keep], name="locality_id"), areas=areas,
-                     lo=lo[keep], hi=hi[keep], n_obs=n_obs[keep], share=share[keep], hole_lo=hole_lo[:, keep],
-                     hole_hi=hole_hi[:, keep], hole_n=hole_n[keep], nominal=nominal, point=result.overall[keep],
-                     n_holes=int(len(holes)))
+    return _Prepared(
+        ids=pd.Index(np.asarray(result.overall.index)[keep], name="locality_id"),
+        areas=areas,
+        lo=lo[keep],
+        hi=hi[keep],
+        n_obs=n_obs[keep],
+        share=share[keep],
+        hole_lo=hole_lo[:, keep],
+        hole_hi=hole_hi[:, keep],
+        hole_n=hole_n[keep],
+        nominal=nominal,
+        point=result.overall[keep],
+        n_holes=int(len(holes)),
+    )
 
 
 def _decode(u: np.ndarray, n_areas: int, n_realisations: int) -> dict[str, np.ndarray]:
@@ -698,8 +810,16 @@ def _decode(u: np.ndarray, n_areas: int, n_realisations: int) -> dict[str, np.nd
     realisation = np.floor((ui * 2 - hot) * n_realisations).astype(int)
     threshold = np.asarray(THRESHOLDS)[np.floor(ut * len(THRESHOLDS)).astype(int)]
     middle = MIDDLE_RANGE[0] + um * (MIDDLE_RANGE[1] - MIDDLE_RANGE[0])
-    return {"weights": w, "aggregation": agg, "shift": shift, "left_out": left_out, "hot_deck": hot,
-            "realisation": realisation, "threshold": threshold, "middle": middle}
+    return {
+        "weights": w,
+        "aggregation": agg,
+        "shift": shift,
+        "left_out": left_out,
+        "hot_deck": hot,
+        "realisation": realisation,
+        "threshold": threshold,
+        "middle": middle,
+    }
 
 
 def _evaluate(prep: _Prepared, u: np.ndarray) -> tuple[np.ndarray, dict]:
@@ -765,16 +885,27 @@ def _ranks(scores: np.ndarray) -> np.ndarray:
 def _design(prep: _Prepared, u: np.ndarray, factors: list[str]) -> np.ndarray:
     """Hold the factors not in ``factors`` at their nominal value."""
     k = len(prep.areas)
-    cols = {"weights": list(range(k)), "aggregation": [k], "imputation": [k + 1], "threshold": [k + 2],
-            "middle": [k + 3]}
+    cols = {
+        "weights": list(range(k)),
+        "aggregation": [k],
+        "imputation": [k + 1],
+        "threshold": [k + 2],
+        "middle": [k + 3],
+    }
     fixed = [c for f in FACTORS if f not in factors for c in cols[f]]
     u = np.array(u, dtype=float)
     u[:, fixed] = prep.nominal[fixed]
     return u
 
 
-def _mc_result(prep: _Prepared, u: np.ndarray, seed: int, settings: dict, scores: np.ndarray | None = None,
-               ranks: np.ndarray | None = None) -> MonteCarloResult:
+def _mc_result(
+    prep: _Prepared,
+    u: np.ndarray,
+    seed: int,
+    settings: dict,
+    scores: np.ndarray | None = None,
+    ranks: np.ndarray | None = None,
+) -> MonteCarloResult:
     f = _decode(u, len(prep.areas), prep.hole_lo.shape[0])
     if scores is None:
         scores = _evaluate(prep, u)[0]
@@ -782,25 +913,37 @@ def _mc_result(prep: _Prepared, u: np.ndarray, seed: int, settings: dict, scores
         ranks = _ranks(scores)
     draws = pd.RangeIndex(len(u), name="draw")
     agg = np.asarray(AGGREGATIONS, dtype=object)[f["aggregation"]]
-    factors = pd.DataFrame({
-        "aggregation": agg,
-        "geometric_shift": np.where(f["aggregation"] == 1, f["shift"], np.nan),
-        "left_out_area": np.where(f["aggregation"] == 2, np.asarray(prep.areas, dtype=object)[f["left_out"]], None),
-        "imputation": np.where(f["hot_deck"], "hot_deck", "point_rule"),
-        "realisation": f["realisation"],
-        "threshold": f["threshold"],
-        "middle": f["middle"],
-    }, index=draws)
+    factors = pd.DataFrame(
+        {
+            "aggregation": agg,
+            "geometric_shift": np.where(f["aggregation"] == 1, f["shift"], np.nan),
+            "left_out_area": np.where(
+                f["aggregation"] == 2, np.asarray(prep.areas, dtype=object)[f["left_out"]], None
+            ),
+            "imputation": np.where(f["hot_deck"], "hot_deck", "point_rule"),
+            "realisation": f["realisation"],
+            "threshold": f["threshold"],
+            "middle": f["middle"],
+        },
+        index=draws,
+    )
     return MonteCarloResult(
         ranks=pd.DataFrame(ranks, index=draws, columns=prep.ids),
         scores=pd.DataFrame(scores, index=draws, columns=prep.ids),
         rules=pd.Series(agg, index=draws, name="aggregation"),
         weights=pd.DataFrame(f["weights"], index=draws, columns=pd.Index(prep.areas, name="area")),
-        point=prep.point, seed=int(seed), n_imputed=prep.n_holes, settings=settings, factors=factors, design=u)
+        point=prep.point,
+        seed=int(seed),
+        n_imputed=prep.n_holes,
+        settings=settings,
+        factors=factors,
+        design=u,
+    )
 
 
-def monte_carlo(result_or_inputs, n_draws: int = 10_000, seed: int = DEFAULT_SEED,
-                factors: Sequence[str] = FACTORS) -> MonteCarloResult:
+def monte_carlo(
+    result_or_inputs, n_draws: int = 10_000, seed: int = DEFAULT_SEED, factors: Sequence[str] = FACTORS
+) -> MonteCarloResult:
     """Uncertainty analysis of the ranking (OECD/JRC handbook; COINr's practice).
 
     Each draw sets every factor in ``factors`` independently (the others stay nominal):
@@ -842,30 +985,50 @@ def factor_table() -> pd.DataFrame:
     why they are plausible, built from the module's constants."""
     frac = ", ".join(str(Fraction(t).limit_denominator(12)) for t in THRESHOLDS)
     lo_w, hi_w = 1 - WEIGHT_SPREAD, 1 + WEIGHT_SPREAD
-    return pd.DataFrame([
-        {"factor": "weights", "label": FACTOR_LABELS["weights"], "nominal": "equal weights",
-         "alternatives": f"each weight uniform from {lo_w:.2f} to {hi_w:.2f} times nominal, rescaled to sum to 1",
-         "why": "no area is known to matter more; the perturbation around the nominal weights of the OECD/JRC "
-                "handbook and COINr"},
-        {"factor": "aggregation", "label": FACTOR_LABELS["aggregation"], "nominal": "arithmetic mean of areas",
-         "alternatives": f"geometric mean of area scores shifted by {GEOMETRIC_SHIFT[0]:g}-{GEOMETRIC_SHIFT[1]:g} "
-                         "points (log-uniform); arithmetic mean leaving one area out; each equally likely",
-         "why": "the geometric mean lets a weak area pull the score down (less compensation); leaving an area "
-                "out asks whether one area makes the ranking"},
-        {"factor": "imputation", "label": FACTOR_LABELS["imputation"],
-         "nominal": "point rule: an area is the mean of the town's own answers",
-         "alternatives": f"hot-deck: each unanswered item takes the answer given to it by one of the {N_DONORS} "
-                         f"most similar towns that answered it ({N_REALISATIONS} realisations); equally likely",
-         "why": "the point rule equals imputing the town's own area mean; the hot-deck respects how the town "
-                "answered elsewhere"},
-        {"factor": "threshold", "label": FACTOR_LABELS["threshold"],
-         "nominal": str(Fraction(MIN_ANSWERED_SHARE).limit_denominator(12)),
-         "alternatives": f"{frac}, equally likely; areas answered below the threshold are completed by the hot-deck",
-         "why": "how many answers an area needs is a convention"},
-        {"factor": "middle", "label": FACTOR_LABELS["middle"], "nominal": "50 points",
-         "alternatives": f"uniform from {MIDDLE_RANGE[0]:g} to {MIDDLE_RANGE[1]:g} points (0 and 100 fixed)",
-         "why": "the answers are ordered categories; their spacing is a convention"},
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "factor": "weights",
+                "label": FACTOR_LABELS["weights"],
+                "nominal": "equal weights",
+                "alternatives": f"each weight uniform from {lo_w:.2f} to {hi_w:.2f} times nominal, rescaled to sum to 1",
+                "why": "no area is known to matter more; the perturbation around the nominal weights of the OECD/JRC "
+                "handbook and COINr",
+            },
+            {
+                "factor": "aggregation",
+                "label": FACTOR_LABELS["aggregation"],
+                "nominal": "arithmetic mean of areas",
+                "alternatives": f"geometric mean of area scores shifted by {GEOMETRIC_SHIFT[0]:g}-{GEOMETRIC_SHIFT[1]:g} "
+                "points (log-uniform); arithmetic mean leaving one area out; each equally likely",
+                "why": "the geometric mean lets a weak area pull the score down (less compensation); leaving an area "
+                "out asks whether one area makes the ranking",
+            },
+            {
+                "factor": "imputation",
+                "label": FACTOR_LABELS["imputation"],
+                "nominal": "point rule: an area is the mean of the town's own answers",
+                "alternatives": f"hot-deck: each unanswered item takes the answer given to it by one of the {N_DONORS} "
+                f"most similar towns that answered it ({N_REALISATIONS} realisations); equally likely",
+                "why": "the point rule equals imputing the town's own area mean; the hot-deck respects how the town "
+                "answered elsewhere",
+            },
+            {
+                "factor": "threshold",
+                "label": FACTOR_LABELS["threshold"],
+                "nominal": str(Fraction(MIN_ANSWERED_SHARE).limit_denominator(12)),
+                "alternatives": f"{frac}, equally likely; areas answered below the threshold are completed by the hot-deck",
+                "why": "how many answers an area needs is a convention",
+            },
+            {
+                "factor": "middle",
+                "label": FACTOR_LABELS["middle"],
+                "nominal": "50 points",
+                "alternatives": f"uniform from {MIDDLE_RANGE[0]:g} to {MIDDLE_RANGE[1]:g} points (0 and 100 fixed)",
+                "why": "the answers are ordered categories; their spacing is a convention",
+            },
+        ]
+    )
 
 
 def nominal_scores(result: IndexResult) -> pd.Series:
@@ -893,14 +1056,17 @@ def rank_intervals(mc: MonteCarloResult, level: float = 0.90) -> pd.DataFrame:
 
     h = (n - 1) * 0.5
     median = (ranks[int(np.floor(h))] + ranks[int(np.ceil(h))]) / 2.0
-    out = pd.DataFrame({
-        "score": mc.point,
-        "rank": point["rank"].reindex(mc.point.index),
-        "tied": point["tied"].reindex(mc.point.index),
-        "rank_median": median,
-        "rank_lo": quantile(tail, "lower").astype(int),
-        "rank_hi": quantile(1 - tail, "higher").astype(int),
-    }, index=mc.point.index)
+    out = pd.DataFrame(
+        {
+            "score": mc.point,
+            "rank": point["rank"].reindex(mc.point.index),
+            "tied": point["tied"].reindex(mc.point.index),
+            "rank_median": median,
+            "rank_lo": quantile(tail, "lower").astype(int),
+            "rank_hi": quantile(1 - tail, "higher").astype(int),
+        },
+        index=mc.point.index,
+    )
     out["point_inside"] = (out["rank"] >= out["rank_lo"]) & (out["rank"] <= out["rank_hi"])
     out["point_inside"] = out["point_inside"].astype(bool)
     order = np.lexsort((np.asarray(out.index, dtype=str), out["rank"].astype(float).to_numpy()))
@@ -910,9 +1076,15 @@ def rank_intervals(mc: MonteCarloResult, level: float = 0.90) -> pd.DataFrame:
 def rank_interval_summary(intervals: pd.DataFrame) -> dict:
     """Widths of the Monte Carlo rank intervals (``rank_hi - rank_lo + 1`` ranks)."""
     width = (intervals["rank_hi"] - intervals["rank_lo"] + 1).astype(int)
-    return {"n": len(intervals), "median_width": float(width.median()), "max_width": int(width.max()),
-            "min_width": int(width.min()), "all_point_inside": bool(intervals["point_inside"].all()),
-            "n_point_outside": int((~intervals["point_inside"]).sum()), "widest_id": str(width.idxmax())}
+    return {
+        "n": len(intervals),
+        "median_width": float(width.median()),
+        "max_width": int(width.max()),
+        "min_width": int(width.min()),
+        "all_point_inside": bool(intervals["point_inside"].all()),
+        "n_point_outside": int((~intervals["point_inside"]).sum()),
+        "widest_id": str(width.idxmax()),
+    }
 
 
 def monte_carlo_error(mc: MonteCarloResult, level: float = 0.90, confidence: float = 0.95) -> pd.DataFrame:
@@ -934,15 +1106,25 @@ def monte_carlo_error(mc: MonteCarloResult, level: float = 0.90, confidence: flo
         idx = int(np.clip(np.floor(k) if side < 0 else np.ceil(k), 0, n - 1))
         return ranks[idx]
 
-    out = pd.DataFrame({
-        "mean_rank": ranks.mean(axis=0),
-        "mean_rank_se": ranks.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.nan,
-        "lo_min": order_stat(tail, -1), "lo_max": order_stat(tail, +1),
-        "hi_min": order_stat(1 - tail, -1), "hi_max": order_stat(1 - tail, +1),
-    }, index=mc.ranks.columns)
+    out = pd.DataFrame(
+        {
+            "mean_rank": ranks.mean(axis=0),
+            "mean_rank_se": ranks.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.nan,
+            "lo_min": order_stat(tail, -1),
+            "lo_max": order_stat(tail, +1),
+            "hi_min": order_stat(1 - tail, -1),
+            "hi_max": order_stat(1 - tail, +1),
+        },
+        index=mc.ranks.columns,
+    )
     out["endpoint_settled"] = (out["lo_min"] == out["lo_max"]) & (out["hi_min"] == out["hi_max"])
-    out.attrs.update({"n_draws": n, "max_mean_rank_se": float(out["mean_rank_se"].max()),
-                      "n_unsettled": int((~out["endpoint_settled"]).sum())})
+    out.attrs.update(
+        {
+            "n_draws": n,
+            "max_mean_rank_se": float(out["mean_rank_se"].max()),
+            "n_unsettled": int((~out["endpoint_settled"]).sum()),
+        }
+    )
     return out
 
 
@@ -962,23 +1144,32 @@ def pairwise_order(mc: MonteCarloResult) -> pd.DataFrame:
     return pd.DataFrame(p, index=pd.Index(order, name="locality_id"), columns=pd.Index(order, name="below"))
 
 
-def firm_order(mc: MonteCarloResult, pairwise: pd.DataFrame | None = None, firm: float = 0.95,
-               level: float = 0.90) -> tuple[pd.DataFrame, dict]:
+def firm_order(
+    mc: MonteCarloResult, pairwise: pd.DataFrame | None = None, firm: float = 0.95, level: float = 0.90
+) -> tuple[pd.DataFrame, dict]:
     """Per town: the number of towns it ranks above (below) in at least ``firm`` of the
     draws; and a summary of the pairs whose ``level`` rank intervals overlap: how many
     of them still keep one order in at least ``firm`` of the draws."""
     p = pairwise_order(mc) if pairwise is None else pairwise
     values = p.to_numpy()
-    per = pd.DataFrame({"firmly_above": (values >= firm).sum(axis=1),
-                        "firmly_below": (values.T >= firm).sum(axis=1)}, index=p.index)
+    per = pd.DataFrame(
+        {"firmly_above": (values >= firm).sum(axis=1), "firmly_below": (values.T >= firm).sum(axis=1)},
+        index=p.index,
+    )
     ri = rank_intervals(mc, level).reindex(p.index)
     lo, hi = ri["rank_lo"].to_numpy(), ri["rank_hi"].to_numpy()
     iu = np.triu_indices(len(p), k=1)
     overlap = (lo[iu[0]] <= hi[iu[1]]) & (lo[iu[1]] <= hi[iu[0]])
     firm_pair = (values[iu] >= firm) | (values.T[iu] >= firm)
-    summary = {"n_pairs": int(len(iu[0])), "n_firm": int(firm_pair.sum()), "n_overlap": int(overlap.sum()),
-               "n_overlap_firm": int((overlap & firm_pair).sum()), "firm": firm, "level": level,
-               "max_pair_se": float(np.sqrt(values * (1 - values) / len(mc.ranks)).max())}
+    summary = {
+        "n_pairs": int(len(iu[0])),
+        "n_firm": int(firm_pair.sum()),
+        "n_overlap": int(overlap.sum()),
+        "n_overlap_firm": int((overlap & firm_pair).sum()),
+        "firm": firm,
+        "level": level,
+        "max_pair_se": float(np.sqrt(values * (1 - values) / len(mc.ranks)).max()),
+    }
     return per, summary
 
 
@@ -1009,7 +1200,7 @@ def _sobol_resamples(a: np.ndarray, ab: np.ndarray, b: np.ndarray, counts: np.nd
     terms instead of gathering every resample (same values, far faster)."""
     n = counts.shape[1]
     mean_y = counts @ (a + b) / (2 * n)
-    var = counts @ (a * a + b * b) / (2 * n) - mean_y ** 2
+    var = counts @ (a * a + b * b) / (2 * n) - mean_y**2
     eps = np.finfo(float).eps
     ok = var > eps
     safe = np.where(ok, var, 1.0)
@@ -1018,8 +1209,14 @@ def _sobol_resamples(a: np.ndarray, ab: np.ndarray, b: np.ndarray, counts: np.nd
     return s1, st
 
 
-def sobol_indices(model, problem: dict, n_base: int = 2048, seed: int = DEFAULT_SEED, num_resamples: int = 200,
-                  level: float = 0.95):
+def sobol_indices(
+    model,
+    problem: dict,
+    n_base: int = 2048,
+    seed: int = DEFAULT_SEED,
+    num_resamples: int = 200,
+    level: float = 0.95,
+):
     """First-order and total Sobol indices of a vector function ``model(X) -> Y`` (rows of
     X = draws, columns = the inputs of ``problem`` in SALib's form, optionally with
     ``groups``; Y = draws, or draws x outputs).
@@ -1028,7 +1225,7 @@ def sobol_indices(model, problem: dict, n_base: int = 2048, seed: int = DEFAULT_
     ``n_base * (factors + 2)`` rows). Estimators: SALib's (Saltelli et al. 2010 first
     order, Jansen total), applied to every output at once on the standardised output.
     Intervals: percentile bootstrap over the ``n_base`` base rows (``num_resamples``
-    resamples, ``level``), the resampling SALib uses (:func:`_sobol_resamples`).
+    resamples, ``level``), the resampling SALib uses (``_sobol_resamples``).
 
     Returns (indices, X, Y): ``indices`` a tidy frame with output (column number of Y),
     factor, S1, S1_lo, S1_hi, ST, ST_lo, ST_hi."""
@@ -1054,8 +1251,13 @@ def sobol_indices(model, problem: dict, n_base: int = 2048, seed: int = DEFAULT_
     r = rng.integers(0, n_base, size=(num_resamples, n_base))
     tail = 100 * (1 - level) / 2
     est = {key: np.zeros((d, z.shape[2])) for key in ("S1", "S1_lo", "S1_hi", "ST", "ST_lo", "ST_hi")}
-    counts = np.bincount((r + n_base * np.arange(num_resamples)[:, None]).ravel(),
-                         minlength=num_resamples * n_base).reshape(num_resamples, n_base).astype(float)
+    counts = (
+        np.bincount(
+            (r + n_base * np.arange(num_resamples)[:, None]).ravel(), minlength=num_resamples * n_base
+        )
+        .reshape(num_resamples, n_base)
+        .astype(float)
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # constant outputs: SALib returns 0 and warns
         for j in range(d):
@@ -1064,19 +1266,28 @@ def sobol_indices(model, problem: dict, n_base: int = 2048, seed: int = DEFAULT_
             s1, st = _sobol_resamples(a_, z[:, 1 + j], b_, counts)
             est["S1_lo"][j], est["S1_hi"][j] = np.percentile(s1, [tail, 100 - tail], axis=0)
             est["ST_lo"][j], est["ST_hi"][j] = np.percentile(st, [tail, 100 - tail], axis=0)
-    rows = [{"output": c, "factor": name, **{key: float(v[k, c]) for key, v in est.items()}}
-            for c in range(z.shape[2]) for k, name in enumerate(names)]
+    rows = [
+        {"output": c, "factor": name, **{key: float(v[k, c]) for key, v in est.items()}}
+        for c in range(z.shape[2])
+        for k, name in enumerate(names)
+    ]
     return pd.DataFrame(rows), x, y
 
 
-def sensitivity(result_or_inputs, n_base: int = 2048, seed: int = DEFAULT_SEED, factors: Sequence[str] = FACTORS,
-                num_resamples: int = 200, level: float = 0.95) -> SensitivityResult:
+def sensitivity(
+    result_or_inputs,
+    n_base: int = 2048,
+    seed: int = DEFAULT_SEED,
+    factors: Sequence[str] = FACTORS,
+    num_resamples: int = 200,
+    level: float = 0.95,
+) -> SensitivityResult:
     """Variance-based (Sobol) sensitivity of the ranking to the factors of :func:`monte_carlo`.
 
     The factors are grouped (the area weights form one group), sampled with Saltelli's
     design of ``n_base * (factors + 2)`` draws, and each output is analysed with SALib:
     every ranked town's rank, and the mean absolute rank shift (mean over towns of
-    |draw rank - published rank|). First-order index S1: the share of the output's
+    ``|draw rank - published rank|``). First-order index S1: the share of the output's
     variance due to the factor alone; total index ST: including its interactions.
     Intervals: bootstrap percentiles over the base samples (``level``)."""
     result = _as_result(result_or_inputs)
@@ -1089,8 +1300,12 @@ def sensitivity(result_or_inputs, n_base: int = 2048, seed: int = DEFAULT_SEED, 
     names = [f"w_{a}" for a in prep.areas] + ["aggregation", "imputation", "threshold", "middle"]
     groups = ["weights"] * k + ["aggregation", "imputation", "threshold", "middle"]
     use = [c for c, g in enumerate(groups) if g in factors]
-    problem = {"num_vars": len(use), "names": [names[c] for c in use], "bounds": [[0.0, 1.0]] * len(use),
-               "groups": [groups[c] for c in use]}
+    problem = {
+        "num_vars": len(use),
+        "names": [names[c] for c in use],
+        "bounds": [[0.0, 1.0]] * len(use),
+        "groups": [groups[c] for c in use],
+    }
     point_rank = rank(prep.point)["rank"].reindex(prep.ids).to_numpy(dtype=float)
     store = {}
 
@@ -1103,13 +1318,20 @@ def sensitivity(result_or_inputs, n_base: int = 2048, seed: int = DEFAULT_SEED, 
         store["scores"], store["ranks"] = scores, ranks
         return np.column_stack([ranks, np.abs(ranks - point_rank[None, :]).mean(axis=1)])
 
-    idx, _, y = sobol_indices(model, problem, n_base=n_base, seed=seed, num_resamples=num_resamples, level=level)
+    idx, _, y = sobol_indices(
+        model, problem, n_base=n_base, seed=seed, num_resamples=num_resamples, level=level
+    )
     outputs = list(prep.ids) + [MEAN_SHIFT]
     idx["output"] = np.asarray(outputs, dtype=object)[idx["output"].to_numpy()]
     idx.insert(2, "label", idx["factor"].map(FACTOR_LABELS))
-    mc = _mc_result(prep, store["u"], seed, {"n_draws": len(store["u"]), "factors": factors,
-                                             "design": "Saltelli", "n_base": n_base},
-                    scores=store["scores"], ranks=store["ranks"])
+    mc = _mc_result(
+        prep,
+        store["u"],
+        seed,
+        {"n_draws": len(store["u"]), "factors": factors, "design": "Saltelli", "n_base": n_base},
+        scores=store["scores"],
+        ranks=store["ranks"],
+    )
     return SensitivityResult(indices=idx, mc=mc, n_base=n_base, factors=factors, outputs=outputs)
 
 
@@ -1121,7 +1343,8 @@ def sensitivity_summary(sa: SensitivityResult) -> pd.DataFrame:
     shift = idx[idx["output"] == MEAN_SHIFT].set_index("factor")
     towns = idx[idx["output"] != MEAN_SHIFT].groupby("factor")[["S1", "ST"]].median()
     out = shift[["label", "S1", "S1_lo", "S1_hi", "ST", "ST_lo", "ST_hi"]].join(
-        towns.rename(columns={"S1": "town_S1_median", "ST": "town_ST_median"}))
+        towns.rename(columns={"S1": "town_S1_median", "ST": "town_ST_median"})
+    )
     out["_key"] = out["ST"].round(6)
     out = out.sort_values(["_key", "label"], ascending=[False, True], kind="stable").drop(columns="_key")
     return out.reset_index()
@@ -1137,7 +1360,11 @@ def town_drivers(sa: SensitivityResult) -> pd.DataFrame:
     idx["_key"] = -idx["ST"].round(6)
     idx["_order"] = idx["factor"].map({f: k for k, f in enumerate(FACTORS)})
     top = idx.sort_values(["output", "_key", "_order"], kind="stable").groupby("output", sort=False).head(1)
-    return top[["output", "factor", "label", "ST"]].rename(columns={"output": "locality_id"}).reset_index(drop=True)
+    return (
+        top[["output", "factor", "label", "ST"]]
+        .rename(columns={"output": "locality_id"})
+        .reset_index(drop=True)
+    )
 
 
 def sensitivity_verdict(summary: pd.DataFrame) -> str:
@@ -1150,12 +1377,16 @@ def sensitivity_verdict(summary: pd.DataFrame) -> str:
         return f"The {lead} {verb} for the rank uncertainty: it is the only assumption varied."
     nxt = summary.iloc[1]
     if top["ST_lo"] > nxt["ST_hi"]:
-        return (f"Of the assumptions varied, the {lead} {verb} most for the rank uncertainty: its total "
-                f"Sobol index is the largest, and its interval lies above that of the next assumption "
-                f"({str(nxt['label']).lower()}).")
-    return (f"The {lead} and the {str(nxt['label']).lower()} matter most for the rank uncertainty: their total "
-            "Sobol indices are the largest, and their intervals overlap, so these draws do not say which of "
-            "the two matters more.")
+        return (
+            f"Of the assumptions varied, the {lead} {verb} most for the rank uncertainty: its total "
+            f"Sobol index is the largest, and its interval lies above that of the next assumption "
+            f"({str(nxt['label']).lower()})."
+        )
+    return (
+        f"The {lead} and the {str(nxt['label']).lower()} matter most for the rank uncertainty: their total "
+        "Sobol indices are the largest, and their intervals overlap, so these draws do not say which of "
+        "the two matters more."
+    )
 
 
 # ------------------------------------------------------------------ reliability
@@ -1172,7 +1403,9 @@ def cronbach_alpha(items: pd.DataFrame, missing: str = "complete") -> float:
     or non-numeric items.
     """
     if not isinstance(items, pd.DataFrame):
-        raise TypeError(f"items must be a DataFrame (rows = localities, columns = items), got {type(items).__name__}.")
+        raise TypeError(
+            f"items must be a DataFrame (rows = localities, columns = items), got {type(items).__name__}."
+        )
     if missing not in ("complete", "pairwise"):
         raise ValueError(f"missing must be 'complete' or 'pairwise', got {missing!r}.")
     if items.shape[1] < 2:
@@ -1183,8 +1416,9 @@ def cronbach_alpha(items: pd.DataFrame, missing: str = "complete") -> float:
     if missing == "pairwise":
         cov = _pairwise_cov(items.astype(float).to_numpy()[None])[0]
         if np.isnan(cov).any():
-            raise ValueError("Cronbach's alpha (pairwise) needs every pair of items answered together at least "
-                             "twice.")
+            raise ValueError(
+                "Cronbach's alpha (pairwise) needs every pair of items answered together at least twice."
+            )
         return _alpha_from_cov(cov[None])[0]
     x = items.astype(float).dropna().to_numpy()
     if x.shape[0] < 2:
@@ -1202,7 +1436,7 @@ def _pairwise_cov(x: np.ndarray) -> np.ndarray:
     v = np.where(ok, x, 0.0)
     m = ok.astype(float)
     n_ij = np.einsum("bni,bnj->bij", m, m)
-    s_i = np.einsum("bni,bnj->bij", v, m)          # sum of x_i over rows where j is answered too
+    s_i = np.einsum("bni,bnj->bij", v, m)  # sum of x_i over rows where j is answered too
     s_ij = np.einsum("bni,bnj->bij", v, v)
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = (s_ij - s_i * np.swapaxes(s_i, 1, 2) / n_ij) / (n_ij - 1)
@@ -1217,8 +1451,9 @@ def _alpha_from_cov(cov: np.ndarray) -> np.ndarray:
         return np.where(total > 0, k / (k - 1) * (1 - trace / total), np.nan)
 
 
-def alpha_by_area(result: IndexResult, n_boot: int = 2000, seed: int = DEFAULT_SEED,
-                  level: float = 0.95) -> pd.DataFrame:
+def alpha_by_area(
+    result: IndexResult, n_boot: int = 2000, seed: int = DEFAULT_SEED, level: float = 0.95
+) -> pd.DataFrame:
     """Cronbach's alpha of each area's indicators across all assessed localities.
 
     Every town enters (pairwise-complete covariances, :func:`cronbach_alpha` with
@@ -1242,9 +1477,19 @@ def alpha_by_area(result: IndexResult, n_boot: int = 2000, seed: int = DEFAULT_S
         alpha = float(_alpha_from_cov(_pairwise_cov(x[None]))[0]) if len(cols) >= 2 else float("nan")
         draws = _alpha_from_cov(_pairwise_cov(x[boot])) if len(cols) >= 2 else np.full(n_boot, np.nan)
         lo, hi = np.nanpercentile(draws, [tail, 100 - tail]) if np.isfinite(draws).any() else (np.nan, np.nan)
-        rows.append({"area": area, "label": AREA_LABELS.get(area, area), "indicators": len(cols),
-                     "localities": int(items.notna().any(axis=1).sum()), "alpha": alpha, "ci_lo": float(lo),
-                     "ci_hi": float(hi), "complete_localities": complete, "alpha_complete": alpha_c})
+        rows.append(
+            {
+                "area": area,
+                "label": AREA_LABELS.get(area, area),
+                "indicators": len(cols),
+                "localities": int(items.notna().any(axis=1).sum()),
+                "alpha": alpha,
+                "ci_lo": float(lo),
+                "ci_hi": float(hi),
+                "complete_localities": complete,
+                "alpha_complete": alpha_c,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -1257,7 +1502,11 @@ def area_correlations(result: IndexResult, method: str = "pearson", labels: bool
 def correlation_summary(corr: pd.DataFrame) -> dict:
     """Smallest, median and largest correlation between two different areas."""
     values = corr.to_numpy()[np.triu_indices(len(corr), k=1)]
-    return {"min": float(np.nanmin(values)), "median": float(np.nanmedian(values)), "max": float(np.nanmax(values))}
+    return {
+        "min": float(np.nanmin(values)),
+        "median": float(np.nanmedian(values)),
+        "max": float(np.nanmax(values)),
+    }
 
 
 def principal_components(result: IndexResult) -> pd.DataFrame:
@@ -1293,9 +1542,14 @@ def area_index_correlations(result: IndexResult) -> pd.DataFrame:
     rows = []
     for area in a.columns:
         rest = a.drop(columns=area).mean(axis=1)
-        rows.append({"area": area, "label": AREA_LABELS.get(area, area),
-                     "r_index": float(np.corrcoef(a[area], overall)[0, 1]),
-                     "r_rest": float(np.corrcoef(a[area], rest)[0, 1])})
+        rows.append(
+            {
+                "area": area,
+                "label": AREA_LABELS.get(area, area),
+                "r_index": float(np.corrcoef(a[area], overall)[0, 1]),
+                "r_rest": float(np.corrcoef(a[area], rest)[0, 1]),
+            }
+        )
     out = pd.DataFrame(rows)
     r2 = out["r_index"] ** 2
     out["effective_share"] = r2 / r2.sum()
@@ -1315,15 +1569,27 @@ def item_rest_correlations(result: IndexResult) -> pd.DataFrame:
             rest = x[[c for c in cols if c != col]].mean(axis=1)
             ok = x[col].notna() & rest.notna()
             a, b = x.loc[ok, col].to_numpy(), rest[ok].to_numpy()
-            r = float(np.corrcoef(a, b)[0, 1]) if ok.sum() > 2 and a.std() > 0 and b.std() > 0 else float("nan")
-            rows.append({"indicator_id": col, "area": area, "label": AREA_LABELS.get(area, area),
-                         "n": int(ok.sum()), "r_rest": r})
+            r = (
+                float(np.corrcoef(a, b)[0, 1])
+                if ok.sum() > 2 and a.std() > 0 and b.std() > 0
+                else float("nan")
+            )
+            rows.append(
+                {
+                    "indicator_id": col,
+                    "area": area,
+                    "label": AREA_LABELS.get(area, area),
+                    "n": int(ok.sum()),
+                    "r_rest": r,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 # ------------------------------------------------------ country-aware inference
-def bounded_mean_ci(values, clusters=None, level: float = 0.95, lower: float = 0.0,
-                    upper: float = 100.0) -> dict:
+def bounded_mean_ci(
+    values, clusters=None, level: float = 0.95, lower: float = 0.0, upper: float = 100.0
+) -> dict:
     """Mean of scores bounded by ``lower``-``upper`` with an interval that stays inside
     the scale by construction: a t interval on the logit of the rescaled mean (delta
     method), transformed back.
@@ -1350,7 +1616,7 @@ def bounded_mean_ci(values, clusters=None, level: float = 0.95, lower: float = 0
         n_g = int(g.max()) + 1
         df = n_g - 1
         sums = np.bincount(g, weights=y - mean, minlength=n_g)
-        se = float(np.sqrt(n_g / (n_g - 1) * np.sum(sums ** 2)) / n) if n_g > 1 else np.nan
+        se = float(np.sqrt(n_g / (n_g - 1) * np.sum(sums**2)) / n) if n_g > 1 else np.nan
         method = f"cluster-robust t ({df} df, {n_g} clusters), logit scale"
     out = {"mean": mean, "n": n, "df": df, "se": se, "method": method}
     p = (mean - lower) / (upper - lower)
@@ -1370,11 +1636,17 @@ def ranked_only(result: IndexResult) -> IndexResult:
     comparisons that leave the unranked towns out."""
     keep = result.overall.notna().to_numpy()
     return IndexResult(
-        indicator_scores=result.indicator_scores[keep], area_scores=result.area_scores[keep],
-        area_flags=result.area_flags[keep], stage_scores=result.stage_scores[keep],
-        stage_flags=result.stage_flags[keep], overall=result.overall[keep],
-        overall_flag=result.overall_flag[keep], indicators=result.indicators,
-        area_answered=result.area_answered[keep], min_answered_share=result.min_answered_share)
+        indicator_scores=result.indicator_scores[keep],
+        area_scores=result.area_scores[keep],
+        area_flags=result.area_flags[keep],
+        stage_scores=result.stage_scores[keep],
+        stage_flags=result.stage_flags[keep],
+        overall=result.overall[keep],
+        overall_flag=result.overall_flag[keep],
+        indicators=result.indicators,
+        area_answered=result.area_answered[keep],
+        min_answered_share=result.min_answered_share,
+    )
 
 
 def country_icc(values: pd.Series, countries: pd.Series) -> float:
@@ -1389,7 +1661,7 @@ def country_icc(values: pd.Series, countries: pd.Series) -> float:
     grand = d["y"].mean()
     msb = sum(len(s) * (s.mean() - grand) ** 2 for s in groups) / (k - 1)
     msw = sum(((s - s.mean()) ** 2).sum() for s in groups) / (n - k)
-    n0 = (n - (sizes ** 2).sum() / n) / (k - 1)
+    n0 = (n - (sizes**2).sum() / n) / (k - 1)
     return float(max(0.0, (msb - msw) / (msb + (n0 - 1) * msw))) if msb + (n0 - 1) * msw > 0 else float("nan")
 
 
@@ -1404,8 +1676,12 @@ def _t_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]
     return mean, float(mean - half), float(mean + half)
 
 
-def town_table(result: IndexResult, localities: pd.DataFrame | None = None,
-               mc: MonteCarloResult | None = None, level: float = 0.90) -> pd.DataFrame:
+def town_table(
+    result: IndexResult,
+    localities: pd.DataFrame | None = None,
+    mc: MonteCarloResult | None = None,
+    level: float = 0.90,
+) -> pd.DataFrame:
     """One row per assessed locality: country, size class, locality type, overall score,
     rank (ties shared, NaN = not ranked), Monte Carlo rank interval (when ``mc`` is given)
     and area scores; sorted by rank."""
@@ -1429,7 +1705,9 @@ def town_table(result: IndexResult, localities: pd.DataFrame | None = None,
         out["rank_lo"] = ri["rank_lo"].astype("Int64")
         out["rank_hi"] = ri["rank_hi"].astype("Int64")
     out = out.join(result.area_scores)
-    order = np.lexsort((np.asarray(out.index, dtype=str), out["rank"].astype(float).fillna(np.inf).to_numpy()))
+    order = np.lexsort(
+        (np.asarray(out.index, dtype=str), out["rank"].astype(float).fillna(np.inf).to_numpy())
+    )
     return out.iloc[order].reset_index()
 
 
@@ -1444,8 +1722,9 @@ def area_matrix(result: IndexResult, labels: bool = True) -> pd.DataFrame:
 GROUPINGS = {"country": "Country", "size_class": "Size class", "locality_type": "Locality type"}
 
 
-def compare_groups(result: IndexResult, localities: pd.DataFrame | None = None,
-                   by: Sequence[str] = tuple(GROUPINGS)) -> tuple[pd.DataFrame, pd.DataFrame]:
+def compare_groups(
+    result: IndexResult, localities: pd.DataFrame | None = None, by: Sequence[str] = tuple(GROUPINGS)
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Overall scores by country, size class and locality type, aware of countries.
 
     Returns ``(summary, points)``. ``summary`` has one row per grouping and group: n,
@@ -1463,15 +1742,21 @@ def compare_groups(result: IndexResult, localities: pd.DataFrame | None = None,
     rows, points = [], []
     for col in by:
         groups = towns[col]
-        order = [str(c) for c in groups.cat.categories] if isinstance(groups.dtype, pd.CategoricalDtype) \
+        order = (
+            [str(c) for c in groups.cat.categories]
+            if isinstance(groups.dtype, pd.CategoricalDtype)
             else sorted(groups.astype(str).unique())
+        )
         gtext = groups.astype(str)
         samples = [towns.loc[gtext == g, "overall"].to_numpy() for g in order]
         usable = [s for s in samples if s.size > 0]
         # Groups of a single town are allowed (they add no within-group variation); the test
         # needs at least two groups and more towns than groups.
-        p = float(stats.f_oneway(*usable).pvalue) if len(usable) > 1 and sum(s.size for s in usable) > len(usable) \
+        p = (
+            float(stats.f_oneway(*usable).pvalue)
+            if len(usable) > 1 and sum(s.size for s in usable) > len(usable)
             else float("nan")
+        )
         adj = p
         if col != "country" and len(usable) > 1:
             y = towns["overall"].to_numpy(float)
@@ -1483,23 +1768,42 @@ def compare_groups(result: IndexResult, localities: pd.DataFrame | None = None,
                 adj = float(sm.OLS(y, full).fit().compare_f_test(sm.OLS(y, base).fit())[1])
             else:
                 adj = float("nan")
-        for g, s in zip(order, samples):
+        for g, s in zip(order, samples, strict=False):
             if s.size == 0:
                 continue
             sel = (gtext == g).to_numpy()
             clusters = None if col == "country" else country[sel].to_numpy()
             ci = bounded_mean_ci(s, clusters)
-            rows.append({"grouping": col, "group": g, "n": int(s.size),
-                         "n_countries": int(country[sel].nunique()), "mean": ci["mean"], "ci_lo": ci["ci_lo"],
-                         "ci_hi": ci["ci_hi"], "ci_method": ci["method"], "anova_p": p, "adjusted_p": adj})
-        points.append(pd.DataFrame({"grouping": col, "group": gtext.to_numpy(),
-                                    "locality_id": towns["locality_id"].to_numpy(),
-                                    "overall": towns["overall"].to_numpy()}))
+            rows.append(
+                {
+                    "grouping": col,
+                    "group": g,
+                    "n": int(s.size),
+                    "n_countries": int(country[sel].nunique()),
+                    "mean": ci["mean"],
+                    "ci_lo": ci["ci_lo"],
+                    "ci_hi": ci["ci_hi"],
+                    "ci_method": ci["method"],
+                    "anova_p": p,
+                    "adjusted_p": adj,
+                }
+            )
+        points.append(
+            pd.DataFrame(
+                {
+                    "grouping": col,
+                    "group": gtext.to_numpy(),
+                    "locality_id": towns["locality_id"].to_numpy(),
+                    "overall": towns["overall"].to_numpy(),
+                }
+            )
+        )
     return pd.DataFrame(rows), pd.concat(points, ignore_index=True)
 
 
-def level_summary(result: IndexResult, level: str = "area",
-                  countries: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def level_summary(
+    result: IndexResult, level: str = "area", countries: pd.Series | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Mean area (or stage) score across localities with a 95% interval within 0-100
     (:func:`bounded_mean_ci`; cluster-robust over countries, G - 1 df, when
     ``countries`` maps locality_id to country), ranked from highest to lowest mean, and
@@ -1519,14 +1823,26 @@ def level_summary(result: IndexResult, level: str = "area",
         else:
             ci = bounded_mean_ci(s, _countries_for(countries, present.index))
             mean, lo, hi = ci["mean"], ci["ci_lo"], ci["ci_hi"]
-        claim = ("lead" if col in LEAD_AREAS else "lag" if col in LAG_AREAS else "other") if level == "area" else ""
-        rows.append({level: col, "label": labels.get(col, col), "n": int(s.size), "mean": mean,
-                     "ci_lo": lo, "ci_hi": hi, "claim": claim})
+        claim = (
+            ("lead" if col in LEAD_AREAS else "lag" if col in LAG_AREAS else "other")
+            if level == "area"
+            else ""
+        )
+        rows.append(
+            {
+                level: col,
+                "label": labels.get(col, col),
+                "n": int(s.size),
+                "mean": mean,
+                "ci_lo": lo,
+                "ci_hi": hi,
+                "claim": claim,
+            }
+        )
     summary = pd.DataFrame(rows)
     if level == "area":
         key = summary["mean"].round(TIE_DECIMALS)
-        summary = summary.iloc[np.lexsort((np.arange(len(summary)), -key.to_numpy()))].reset_index(
-            drop=True)
+        summary = summary.iloc[np.lexsort((np.arange(len(summary)), -key.to_numpy()))].reset_index(drop=True)
         summary.insert(1, "position", np.arange(1, len(summary) + 1))
     long = frame.rename_axis(columns=level).stack().rename("score").reset_index()
     long["label"] = long[level].map(lambda v: labels.get(v, v))
@@ -1566,8 +1882,9 @@ def _countries_for(countries: pd.Series, ids) -> np.ndarray:
     return out.astype(str).to_numpy()
 
 
-def _paired_gap(frame: pd.DataFrame, a: Sequence[str], b: Sequence[str],
-                countries: pd.Series | None = None) -> PairedGap:
+def _paired_gap(
+    frame: pd.DataFrame, a: Sequence[str], b: Sequence[str], countries: pd.Series | None = None
+) -> PairedGap:
     missing = [c for c in [*a, *b] if c not in frame.columns]
     if missing:
         raise ValueError(f"Unknown column(s) {missing}; available: {list(frame.columns)}.")
@@ -1586,14 +1903,30 @@ def _paired_gap(frame: pd.DataFrame, a: Sequence[str], b: Sequence[str],
         lo, hi, t_stat, p_val = crv["ci_lo"], crv["ci_hi"], crv["t"], crv["p"]
     w = stats.wilcoxon(d).pvalue if np.any(d != 0) else 1.0
     per = pd.DataFrame({"mean_a": ma, "mean_b": mb, "difference": ma - mb})
-    return PairedGap(a=tuple(a), b=tuple(b), n=len(d), mean_a=float(ma.mean()), mean_b=float(mb.mean()),
-                     diff=mean, ci_lo=lo, ci_hi=hi, t=t_stat, p=p_val,
-                     wilcoxon_p=float(w), share_positive=float((d > 0).mean()), per_locality=per,
-                     excluded=list(frame.index[~complete.to_numpy()]))
+    return PairedGap(
+        a=tuple(a),
+        b=tuple(b),
+        n=len(d),
+        mean_a=float(ma.mean()),
+        mean_b=float(mb.mean()),
+        diff=mean,
+        ci_lo=lo,
+        ci_hi=hi,
+        t=t_stat,
+        p=p_val,
+        wilcoxon_p=float(w),
+        share_positive=float((d > 0).mean()),
+        per_locality=per,
+        excluded=list(frame.index[~complete.to_numpy()]),
+    )
 
 
-def lead_lag(result: IndexResult, lead: Sequence[str] = LEAD_AREAS, lag: Sequence[str] = LAG_AREAS,
-             countries: pd.Series | None = None) -> PairedGap:
+def lead_lag(
+    result: IndexResult,
+    lead: Sequence[str] = LEAD_AREAS,
+    lag: Sequence[str] = LAG_AREAS,
+    countries: pd.Series | None = None,
+) -> PairedGap:
     """Test the claim that the ``lead`` areas score higher than the ``lag`` areas.
 
     Per locality: mean of its lead-area scores minus mean of its lag-area scores (towns
@@ -1604,7 +1937,7 @@ def lead_lag(result: IndexResult, lead: Sequence[str] = LEAD_AREAS, lag: Sequenc
     t with G - 1 df); the Wilcoxon test still treats towns as independent."""
     gap = _paired_gap(result.area_scores, lead, lag, countries)
     means = result.area_scores.mean().round(TIE_DECIMALS).sort_values(ascending=False, kind="stable")
-    top, bottom = set(means.index[:len(lead)]), set(means.index[len(means) - len(lag):])
+    top, bottom = set(means.index[: len(lead)]), set(means.index[len(means) - len(lag) :])
     gap.order_holds = top == set(lead) and bottom == set(lag)
     return gap
 
@@ -1622,47 +1955,72 @@ def lead_lag_verdict(gap: PairedGap, synthetic: bool | None = None) -> str:
         synthetic = not paths.uses_user_data()
     significant = gap.ci_lo > 0
     if synthetic:
-        planted = ("the gap the synthetic twin was built to contain (its planted area effects, "
-                   "mipex_l.area_effect in the twin's parameters)")
+        planted = (
+            "the gap the synthetic twin was built to contain (its planted area effects, "
+            "mipex_l.area_effect in the twin's parameters)"
+        )
         if significant and gap.order_holds:
-            return (f"On the synthetic twin the method recovers {planted}: the lead areas score higher than the "
-                    "lagging areas, the interval excludes zero, and the lead areas are also the highest-scoring "
-                    "areas and the lagging areas the lowest-scoring ones. This shows that the method finds a "
-                    "planted gap, not that the claim holds for real towns.")
+            return (
+                f"On the synthetic twin the method recovers {planted}: the lead areas score higher than the "
+                "lagging areas, the interval excludes zero, and the lead areas are also the highest-scoring "
+                "areas and the lagging areas the lowest-scoring ones. This shows that the method finds a "
+                "planted gap, not that the claim holds for real towns."
+            )
         if significant:
-            return (f"On the synthetic twin the method recovers {planted} only in part: the lead areas score "
-                    "higher on average (the interval excludes zero), but the ordering of individual areas does "
-                    "not match the planted one exactly.")
+            return (
+                f"On the synthetic twin the method recovers {planted} only in part: the lead areas score "
+                "higher on average (the interval excludes zero), but the ordering of individual areas does "
+                "not match the planted one exactly."
+            )
         if gap.ci_hi < 0:
-            return (f"On the synthetic twin the method finds the opposite of {planted}: the areas named as "
-                    "lagging score higher than the areas named as leading, and the interval lies wholly below zero.")
-        return (f"On the synthetic twin the method does not recover {planted}: the difference between lead and "
-                "lagging areas is not clearly different from zero (the interval includes zero).")
+            return (
+                f"On the synthetic twin the method finds the opposite of {planted}: the areas named as "
+                "lagging score higher than the areas named as leading, and the interval lies wholly below zero."
+            )
+        return (
+            f"On the synthetic twin the method does not recover {planted}: the difference between lead and "
+            "lagging areas is not clearly different from zero (the interval includes zero)."
+        )
     if significant and gap.order_holds:
-        return ("The data supplied by the user support the claim: the lead areas score higher than the lagging "
-                "areas, the interval excludes zero, and the lead areas are also the highest-scoring areas and "
-                "the lagging areas the lowest-scoring ones.")
+        return (
+            "The data supplied by the user support the claim: the lead areas score higher than the lagging "
+            "areas, the interval excludes zero, and the lead areas are also the highest-scoring areas and "
+            "the lagging areas the lowest-scoring ones."
+        )
     if significant:
-        return ("The data supplied by the user support the claim in part: the lead areas score higher than the "
-                "lagging areas on average (the interval excludes zero), but the ordering of individual areas "
-                "does not match the claim exactly.")
+        return (
+            "The data supplied by the user support the claim in part: the lead areas score higher than the "
+            "lagging areas on average (the interval excludes zero), but the ordering of individual areas "
+            "does not match the claim exactly."
+        )
     if gap.ci_hi < 0:
-        return ("The data supplied by the user contradict the claim: the areas named as lagging score higher "
-                "than the areas named as leading, and the interval lies wholly below zero.")
-    return ("The data supplied by the user do not support the claim: the difference between lead and lagging "
-            "areas is not clearly different from zero (the interval includes zero).")
+        return (
+            "The data supplied by the user contradict the claim: the areas named as lagging score higher "
+            "than the areas named as leading, and the interval lies wholly below zero."
+        )
+    return (
+        "The data supplied by the user do not support the claim: the difference between lead and lagging "
+        "areas is not clearly different from zero (the interval includes zero)."
+    )
 
 
-def stage_gap(result: IndexResult, high: str = "formulation", low: str = "evaluation",
-              countries: pd.Series | None = None) -> PairedGap:
+def stage_gap(
+    result: IndexResult,
+    high: str = "formulation",
+    low: str = "evaluation",
+    countries: pd.Series | None = None,
+) -> PairedGap:
     """Paired difference between two stage scores (default: formulation minus evaluation);
     with ``countries``, cluster-robust over countries as in :func:`lead_lag`."""
     return _paired_gap(result.stage_scores, [high], [low], countries)
 
 
 # ----------------------------------------------------------- local vs national
-def local_vs_national(overall: pd.Series | None = None, localities: pd.DataFrame | None = None,
-                      national: pd.DataFrame | None = None) -> pd.DataFrame:
+def local_vs_national(
+    overall: pd.Series | None = None,
+    localities: pd.DataFrame | None = None,
+    national: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Each assessed locality's overall MIPEX-L score beside its country's national
     MIPEX 2020 overall score (with the source URL of that score).
 
@@ -1685,15 +2043,19 @@ def local_vs_national(overall: pd.Series | None = None, localities: pd.DataFrame
     absent = sorted(set(countries) - set(natx.index))
     if absent:
         raise ValueError(f"national: no MIPEX 2020 score for countries {absent}.")
-    out = pd.DataFrame({
-        "locality_id": sel["locality_id"].astype(str).to_numpy(),
-        "country": countries.to_numpy(),
-        "local_overall": ovr.reindex(sel["locality_id"].astype(str)).to_numpy(dtype=float),
-        "national_overall": countries.map(natx["mipex2020_overall"]).to_numpy(dtype=float),
-        "source_url": countries.map(natx["source_url"].astype(str)).to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "locality_id": sel["locality_id"].astype(str).to_numpy(),
+            "country": countries.to_numpy(),
+            "local_overall": ovr.reindex(sel["locality_id"].astype(str)).to_numpy(dtype=float),
+            "national_overall": countries.map(natx["mipex2020_overall"]).to_numpy(dtype=float),
+            "source_url": countries.map(natx["source_url"].astype(str)).to_numpy(),
+        }
+    )
     if "mipex2020_approach" in natx.columns:
-        out.insert(4, "national_approach", countries.map(natx["mipex2020_approach"].astype(object)).to_numpy())
+        out.insert(
+            4, "national_approach", countries.map(natx["mipex2020_approach"].astype(object)).to_numpy()
+        )
     out.insert(4, "difference", out["local_overall"] - out["national_overall"])
     return out.sort_values(["country", "locality_id"]).reset_index(drop=True)
 
@@ -1712,7 +2074,9 @@ def national_source() -> str:
     if source:
         return source
     urls = data.load("national_mipex")["source_url"].astype(str)
-    sites = {f"{u.scheme}://{u.netloc}/" for u in map(urlsplit, urls) if u.scheme in ("http", "https") and u.netloc}
+    sites = {
+        f"{u.scheme}://{u.netloc}/" for u in map(urlsplit, urls) if u.scheme in ("http", "https") and u.netloc
+    }
     if len(sites) == 1:
         return sites.pop()
     book = json.loads((paths.book_data_dir() / paths.PACKAGE_FILE).read_text(encoding="utf-8"))
@@ -1722,10 +2086,15 @@ def national_source() -> str:
 
 def local_vs_national_long(table: pd.DataFrame) -> pd.DataFrame:
     """Long version of :func:`local_vs_national` for a dot plot (one row per town and measure)."""
-    long = table.melt(id_vars=["locality_id", "country"], value_vars=["local_overall", "national_overall"],
-                      var_name="measure", value_name="score")
-    long["measure"] = long["measure"].map({"local_overall": "MIPEX-L (town)",
-                                           "national_overall": "MIPEX 2020 (country)"})
+    long = table.melt(
+        id_vars=["locality_id", "country"],
+        value_vars=["local_overall", "national_overall"],
+        var_name="measure",
+        value_name="score",
+    )
+    long["measure"] = long["measure"].map(
+        {"local_overall": "MIPEX-L (town)", "national_overall": "MIPEX 2020 (country)"}
+    )
     return long
 
 
@@ -1735,10 +2104,19 @@ def local_vs_national_summary(table: pd.DataFrame) -> dict:
     because all towns of a country share one national score)."""
     t = table.dropna(subset=["local_overall"])
     by_country = t.groupby("country", observed=True)[["local_overall", "national_overall"]].mean()
-    r, lo, hi, p = _pearson_ci(by_country["local_overall"].to_numpy(), by_country["national_overall"].to_numpy())
-    return {"n_towns": len(t), "n_above": int((t["difference"] > 0).sum()),
-            "mean_difference": float(t["difference"].mean()), "n_countries": len(by_country),
-            "country_r": r, "country_r_lo": lo, "country_r_hi": hi, "country_r_p": p}
+    r, lo, hi, p = _pearson_ci(
+        by_country["local_overall"].to_numpy(), by_country["national_overall"].to_numpy()
+    )
+    return {
+        "n_towns": len(t),
+        "n_above": int((t["difference"] > 0).sum()),
+        "mean_difference": float(t["difference"].mean()),
+        "n_countries": len(by_country),
+        "country_r": r,
+        "country_r_lo": lo,
+        "country_r_hi": hi,
+        "country_r_p": p,
+    }
 
 
 # ---------------------------------------------------------- social cohesion
@@ -1759,35 +2137,42 @@ class Association:
 
     outcome: str
     n: int
-    slope: float          # outcome units per 10 index points
+    slope: float  # outcome units per 10 index points
     slope_lo: float
     slope_hi: float
     slope_p: float
-    intercept: float      # predicted outcome at an index of 50
+    intercept: float  # predicted outcome at an index of 50
     r: float
     r_lo: float
     r_hi: float
     r_p: float
     points: pd.DataFrame  # locality_id, index, outcome (+ its interval if given)
-    line: pd.DataFrame    # index, fit, ci_lo, ci_hi (95% confidence band of the mean)
+    line: pd.DataFrame  # index, fit, ci_lo, ci_hi (95% confidence band of the mean)
     excluded: pd.DataFrame
     # country-aware inference (when clusters are given; NaN otherwise)
     n_clusters: int = 0
     cluster_slope_lo: float = float("nan")  # CR1 cluster-robust, t with G - 1 df
     cluster_slope_hi: float = float("nan")
     cluster_p: float = float("nan")
-    wild_p: float = float("nan")            # wild cluster restricted bootstrap, Webb weights
+    wild_p: float = float("nan")  # wild cluster restricted bootstrap, Webb weights
     wild_n_boot: int = 0
-    fe_slope: float = float("nan")          # with country fixed effects, CR1, t with G - 1 df
+    fe_slope: float = float("nan")  # with country fixed effects, CR1, t with G - 1 df
     fe_slope_lo: float = float("nan")
     fe_slope_hi: float = float("nan")
     fe_p: float = float("nan")
-    country_icc: float = float("nan")       # ICC of the outcome within countries
+    country_icc: float = float("nan")  # ICC of the outcome within countries
 
 
-def cohesion_association(index_scores: pd.Series, outcomes: pd.DataFrame, outcome: str = "attitude_index",
-                         centre: float = 50.0, per: float = 10.0, clusters: pd.Series | None = None,
-                         n_boot: int = 9999, seed: int = DEFAULT_SEED) -> Association:
+def cohesion_association(
+    index_scores: pd.Series,
+    outcomes: pd.DataFrame,
+    outcome: str = "attitude_index",
+    centre: float = 50.0,
+    per: float = 10.0,
+    clusters: pd.Series | None = None,
+    n_boot: int = 9999,
+    seed: int = DEFAULT_SEED,
+) -> Association:
     """OLS of a town-level cohesion outcome on the town's index score, and Pearson r.
 
     ``index_scores``: Series indexed by locality_id (e.g. :func:`overall_scores`);
@@ -1800,7 +2185,7 @@ def cohesion_association(index_scores: pd.Series, outcomes: pd.DataFrame, outcom
     With ``clusters`` (locality_id -> country) the towns of a country count as
     correlated: the slope also gets a CR1 cluster-robust interval and p-value with
     G - 1 degrees of freedom, a wild cluster restricted bootstrap p-value
-    (:func:`wild_cluster_bootstrap`, ``n_boot`` samples) and an estimate within
+    (:func:`wholecomm.stats.wild_cluster_bootstrap`, ``n_boot`` samples) and an estimate within
     countries (country fixed effects, CR1, G - 1 df).
     """
     import statsmodels.api as sm
@@ -1813,18 +2198,23 @@ def cohesion_association(index_scores: pd.Series, outcomes: pd.DataFrame, outcom
         raise ValueError(f"outcomes lacks the column {outcome!r}; it has {list(outcomes.columns)}.")
     for name, idx in (("index_scores", index_scores.index), ("outcomes", outcomes.index)):
         if idx.has_duplicates:
-            raise ValueError(f"{name}: locality_id must be unique; duplicated: {list(idx[idx.duplicated()][:10])}.")
+            raise ValueError(
+                f"{name}: locality_id must be unique; duplicated: {list(idx[idx.duplicated()][:10])}."
+            )
     x_all = pd.to_numeric(index_scores, errors="raise").astype(float)
     x_all.index = x_all.index.astype(str)
     y_all = pd.to_numeric(outcomes[outcome], errors="raise").astype("Float64").astype(float)
     y_all.index = outcomes.index.astype(str)
     ids = sorted(set(x_all.index) | set(y_all.index))
     x, y = x_all.reindex(ids), y_all.reindex(ids)
-    reason = np.where(x.isna() & y.isna(), "no index score and no outcome",
-                      np.where(x.isna(), "no index score", np.where(y.isna(), "no outcome (or suppressed)", "")))
+    reason = np.where(
+        x.isna() & y.isna(),
+        "no index score and no outcome",
+        np.where(x.isna(), "no index score", np.where(y.isna(), "no outcome (or suppressed)", "")),
+    )
     excluded = pd.DataFrame({"locality_id": ids, "reason": reason})
     excluded = excluded[excluded["reason"] != ""].reset_index(drop=True)
-    use = (reason == "")
+    use = reason == ""
     xs, ys = x[use], y[use]
     n = int(use.sum())
     if n < 4:
@@ -1840,18 +2230,41 @@ def cohesion_association(index_scores: pd.Series, outcomes: pd.DataFrame, outcom
             extra.index = outcomes.index.astype(str)
             points[outcome + suffix] = extra.reindex(xs.index).to_numpy()
     grid = np.linspace(xs.min(), xs.max(), 60)
-    pred = fit.get_prediction(sm.add_constant((grid - centre) / per, has_constant="add")).summary_frame(alpha=0.05)
-    line = pd.DataFrame({"index": grid, "fit": pred["mean"].to_numpy(), "ci_lo": pred["mean_ci_lower"].to_numpy(),
-                         "ci_hi": pred["mean_ci_upper"].to_numpy()})
-    out = Association(outcome=outcome, n=n, slope=float(fit.params[1]), slope_lo=float(ci[1, 0]),
-                      slope_hi=float(ci[1, 1]), slope_p=float(fit.pvalues[1]), intercept=float(fit.params[0]),
-                      r=r, r_lo=r_lo, r_hi=r_hi, r_p=r_p, points=points, line=line, excluded=excluded)
+    pred = fit.get_prediction(sm.add_constant((grid - centre) / per, has_constant="add")).summary_frame(
+        alpha=0.05
+    )
+    line = pd.DataFrame(
+        {
+            "index": grid,
+            "fit": pred["mean"].to_numpy(),
+            "ci_lo": pred["mean_ci_lower"].to_numpy(),
+            "ci_hi": pred["mean_ci_upper"].to_numpy(),
+        }
+    )
+    out = Association(
+        outcome=outcome,
+        n=n,
+        slope=float(fit.params[1]),
+        slope_lo=float(ci[1, 0]),
+        slope_hi=float(ci[1, 1]),
+        slope_p=float(fit.pvalues[1]),
+        intercept=float(fit.params[0]),
+        r=r,
+        r_lo=r_lo,
+        r_hi=r_hi,
+        r_p=r_p,
+        points=points,
+        line=line,
+        excluded=excluded,
+    )
     if clusters is not None:
         cl = clusters.copy()
         cl.index = cl.index.astype(str)
         g = cl.reindex(xs.index)
         if g.isna().any():
-            raise ValueError(f"clusters: no cluster (country) for {list(xs.index[g.isna().to_numpy()][:10])}.")
+            raise ValueError(
+                f"clusters: no cluster (country) for {list(xs.index[g.isna().to_numpy()][:10])}."
+            )
         g = g.astype(str).to_numpy()
         x = sm.add_constant(xc, has_constant="add")
         crv = _ols_cluster(ys.to_numpy(), x, g, 1)
@@ -1861,15 +2274,23 @@ def cohesion_association(index_scores: pd.Series, outcomes: pd.DataFrame, outcom
         out.n_clusters = wild["n_clusters"]
         out.cluster_slope_lo, out.cluster_slope_hi, out.cluster_p = crv["ci_lo"], crv["ci_hi"], crv["p"]
         out.wild_p, out.wild_n_boot = wild["p"], wild["n_boot"]
-        out.fe_slope, out.fe_slope_lo, out.fe_slope_hi, out.fe_p = (fe_fit["estimate"], fe_fit["ci_lo"],
-                                                                    fe_fit["ci_hi"], fe_fit["p"])
+        out.fe_slope, out.fe_slope_lo, out.fe_slope_hi, out.fe_p = (
+            fe_fit["estimate"],
+            fe_fit["ci_lo"],
+            fe_fit["ci_hi"],
+            fe_fit["p"],
+        )
         out.country_icc = country_icc(pd.Series(ys.to_numpy()), pd.Series(g))
     return out
 
 
 MULTILEVEL_CONTROLS = ("contact_any", "age_group", "gender", "education", "born_abroad")
-TERM_LABELS = {"index_per_10": "MIPEX-L overall (per 10 points above 50)", "contact_any": "Any contact with newcomers",
-               "born_abroad": "Born abroad", "Intercept": "Intercept"}
+TERM_LABELS = {
+    "index_per_10": "MIPEX-L overall (per 10 points above 50)",
+    "contact_any": "Any contact with newcomers",
+    "born_abroad": "Born abroad",
+    "Intercept": "Intercept",
+}
 
 
 def _levels(series: pd.Series) -> list[str]:
@@ -1879,8 +2300,9 @@ def _levels(series: pd.Series) -> list[str]:
     return sorted(series.astype(str).unique())
 
 
-def multilevel_attitudes(individual_frame: pd.DataFrame, index_scores: pd.Series,
-                         centre: float = 50.0, per: float = 10.0) -> pd.DataFrame:
+def multilevel_attitudes(
+    individual_frame: pd.DataFrame, index_scores: pd.Series, centre: float = 50.0, per: float = 10.0
+) -> pd.DataFrame:
     """Mixed model of the individual attitude index on the locality's MIPEX-L score.
 
     attitude_index ~ index (per ``per`` points, centred at ``centre``) + contact_any +
@@ -1910,8 +2332,10 @@ def multilevel_attitudes(individual_frame: pd.DataFrame, index_scores: pd.Series
     for col in MULTILEVEL_CONTROLS:
         bad = df[col].isna().to_numpy()
         if bad.any():
-            raise ValueError(f"individual_frame: control {col!r} must not be missing: "
-                             f"{_rows_text(df, bad, ['locality_id', col])}.")
+            raise ValueError(
+                f"individual_frame: control {col!r} must not be missing: "
+                f"{_rows_text(df, bad, ['locality_id', col])}."
+            )
     idx = pd.to_numeric(index_scores, errors="raise").astype(float)
     idx.index = idx.index.astype(str)
     df["index"] = df["locality_id"].map(idx)
@@ -1924,7 +2348,7 @@ def multilevel_attitudes(individual_frame: pd.DataFrame, index_scores: pd.Series
     cols = {"Intercept": np.ones(len(d)), "index_per_10": ((d["index"] - centre) / per).to_numpy(float)}
     for col in ("contact_any", "born_abroad"):
         values = d[col]
-        if not (pd.api.types.is_bool_dtype(values) or set(pd.unique(values.astype(object))) <= {0, 1, True, False}):
+        if not (pd.api.types.is_bool_dtype(values) or set(pd.unique(values.astype(object))) <= {0, 1}):
             raise ValueError(f"individual_frame: {col!r} must be boolean (true/false).")
         cols[col] = values.astype(bool).to_numpy(float)
     labels = dict(TERM_LABELS)
@@ -1937,30 +2361,42 @@ def multilevel_attitudes(individual_frame: pd.DataFrame, index_scores: pd.Series
     exog = pd.DataFrame(cols)
     groups = d["locality_id"].to_numpy()
     if len(np.unique(groups)) < 3:
-        raise ValueError("The multilevel model needs respondents in at least 3 localities with an index score.")
+        raise ValueError(
+            "The multilevel model needs respondents in at least 3 localities with an index score."
+        )
     model = MixedLM(y, exog, groups=groups)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = model.fit(reml=True, method=["bfgs", "powell"])
     if not np.isfinite(fit.llf) or not fit.converged:
-        raise RuntimeError("The multilevel model did not converge to a finite likelihood; "
-                           f"messages: {[str(w.message) for w in caught]}.")
+        raise RuntimeError(
+            "The multilevel model did not converge to a finite likelihood; "
+            f"messages: {[str(w.message) for w in caught]}."
+        )
     ci = fit.conf_int(0.05)
     fe = list(exog.columns)
-    table = pd.DataFrame({
-        "term": fe,
-        "label": [labels.get(t, t) for t in fe],
-        "estimate": fit.fe_params.reindex(fe).to_numpy(),
-        "ci_lo": ci.loc[fe, 0].to_numpy(),
-        "ci_hi": ci.loc[fe, 1].to_numpy(),
-        "p_value": fit.pvalues.reindex(fe).to_numpy(),
-    })
+    table = pd.DataFrame(
+        {
+            "term": fe,
+            "label": [labels.get(t, t) for t in fe],
+            "estimate": fit.fe_params.reindex(fe).to_numpy(),
+            "ci_lo": ci.loc[fe, 0].to_numpy(),
+            "ci_hi": ci.loc[fe, 1].to_numpy(),
+            "p_value": fit.pvalues.reindex(fe).to_numpy(),
+        }
+    )
     loc_var = float(np.asarray(fit.cov_re)[0, 0])
-    table.attrs.update({
-        "n_respondents": int(len(d)), "n_localities": int(len(np.unique(groups))),
-        "excluded_missing_attitude": int(miss_att.sum()), "excluded_no_index": int(no_index.sum()),
-        "locality_sd": float(np.sqrt(loc_var)), "residual_sd": float(np.sqrt(fit.scale)),
-        "icc": float(loc_var / (loc_var + fit.scale)), "converged": bool(fit.converged),
-        "warnings": [str(w.message) for w in caught],
-    })
+    table.attrs.update(
+        {
+            "n_respondents": int(len(d)),
+            "n_localities": int(len(np.unique(groups))),
+            "excluded_missing_attitude": int(miss_att.sum()),
+            "excluded_no_index": int(no_index.sum()),
+            "locality_sd": float(np.sqrt(loc_var)),
+            "residual_sd": float(np.sqrt(fit.scale)),
+            "icc": float(loc_var / (loc_var + fit.scale)),
+            "converged": bool(fit.converged),
+            "warnings": [str(w.message) for w in caught],
+        }
+    )
     return table

@@ -79,8 +79,13 @@ def ties(values: pd.Series, target: float) -> pd.Series:
     return tie_round(values) == tie_round(target)
 
 
-def sort_by(frame: pd.DataFrame, column: str, ascending: bool = True, then: list[str] | None = None,
-            then_ascending: bool | list[bool] = True) -> pd.DataFrame:
+def sort_by(
+    frame: pd.DataFrame,
+    column: str,
+    ascending: bool = True,
+    then: list[str] | None = None,
+    then_ascending: bool | list[bool] = True,
+) -> pd.DataFrame:
     """``frame`` sorted by ``column`` compared by the rule of this module (ties keep the
     order of the ``then`` columns, else the frame's order): the same order on every CPU."""
     key = "__tie_rounded__"
@@ -89,7 +94,8 @@ def sort_by(frame: pd.DataFrame, column: str, ascending: bool = True, then: list
     then = list(then or [])
     flags = [then_ascending] * len(then) if isinstance(then_ascending, bool) else list(then_ascending)
     ordered = frame.assign(**{key: tie_round(frame[column])}).sort_values(
-        [key, *then], ascending=[ascending, *flags], kind="stable")
+        [key, *then], ascending=[ascending, *flags], kind="stable"
+    )
     return ordered.drop(columns=key)
 
 
@@ -102,8 +108,15 @@ class FitError(RuntimeError):
     """A model fit that cannot be reported: not converged, or intervals not finite and ordered."""
 
 
-def check_fit(model: str, table: pd.DataFrame, lo: str = "lo", hi: str = "hi", estimate: str = "estimate",
-              converged: bool = True, cause: str = "") -> pd.DataFrame:
+def check_fit(
+    model: str,
+    table: pd.DataFrame,
+    lo: str = "lo",
+    hi: str = "hi",
+    estimate: str = "estimate",
+    converged: bool = True,
+    cause: str = "",
+) -> pd.DataFrame:
     """Return ``table`` when the fit behind it can be reported: it converged, and every row
     has a finite estimate inside a finite interval ``lo <= estimate <= hi``. Otherwise
     raise :class:`FitError` naming the model, the page being computed and the likely cause."""
@@ -112,20 +125,25 @@ def check_fit(model: str, table: pd.DataFrame, lo: str = "lo", hi: str = "hi", e
     if not converged:
         problems.append("the fit did not converge")
     est, low, high = (table[c].astype(float).to_numpy() for c in (estimate, lo, hi))
-    bad = ~(np.isfinite(est) & np.isfinite(low) & np.isfinite(high)) | (low > high) | (est < low) | (est > high)
+    bad = (
+        ~(np.isfinite(est) & np.isfinite(low) & np.isfinite(high)) | (low > high) | (est < low) | (est > high)
+    )
     if bad.any():
         label = table["label"] if "label" in table else table.index
         names = [str(x) for x in np.asarray(label)[bad][:5]]
         problems.append(f"the estimate or 95% interval of {names} is not finite or not ordered")
     if problems:
-        raise FitError(f"Model {model!r}{where} cannot be reported: {'; '.join(problems)}. Likely cause: "
-                       f"{cause or 'too few observations or groups for the terms of the model'}.")
+        raise FitError(
+            f"Model {model!r}{where} cannot be reported: {'; '.join(problems)}. Likely cause: "
+            f"{cause or 'too few observations or groups for the terms of the model'}."
+        )
     return table
 
 
 # ------------------------------------------------------------------ words for directions
-def signed_amount(value: float, fmt: str = "{:.2f}", unit: str = "points", more: str = "more",
-                  less: str = "less") -> str:
+def signed_amount(
+    value: float, fmt: str = "{:.2f}", unit: str = "points", more: str = "more", less: str = "less"
+) -> str:
     """A signed change in words: ``"0.13 points more"``, ``"0.25 points less"``, or
     ``"no change (0.00 points)"`` when it rounds to zero, so prose never says "-0.25 more"."""
     text = fmt.format(abs(value))
@@ -134,8 +152,14 @@ def signed_amount(value: float, fmt: str = "{:.2f}", unit: str = "points", more:
     return f"{text} {unit} {more if value > 0 else less}"
 
 
-def interval_direction(lo: float, hi: float, null: float = 0.0, above: str = "clearly positive",
-                       below: str = "clearly negative", neither: str = "not clearly different from zero") -> str:
+def interval_direction(
+    lo: float,
+    hi: float,
+    null: float = 0.0,
+    above: str = "clearly positive",
+    below: str = "clearly negative",
+    neither: str = "not clearly different from zero",
+) -> str:
     """Which side of ``null`` a confidence interval lies on, for every case."""
     if not (np.isfinite(lo) and np.isfinite(hi)) or lo > hi:
         raise ValueError(f"interval_direction needs a finite interval with lo <= hi, got ({lo}, {hi}).")

@@ -14,8 +14,16 @@ TYPE_LABELS = {
     "struggling_experienced": "Struggling, experienced with diversity",
     "struggling_new": "Struggling, new to diversity",
 }
-COUNTRY_NAMES = {"AT": "Austria", "BE": "Belgium", "DE": "Germany", "ES": "Spain", "IT": "Italy",
-                 "NL": "Netherlands", "PL": "Poland", "SE": "Sweden"}
+COUNTRY_NAMES = {
+    "AT": "Austria",
+    "BE": "Belgium",
+    "DE": "Germany",
+    "ES": "Spain",
+    "IT": "Italy",
+    "NL": "Netherlands",
+    "PL": "Poland",
+    "SE": "Sweden",
+}
 
 
 def localities_by(column: str, localities: pd.DataFrame | None = None, wide: bool = False) -> pd.DataFrame:
@@ -51,12 +59,14 @@ def missingness(name: str, frame: pd.DataFrame | None = None) -> pd.DataFrame:
     for col in df.columns:
         enum = fields[col].get("constraints", {}).get("enum", [])
         coded = fields[col]["type"] == "integer" and DONT_KNOW in enum
-        rows.append({
-            "column": col,
-            "empty_pct": 100 * df[col].isna().mean(),
-            "dont_know_pct": 100 * (df[col] == DONT_KNOW).mean() if coded else float("nan"),
-            "refused_pct": 100 * (df[col] == REFUSED).mean() if coded else float("nan"),
-        })
+        rows.append(
+            {
+                "column": col,
+                "empty_pct": 100 * df[col].isna().mean(),
+                "dont_know_pct": 100 * (df[col] == DONT_KNOW).mean() if coded else float("nan"),
+                "refused_pct": 100 * (df[col] == REFUSED).mean() if coded else float("nan"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -93,8 +103,15 @@ def codebook(name: str) -> pd.DataFrame:
             rules.append(f"range {c.get('minimum', '-inf')} to {c.get('maximum', 'inf')}")
         if "pattern" in c:
             rules.append(f"pattern {c['pattern']}")
-        rows.append({"column": f["name"], "type": f["type"], "unit": f.get("unit", ""),
-                     "description": f.get("description", ""), "rules": "; ".join(rules)})
+        rows.append(
+            {
+                "column": f["name"],
+                "type": f["type"],
+                "unit": f.get("unit", ""),
+                "description": f.get("description", ""),
+                "rules": "; ".join(rules),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -106,11 +123,17 @@ def resource_summary() -> pd.DataFrame:
         prov = res.get("provenance", {})
         schema = res["schema"]
         fks = [f"{fk['fields']} -> {fk['reference']['resource']}" for fk in schema.get("foreignKeys", [])]
-        rows.append({
-            "resource": res["name"], "file": res["path"], "title": res.get("title", ""),
-            "rows": len(frames[res["name"]]), "columns": len(schema["fields"]),
-            "primary key": ", ".join(schema.get("primaryKey", [])), "foreign keys": "; ".join(fks),
-            "provenance": prov.get("kind", ""),
-            "sha256": res.get("hash", "").removeprefix("sha256:")[:12],
-        })
+        rows.append(
+            {
+                "resource": res["name"],
+                "file": res["path"],
+                "title": res.get("title", ""),
+                "rows": len(frames[res["name"]]),
+                "columns": len(schema["fields"]),
+                "primary key": ", ".join(schema.get("primaryKey", [])),
+                "foreign keys": "; ".join(fks),
+                "provenance": prov.get("kind", ""),
+                "sha256": res.get("hash", "").removeprefix("sha256:")[:12],
+            }
+        )
     return pd.DataFrame(rows)

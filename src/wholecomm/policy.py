@@ -40,11 +40,20 @@ import pandas as pd
 from scipy import stats
 
 from . import data
-from .numerics import first_max, sort_by, ties, tie_round
+from .errors import InputError
+from .numerics import first_max, sort_by, tie_round, ties
 
 # ----------------------------------------------------------------------- constants
-AREAS = ["labour_market", "education", "health", "housing", "language_orientation",
-         "political_participation", "anti_discrimination", "intercultural_relations"]
+AREAS = [
+    "labour_market",
+    "education",
+    "health",
+    "housing",
+    "language_orientation",
+    "political_participation",
+    "anti_discrimination",
+    "intercultural_relations",
+]
 APPROACHES = ["none", "reactive", "proactive"]
 LEAD_ACTORS = ["municipality", "ngo", "region", "state", "volunteers"]
 RELATIONS = ["cooperative", "conflictual", "decoupled", "hierarchical"]
@@ -57,43 +66,78 @@ ORIENTATIONS = ["progressive", "centrist", "conservative"]
 APPROACH_CODES = {"none": 0, "reactive": 1, "proactive": 2}
 
 AREA_LABELS = {
-    "labour_market": "Labour market", "education": "Education", "health": "Health", "housing": "Housing",
-    "language_orientation": "Language and orientation", "political_participation": "Political participation",
-    "anti_discrimination": "Anti-discrimination", "intercultural_relations": "Intercultural relations",
+    "labour_market": "Labour market",
+    "education": "Education",
+    "health": "Health",
+    "housing": "Housing",
+    "language_orientation": "Language and orientation",
+    "political_participation": "Political participation",
+    "anti_discrimination": "Anti-discrimination",
+    "intercultural_relations": "Intercultural relations",
 }
 FUNDING_LABELS = {"eu": "EU", "national": "National", "regional": "Regional", "local": "Local (municipal)"}
-RELATION_LABELS = {"cooperative": "Cooperative", "conflictual": "Conflictual", "decoupled": "Decoupled",
-                   "hierarchical": "Hierarchical"}
-LEAD_LABELS = {"municipality": "Municipality", "ngo": "NGO", "region": "Region", "state": "State",
-               "volunteers": "Volunteers"}
+RELATION_LABELS = {
+    "cooperative": "Cooperative",
+    "conflictual": "Conflictual",
+    "decoupled": "Decoupled",
+    "hierarchical": "Hierarchical",
+}
+LEAD_LABELS = {
+    "municipality": "Municipality",
+    "ngo": "NGO",
+    "region": "Region",
+    "state": "State",
+    "volunteers": "Volunteers",
+}
 TREND_LABELS = {"declining": "Declining", "stable": "Stable", "improving": "Improving"}
 ORIENTATION_LABELS = {"progressive": "Progressive", "centrist": "Centrist", "conservative": "Conservative"}
-FACTOR_LABELS = {"size_class": "Size class", "economic_trend": "Economic trend",
-                 "political_orientation": "Political orientation", "country": "Country"}
+FACTOR_LABELS = {
+    "size_class": "Size class",
+    "economic_trend": "Economic trend",
+    "political_orientation": "Political orientation",
+    "country": "Country",
+}
 
 #: Reference levels of the logistic regression of proactive policy.
-MODEL_REFERENCE = {"size_class": "rural_area", "economic_trend": "declining", "political_orientation": "centrist"}
+MODEL_REFERENCE = {
+    "size_class": "rural_area",
+    "economic_trend": "declining",
+    "political_orientation": "centrist",
+}
 
 POLICY_COLUMNS = {
-    "locality_id": None, "policy_area": AREAS, "measure_present": "bool", "approach": APPROACHES,
-    "lead_actor": LEAD_ACTORS, "relation_higher_level": RELATIONS, "dedicated_staff": "bool",
+    "locality_id": None,
+    "policy_area": AREAS,
+    "measure_present": "bool",
+    "approach": APPROACHES,
+    "lead_actor": LEAD_ACTORS,
+    "relation_higher_level": RELATIONS,
+    "dedicated_staff": "bool",
     "main_funding": FUNDING,
 }
 LOCALITY_COLUMNS = {
-    "locality_id": None, "country": None, "size_class": SIZE_CLASSES, "economic_trend": TRENDS,
+    "locality_id": None,
+    "country": None,
+    "size_class": SIZE_CLASSES,
+    "economic_trend": TRENDS,
     "political_orientation": ORIENTATIONS,
 }
 #: Columns that may be empty (only where the locality has no measure in the area).
 OPTIONAL_WITHOUT_MEASURE = ("lead_actor", "main_funding")
 
 
-class PolicyInputError(ValueError):
+class PolicyInputError(InputError):
     """Bad input to an analysis function: names the table, the column and the broken rule."""
 
 
 # ------------------------------------------------------------- input validation
-def check_columns(frame: pd.DataFrame, spec: dict, table: str, optional: Iterable[str] = (),
-                  error: type[ValueError] = PolicyInputError) -> pd.DataFrame:
+def check_columns(
+    frame: pd.DataFrame,
+    spec: dict,
+    table: str,
+    optional: Iterable[str] = (),
+    error: type[ValueError] = PolicyInputError,
+) -> pd.DataFrame:
     """Check that ``frame`` has the columns of ``spec`` with valid values; return a copy in
     which enumerated columns are categoricals in the order of ``spec``.
 
@@ -116,12 +160,18 @@ def check_columns(frame: pd.DataFrame, spec: dict, table: str, optional: Iterabl
         na = values.isna()
         if na.any() and col not in optional:
             rows = list(np.flatnonzero(na.to_numpy())[:10])
-            raise error(f"{table}: column {col!r} must not be empty; empty in {int(na.sum())} row(s) "
-                        f"(positions {rows}).")
+            raise error(
+                f"{table}: column {col!r} must not be empty; empty in {int(na.sum())} row(s) "
+                f"(positions {rows})."
+            )
         if rule == "bool":
-            if not (pd.api.types.is_bool_dtype(values) or values.dropna().map(type).isin([bool, np.bool_]).all()):
-                raise error(f"{table}: column {col!r} must hold True/False values, got dtype {values.dtype} "
-                            f"(e.g. {values.dropna().iloc[0]!r}).")
+            if not (
+                pd.api.types.is_bool_dtype(values) or values.dropna().map(type).isin([bool, np.bool_]).all()
+            ):
+                raise error(
+                    f"{table}: column {col!r} must hold True/False values, got dtype {values.dtype} "
+                    f"(e.g. {values.dropna().iloc[0]!r})."
+                )
             out[col] = values.astype(bool)
         elif isinstance(rule, list):
             present = pd.Series(values.dropna().astype(str).unique())
@@ -136,8 +186,9 @@ def check_columns(frame: pd.DataFrame, spec: dict, table: str, optional: Iterabl
     return out
 
 
-def prepare(policies: pd.DataFrame | None = None, localities: pd.DataFrame | None = None,
-            uncoded: str = "raise") -> pd.DataFrame:
+def prepare(
+    policies: pd.DataFrame | None = None, localities: pd.DataFrame | None = None, uncoded: str = "raise"
+) -> pd.DataFrame:
     """Validated join of ``local_policies`` with the locality characteristics.
 
     Defaults to the data package. Adds ``proactive`` (approach is proactive) and keeps
@@ -157,8 +208,19 @@ def prepare(policies: pd.DataFrame | None = None, localities: pd.DataFrame | Non
     lp = data.load("local_policies") if policies is None else policies
     loc = data.load("localities") if localities is None else localities
     lp = check_columns(lp, POLICY_COLUMNS, "local_policies", optional=OPTIONAL_WITHOUT_MEASURE)
-    keep = [c for c in ("locality_id", "country", "size_class", "economic_trend", "political_orientation",
-                        "locality_type", "population") if c in loc.columns]
+    keep = [
+        c
+        for c in (
+            "locality_id",
+            "country",
+            "size_class",
+            "economic_trend",
+            "political_orientation",
+            "locality_type",
+            "population",
+        )
+        if c in loc.columns
+    ]
     loc = check_columns(loc, LOCALITY_COLUMNS, "localities")[keep]
     if loc["locality_id"].duplicated().any():
         dup = sorted(loc.loc[loc["locality_id"].duplicated(), "locality_id"].unique())
@@ -174,26 +236,34 @@ def prepare(policies: pd.DataFrame | None = None, localities: pd.DataFrame | Non
     if missing_rows and uncoded == "exclude":
         loc = loc[~loc["locality_id"].isin(missing_rows)]
     elif missing_rows:
-        raise PolicyInputError(f"localities {missing_rows} have no rows in local_policies; every locality analysed "
-                               "must have its policies coded (remove it from localities explicitly if it was "
-                               "not studied, or prepare(uncoded='exclude') to leave it out and say so).")
+        raise PolicyInputError(
+            f"localities {missing_rows} have no rows in local_policies; every locality analysed "
+            "must have its policies coded (remove it from localities explicitly if it was "
+            "not studied, or prepare(uncoded='exclude') to leave it out and say so)."
+        )
     areas = set(lp["policy_area"].astype(str))
     per_loc = lp.groupby("locality_id", observed=True)["policy_area"].nunique()
     short = sorted(per_loc[per_loc < len(areas)].index)
     if short:
-        raise PolicyInputError(f"local_policies: every locality needs a row for each of the {len(areas)} policy "
-                               f"areas in the data; incomplete: {short}.")
+        raise PolicyInputError(
+            f"local_policies: every locality needs a row for each of the {len(areas)} policy "
+            f"areas in the data; incomplete: {short}."
+        )
     present = lp["measure_present"]
     none = lp["approach"].astype(str) == "none"
     bad = present == none
     if bad.any():
-        raise PolicyInputError("local_policies: approach must be 'none' exactly when measure_present is False; "
-                               f"broken in {int(bad.sum())} row(s) (positions {list(np.flatnonzero(bad))[:10]}).")
+        raise PolicyInputError(
+            "local_policies: approach must be 'none' exactly when measure_present is False; "
+            f"broken in {int(bad.sum())} row(s) (positions {list(np.flatnonzero(bad))[:10]})."
+        )
     for col in OPTIONAL_WITHOUT_MEASURE:
         bad = present == lp[col].isna()
         if bad.any():
-            raise PolicyInputError(f"local_policies: {col} must be given exactly when measure_present is True; "
-                                   f"broken in {int(bad.sum())} row(s) (positions {list(np.flatnonzero(bad))[:10]}).")
+            raise PolicyInputError(
+                f"local_policies: {col} must be given exactly when measure_present is True; "
+                f"broken in {int(bad.sum())} row(s) (positions {list(np.flatnonzero(bad))[:10]})."
+            )
     out = lp.merge(loc, on="locality_id", how="left", validate="many_to_one")
     out["proactive"] = out["approach"].astype(str) == "proactive"
     out = out.sort_values(["locality_id", "policy_area"]).reset_index(drop=True)
@@ -207,9 +277,11 @@ def uncoded_note(df: pd.DataFrame) -> str:
     left = list(df.attrs.get("uncoded_localities", []))
     if not left:
         return "Every locality has its policies coded."
-    return (f"{'Locality' if len(left) == 1 else 'Localities'} {', '.join(left)} "
-            f"{'has' if len(left) == 1 else 'have'} no coded policies and "
-            f"{'is' if len(left) == 1 else 'are'} left out of the policy analysis.")
+    return (
+        f"{'Locality' if len(left) == 1 else 'Localities'} {', '.join(left)} "
+        f"{'has' if len(left) == 1 else 'have'} no coded policies and "
+        f"{'is' if len(left) == 1 else 'are'} left out of the policy analysis."
+    )
 
 
 def _prepared(df: pd.DataFrame | None) -> pd.DataFrame:
@@ -227,7 +299,9 @@ def _prepared(df: pd.DataFrame | None) -> pd.DataFrame:
 def _measures(df: pd.DataFrame) -> pd.DataFrame:
     m = df[df["measure_present"]]
     if m.empty:
-        raise PolicyInputError("local_policies: no locality has any measure; shares among measures are undefined.")
+        raise PolicyInputError(
+            "local_policies: no locality has any measure; shares among measures are undefined."
+        )
     return m
 
 
@@ -266,7 +340,9 @@ def _as_bool_array(values, name: str) -> np.ndarray:
     if arr.isna().any():
         raise ValueError(f"{name}: missing values are not allowed here (found {int(arr.isna().sum())}).")
     if not (pd.api.types.is_bool_dtype(arr) or set(pd.unique(arr)) <= {0, 1}):
-        raise ValueError(f"{name}: values must be True/False (or 0/1), got {sorted(map(str, pd.unique(arr)))[:5]}.")
+        raise ValueError(
+            f"{name}: values must be True/False (or 0/1), got {sorted(map(str, pd.unique(arr)))[:5]}."
+        )
     return arr.astype(bool).to_numpy()
 
 
@@ -312,8 +388,15 @@ def clustered_proportion(y, clusters, level: float = 0.95) -> dict:
         deff = 1.0
     n_eff = n / deff
     lo, hi = wilson_interval(p * n_eff, n_eff, level)
-    return {"share": float(p), "ci_low": lo, "ci_high": hi, "n": int(n), "successes": int(y.sum()),
-            "clusters": int(g.max() + 1), "deff": float(deff)}
+    return {
+        "share": float(p),
+        "ci_low": lo,
+        "ci_high": hi,
+        "n": int(n),
+        "successes": int(y.sum()),
+        "clusters": int(g.max() + 1),
+        "deff": float(deff),
+    }
 
 
 def newcombe_difference(x1, n1, x2, n2, level: float = 0.95) -> dict:
@@ -328,9 +411,15 @@ def newcombe_difference(x1, n1, x2, n2, level: float = 0.95) -> dict:
     l1, u1 = wilson_interval(x1, n1, level)
     l2, u2 = wilson_interval(x2, n2, level)
     d = p1 - p2
-    return {"share_1": p1, "share_2": p2, "difference": d,
-            "ci_low": d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
-            "ci_high": d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2), "n_1": int(n1), "n_2": int(n2)}
+    return {
+        "share_1": p1,
+        "share_2": p2,
+        "difference": d,
+        "ci_low": d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
+        "ci_high": d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2),
+        "n_1": int(n1),
+        "n_2": int(n2),
+    }
 
 
 def clustered_difference(y, group, clusters, level: float = 0.95) -> dict:
@@ -341,7 +430,9 @@ def clustered_difference(y, group, clusters, level: float = 0.95) -> dict:
 
     y = pd.Series(y)
     if y.isna().any() or not (pd.api.types.is_bool_dtype(y) or pd.api.types.is_numeric_dtype(y)):
-        raise ValueError("clustered_difference: the outcome must be True/False or numeric, without missing values.")
+        raise ValueError(
+            "clustered_difference: the outcome must be True/False or numeric, without missing values."
+        )
     y = y.astype(float).to_numpy()
     grp = _as_bool_array(group, "clustered_difference group").astype(float)
     if grp.min() == grp.max():
@@ -351,10 +442,17 @@ def clustered_difference(y, group, clusters, level: float = 0.95) -> dict:
         raise ValueError("clustered_difference: at least 2 clusters (localities) are needed.")
     fit = sm.OLS(y, sm.add_constant(grp)).fit(cov_type="cluster", cov_kwds={"groups": g}, use_t=True)
     lo, hi = fit.conf_int(alpha=1 - level)[1]
-    return {"share_1": float(y[grp == 1].mean()), "share_0": float(y[grp == 0].mean()),
-            "difference": float(fit.params[1]), "ci_low": float(lo), "ci_high": float(hi),
-            "p_value": float(fit.pvalues[1]), "n_1": int(grp.sum()), "n_0": int((1 - grp).sum()),
-            "clusters": int(g.max() + 1)}
+    return {
+        "share_1": float(y[grp == 1].mean()),
+        "share_0": float(y[grp == 0].mean()),
+        "difference": float(fit.params[1]),
+        "ci_low": float(lo),
+        "ci_high": float(hi),
+        "p_value": float(fit.pvalues[1]),
+        "n_1": int(grp.sum()),
+        "n_0": int((1 - grp).sum()),
+        "clusters": int(g.max() + 1),
+    }
 
 
 def clustered_mean(y, clusters, level: float = 0.95) -> dict:
@@ -370,12 +468,20 @@ def clustered_mean(y, clusters, level: float = 0.95) -> dict:
     t = stats.t.ppf(0.5 + level / 2, n_g - 1)
     m = float(y.mean())
     p = float(2 * stats.t.sf(abs(m / se), n_g - 1)) if se > 0 else float("nan")
-    return {"mean": m, "se": float(se), "ci_low": m - t * se, "ci_high": m + t * se, "p_value": p,
-            "n": len(y), "clusters": n_g}
+    return {
+        "mean": m,
+        "se": float(se),
+        "ci_low": m - t * se,
+        "ci_high": m + t * se,
+        "p_value": p,
+        "n": len(y),
+        "clusters": n_g,
+    }
 
 
-def cochran_armitage(successes: Sequence[float], totals: Sequence[float],
-                     scores: Sequence[float] | None = None) -> dict:
+def cochran_armitage(
+    successes: Sequence[float], totals: Sequence[float], scores: Sequence[float] | None = None
+) -> dict:
     """Cochran-Armitage test for a linear trend in proportions across ordered groups.
 
     ``z = sum s_i (x_i - n_i pbar) / sqrt(pbar (1 - pbar) [sum n_i s_i^2 - (sum n_i s_i)^2 / N])``,
@@ -385,7 +491,9 @@ def cochran_armitage(successes: Sequence[float], totals: Sequence[float],
     n = np.asarray(totals, dtype=float)
     s = np.arange(len(x), dtype=float) if scores is None else np.asarray(scores, dtype=float)
     if not (len(x) == len(n) == len(s)) or len(x) < 2:
-        raise ValueError("cochran_armitage: successes, totals and scores need the same length (at least 2 groups).")
+        raise ValueError(
+            "cochran_armitage: successes, totals and scores need the same length (at least 2 groups)."
+        )
     if np.any(n <= 0) or np.any(x < 0) or np.any(x > n):
         raise ValueError("cochran_armitage: every group needs n > 0 and 0 <= successes <= n.")
     N = n.sum()
@@ -417,7 +525,9 @@ def verdict(ci_low: float, ci_high: float, null: float, direction: str) -> str:
     if direction not in ("greater", "less"):
         raise ValueError(f"direction must be 'greater' or 'less', got {direction!r}.")
     if not (np.isfinite(ci_low) and np.isfinite(ci_high)) or ci_low > ci_high:
-        raise ValueError(f"verdict needs a finite interval with ci_low <= ci_high, got ({ci_low}, {ci_high}).")
+        raise ValueError(
+            f"verdict needs a finite interval with ci_low <= ci_high, got ({ci_low}, {ci_high})."
+        )
     above, below = ci_low > null, ci_high < null
     if (direction == "greater" and above) or (direction == "less" and below):
         return "supported"
@@ -457,9 +567,20 @@ def measures_by_area(df: pd.DataFrame | None = None, level: float = 0.95) -> pd.
     for area, grp in df.groupby("policy_area", observed=True):
         k, n = int(grp["measure_present"].sum()), len(grp)
         lo, hi = wilson_interval(k, n, level)
-        rows.append({"policy_area": str(area), "area": AREA_LABELS.get(str(area), str(area)), "localities": n,
-                     "with_measure": k, "share_pct": 100 * k / n, "ci_low_pct": 100 * lo, "ci_high_pct": 100 * hi})
-    return sort_by(pd.DataFrame(rows), "share_pct", ascending=False, then=["policy_area"]).reset_index(drop=True)
+        rows.append(
+            {
+                "policy_area": str(area),
+                "area": AREA_LABELS.get(str(area), str(area)),
+                "localities": n,
+                "with_measure": k,
+                "share_pct": 100 * k / n,
+                "ci_low_pct": 100 * lo,
+                "ci_high_pct": 100 * hi,
+            }
+        )
+    return sort_by(pd.DataFrame(rows), "share_pct", ascending=False, then=["policy_area"]).reset_index(
+        drop=True
+    )
 
 
 def _join_words(words: Sequence[str]) -> str:
@@ -476,9 +597,13 @@ def most_and_least(by_area: pd.DataFrame) -> dict:
     out = {}
     for key, value in (("most", by_area["share_pct"].max()), ("least", by_area["share_pct"].min())):
         rows = by_area[ties(by_area["share_pct"], value).to_numpy()]
-        out[key] = {"areas": _join_words([f"*{a.lower()}*" for a in rows["area"]]), "n_areas": len(rows),
-                    "share_pct": float(value), "ci_low_pct": float(rows["ci_low_pct"].min()),
-                    "ci_high_pct": float(rows["ci_high_pct"].max())}
+        out[key] = {
+            "areas": _join_words([f"*{a.lower()}*" for a in rows["area"]]),
+            "n_areas": len(rows),
+            "share_pct": float(value),
+            "ci_low_pct": float(rows["ci_low_pct"].min()),
+            "ci_high_pct": float(rows["ci_high_pct"].max()),
+        }
     return out
 
 
@@ -494,21 +619,32 @@ def approach_by_area(df: pd.DataFrame | None = None) -> pd.DataFrame:
     """Counts of localities by area and approach (tidy), for the downloadable table."""
     df = _prepared(df)
     t = df.groupby(["policy_area", "approach"], observed=False).size().rename("localities").reset_index()
-    return t.pivot(index="policy_area", columns="approach", values="localities").rename_axis(
-        columns=None).reset_index()
+    return (
+        t.pivot(index="policy_area", columns="approach", values="localities")
+        .rename_axis(columns=None)
+        .reset_index()
+    )
 
 
 def proactive_share(df: pd.DataFrame | None = None, level: float = 0.95) -> dict:
     """Share of all measures that are proactive, with a clustered Wilson interval (percent)."""
     m = _measures(_prepared(df))
     r = clustered_proportion(m["proactive"], m["locality_id"], level)
-    return {"measures": r["n"], "localities": r["clusters"], "proactive": r["successes"],
-            "share_pct": 100 * r["share"], "ci_low_pct": 100 * r["ci_low"], "ci_high_pct": 100 * r["ci_high"]}
+    return {
+        "measures": r["n"],
+        "localities": r["clusters"],
+        "proactive": r["successes"],
+        "share_pct": 100 * r["share"],
+        "ci_low_pct": 100 * r["ci_low"],
+        "ci_high_pct": 100 * r["ci_high"],
+    }
 
 
-def proactive_by(df: pd.DataFrame | None = None,
-                 factors: Sequence[str] = ("size_class", "economic_trend", "political_orientation", "country"),
-                 level: float = 0.95) -> pd.DataFrame:
+def proactive_by(
+    df: pd.DataFrame | None = None,
+    factors: Sequence[str] = ("size_class", "economic_trend", "political_orientation", "country"),
+    level: float = 0.95,
+) -> pd.DataFrame:
     """Share of measures that are proactive (rather than reactive) by each factor's levels.
 
     Unit: the measure (locality x area with a measure). Measures of one locality are not
@@ -522,10 +658,19 @@ def proactive_by(df: pd.DataFrame | None = None,
             raise PolicyInputError(f"proactive_by: unknown factor {factor!r}.")
         for lvl, grp in m.groupby(factor, observed=True, sort=True):
             r = clustered_proportion(grp["proactive"], grp["locality_id"], level)
-            rows.append({"factor": factor, "factor_label": FACTOR_LABELS.get(factor, factor), "level": str(lvl),
-                         "measures": r["n"], "localities": r["clusters"], "proactive": r["successes"],
-                         "share_pct": 100 * r["share"], "ci_low_pct": 100 * r["ci_low"],
-                         "ci_high_pct": 100 * r["ci_high"]})
+            rows.append(
+                {
+                    "factor": factor,
+                    "factor_label": FACTOR_LABELS.get(factor, factor),
+                    "level": str(lvl),
+                    "measures": r["n"],
+                    "localities": r["clusters"],
+                    "proactive": r["successes"],
+                    "share_pct": 100 * r["share"],
+                    "ci_low_pct": 100 * r["ci_low"],
+                    "ci_high_pct": 100 * r["ci_high"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -535,8 +680,18 @@ def locality_summary(df: pd.DataFrame | None = None) -> pd.DataFrame:
     proactive measures (empty share when it has no measure) and ``dedicated_staff_any``
     (dedicated staff or body in at least one area)."""
     df = _prepared(df)
-    chars = [c for c in ("country", "size_class", "economic_trend", "political_orientation", "locality_type",
-                         "population") if c in df.columns]
+    chars = [
+        c
+        for c in (
+            "country",
+            "size_class",
+            "economic_trend",
+            "political_orientation",
+            "locality_type",
+            "population",
+        )
+        if c in df.columns
+    ]
     g = df.groupby("locality_id", observed=True, sort=True)
     out = g[chars].first()
     out["areas"] = g.size()
@@ -554,8 +709,13 @@ def staff_share(df: pd.DataFrame | None = None, level: float = 0.95) -> dict:
     loc = locality_summary(df)
     k, n = int(loc["dedicated_staff_any"].sum()), len(loc)
     lo, hi = wilson_interval(k, n, level)
-    return {"localities": n, "with_staff": k, "share_pct": 100 * k / n, "ci_low_pct": 100 * lo,
-            "ci_high_pct": 100 * hi}
+    return {
+        "localities": n,
+        "with_staff": k,
+        "share_pct": 100 * k / n,
+        "ci_low_pct": 100 * lo,
+        "ci_high_pct": 100 * hi,
+    }
 
 
 def staff_by(df: pd.DataFrame | None = None, factor: str = "size_class", level: float = 0.95) -> pd.DataFrame:
@@ -567,8 +727,16 @@ def staff_by(df: pd.DataFrame | None = None, factor: str = "size_class", level: 
     for lvl, grp in loc.groupby(factor, observed=True, sort=True):
         k, n = int(grp["dedicated_staff_any"].sum()), len(grp)
         lo, hi = wilson_interval(k, n, level)
-        rows.append({factor: str(lvl), "localities": n, "with_staff": k, "share_pct": 100 * k / n,
-                     "ci_low_pct": 100 * lo, "ci_high_pct": 100 * hi})
+        rows.append(
+            {
+                factor: str(lvl),
+                "localities": n,
+                "with_staff": k,
+                "share_pct": 100 * k / n,
+                "ci_low_pct": 100 * lo,
+                "ci_high_pct": 100 * hi,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -579,9 +747,17 @@ def funding_shares(df: pd.DataFrame | None = None, level: float = 0.95) -> pd.Da
     rows = []
     for src in FUNDING:
         r = clustered_proportion(m["main_funding"].astype(str) == src, m["locality_id"], level)
-        rows.append({"main_funding": src, "source": FUNDING_LABELS[src], "measures": r["successes"],
-                     "of_measures": r["n"], "share_pct": 100 * r["share"], "ci_low_pct": 100 * r["ci_low"],
-                     "ci_high_pct": 100 * r["ci_high"]})
+        rows.append(
+            {
+                "main_funding": src,
+                "source": FUNDING_LABELS[src],
+                "measures": r["successes"],
+                "of_measures": r["n"],
+                "share_pct": 100 * r["share"],
+                "ci_low_pct": 100 * r["ci_low"],
+                "ci_high_pct": 100 * r["ci_high"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -602,15 +778,25 @@ def proactive_by_staff(df: pd.DataFrame | None = None, level: float = 0.95) -> d
     has not, and the difference (percentage points) with a cluster-robust interval."""
     m = _measures(_prepared(df))
     r = clustered_difference(m["proactive"], m["dedicated_staff"], m["locality_id"], level)
-    return {"staff_pct": 100 * r["share_1"], "no_staff_pct": 100 * r["share_0"],
-            "difference_pp": 100 * r["difference"], "ci_low_pp": 100 * r["ci_low"],
-            "ci_high_pp": 100 * r["ci_high"], "p_value": r["p_value"], "measures_staff": r["n_1"],
-            "measures_no_staff": r["n_0"], "localities": r["clusters"]}
+    return {
+        "staff_pct": 100 * r["share_1"],
+        "no_staff_pct": 100 * r["share_0"],
+        "difference_pp": 100 * r["difference"],
+        "ci_low_pp": 100 * r["ci_low"],
+        "ci_high_pp": 100 * r["ci_high"],
+        "p_value": r["p_value"],
+        "measures_staff": r["n_1"],
+        "measures_no_staff": r["n_0"],
+        "localities": r["clusters"],
+    }
 
 
 def _dummies(frame: pd.DataFrame, column: str, reference: str) -> pd.DataFrame:
-    levels = [str(c) for c in frame[column].cat.categories] if hasattr(frame[column], "cat") else sorted(
-        frame[column].astype(str).unique())
+    levels = (
+        [str(c) for c in frame[column].cat.categories]
+        if hasattr(frame[column], "cat")
+        else sorted(frame[column].astype(str).unique())
+    )
     values = frame[column].astype(str)
     if reference not in set(values):
         raise PolicyInputError(f"model: reference level {reference!r} of {column!r} has no observations.")
@@ -620,14 +806,17 @@ def _dummies(frame: pd.DataFrame, column: str, reference: str) -> pd.DataFrame:
             continue
         col = values == lvl
         if not col.any():
-            raise PolicyInputError(f"model: level {lvl!r} of {column!r} has no observations among the measures; "
-                                   "its odds ratio cannot be estimated (merge or drop the level explicitly).")
+            raise PolicyInputError(
+                f"model: level {lvl!r} of {column!r} has no observations among the measures; "
+                "its odds ratio cannot be estimated (merge or drop the level explicitly)."
+            )
         out[f"{column}={lvl}"] = col.astype(float)
     return pd.DataFrame(out, index=frame.index)
 
 
-def proactive_model(df: pd.DataFrame | None = None, level: float = 0.95,
-                    reference: dict | None = None) -> pd.DataFrame:
+def proactive_model(
+    df: pd.DataFrame | None = None, level: float = 0.95, reference: dict | None = None
+) -> pd.DataFrame:
     """Logistic regression of proactive (given a measure) on dedicated staff, size class,
     economic trend and political orientation; odds ratios with cluster-robust (CR1,
     clusters = localities) 95% intervals, t on G - 1 degrees of freedom.
@@ -639,23 +828,36 @@ def proactive_model(df: pd.DataFrame | None = None, level: float = 0.95,
 
     m = _measures(_prepared(df))
     ref = {**MODEL_REFERENCE, **(reference or {})}
-    X = pd.concat([m["dedicated_staff"].astype(float).rename("dedicated_staff")]
-                  + [_dummies(m, col, ref[col]) for col in ("size_class", "economic_trend", "political_orientation")],
-                  axis=1)
+    X = pd.concat(
+        [m["dedicated_staff"].astype(float).rename("dedicated_staff")]
+        + [_dummies(m, col, ref[col]) for col in ("size_class", "economic_trend", "political_orientation")],
+        axis=1,
+    )
     X = sm.add_constant(X)
     y = m["proactive"].astype(float)
     groups = pd.factorize(m["locality_id"])[0]
-    fit = sm.GLM(y, X, family=sm.families.Binomial()).fit(cov_type="cluster", cov_kwds={"groups": groups},
-                                                          use_t=True)
+    fit = sm.GLM(y, X, family=sm.families.Binomial()).fit(
+        cov_type="cluster", cov_kwds={"groups": groups}, use_t=True
+    )
     ci = fit.conf_int(alpha=1 - level)
     rows = []
     for term in X.columns[1:]:
         var, _, lvl = term.partition("=")
-        label = "Dedicated staff (yes vs no)" if term == "dedicated_staff" else (
-            f"{FACTOR_LABELS[var]}: {lvl.replace('_', ' ')} vs {ref[var].replace('_', ' ')}")
-        rows.append({"term": term, "label": label, "odds_ratio": float(np.exp(fit.params[term])),
-                     "ci_low": float(np.exp(ci.loc[term, 0])), "ci_high": float(np.exp(ci.loc[term, 1])),
-                     "p_value": float(fit.pvalues[term])})
+        label = (
+            "Dedicated staff (yes vs no)"
+            if term == "dedicated_staff"
+            else (f"{FACTOR_LABELS[var]}: {lvl.replace('_', ' ')} vs {ref[var].replace('_', ' ')}")
+        )
+        rows.append(
+            {
+                "term": term,
+                "label": label,
+                "odds_ratio": float(np.exp(fit.params[term])),
+                "ci_low": float(np.exp(ci.loc[term, 0])),
+                "ci_high": float(np.exp(ci.loc[term, 1])),
+                "p_value": float(fit.pvalues[term]),
+            }
+        )
     out = pd.DataFrame(rows)
     out.attrs.update({"measures": int(len(m)), "localities": int(groups.max() + 1), "reference": ref})
     return out
@@ -695,8 +897,10 @@ QCA_CONDITIONS = {
     "PROGRESSIVE": "progressive local government: political_orientation is progressive",
 }
 QCA_OUTCOME = "PROACTIVE"
-QCA_OUTCOME_RULE = ("proactive policy: at least half of the locality's measures are proactive "
-                    "(a locality with no measure has no proactive policy and is coded 0)")
+QCA_OUTCOME_RULE = (
+    "proactive policy: at least half of the locality's measures are proactive "
+    "(a locality with no measure has no proactive policy and is coded 0)"
+)
 QCA_PROACTIVE_THRESHOLD = 0.5
 QCA_CONSISTENCY_THRESHOLD = 0.8
 QCA_FREQUENCY_THRESHOLD = 1
@@ -704,17 +908,22 @@ QCA_FREQUENCY_THRESHOLD = 1
 
 def qca_data(df: pd.DataFrame | None = None, threshold: float = QCA_PROACTIVE_THRESHOLD) -> pd.DataFrame:
     """Crisp-set calibration of every locality (index: locality_id), following
-    :data:`QCA_CONDITIONS` and :data:`QCA_OUTCOME_RULE`. Also returns the share of
+    :data:`QCA_CONDITIONS` and ``QCA_OUTCOME_RULE``. Also returns the share of
     proactive measures and the number of measures the outcome rests on."""
     loc = locality_summary(df).set_index("locality_id")
-    out = pd.DataFrame({
-        "MEDIUM": (loc["size_class"].astype(str) == "medium_town").astype(int),
-        "CAPACITY": loc["dedicated_staff_any"].astype(int),
-        "THRIVING": (loc["economic_trend"].astype(str) == "improving").astype(int),
-        "PROGRESSIVE": (loc["political_orientation"].astype(str) == "progressive").astype(int),
-    }, index=loc.index)
+    out = pd.DataFrame(
+        {
+            "MEDIUM": (loc["size_class"].astype(str) == "medium_town").astype(int),
+            "CAPACITY": loc["dedicated_staff_any"].astype(int),
+            "THRIVING": (loc["economic_trend"].astype(str) == "improving").astype(int),
+            "PROGRESSIVE": (loc["political_orientation"].astype(str) == "progressive").astype(int),
+        },
+        index=loc.index,
+    )
     share = loc["share_proactive"]
-    out[QCA_OUTCOME] = ((loc["measures"] > 0) & (tie_round(share.fillna(0)) >= tie_round(threshold))).astype(int)
+    out[QCA_OUTCOME] = ((loc["measures"] > 0) & (tie_round(share.fillna(0)) >= tie_round(threshold))).astype(
+        int
+    )
     out["measures"] = loc["measures"]
     out["share_proactive"] = share
     return out
@@ -722,14 +931,18 @@ def qca_data(df: pd.DataFrame | None = None, threshold: float = QCA_PROACTIVE_TH
 
 def qca_calibration_table() -> pd.DataFrame:
     """The calibration rules of the QCA conditions and outcome, as a table."""
-    return pd.DataFrame({"set": [*QCA_CONDITIONS, QCA_OUTCOME],
-                         "role": ["condition"] * len(QCA_CONDITIONS) + ["outcome"],
-                         "membership = 1 when": [*QCA_CONDITIONS.values(), QCA_OUTCOME_RULE]})
+    return pd.DataFrame(
+        {
+            "set": [*QCA_CONDITIONS, QCA_OUTCOME],
+            "role": ["condition"] * len(QCA_CONDITIONS) + ["outcome"],
+            "membership = 1 when": [*QCA_CONDITIONS.values(), QCA_OUTCOME_RULE],
+        }
+    )
 
 
 def config_label(values: Sequence, conditions: Sequence[str]) -> str:
     """QCA notation of a configuration or term: ``A*~B`` (``~`` = absent; ``-`` entries skipped)."""
-    parts = [c if v == 1 else f"~{c}" for c, v in zip(conditions, values) if v in (0, 1)]
+    parts = [c if v == 1 else f"~{c}" for c, v in zip(conditions, values, strict=False) if v in (0, 1)]
     return "*".join(parts) if parts else "(tautology)"
 
 
@@ -745,16 +958,25 @@ def _check_crisp(crisp: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     if sub.isna().any().any():
         col = sub.columns[sub.isna().any()].tolist()
         raise PolicyInputError(f"QCA: missing set membership in column(s) {col}; calibrate every case.")
-    bad = [c for c in columns if not set(pd.unique(sub[c].astype(int) if pd.api.types.is_bool_dtype(sub[c])
-                                                    else sub[c])) <= {0, 1}]
+    bad = [
+        c
+        for c in columns
+        if not set(pd.unique(sub[c].astype(int) if pd.api.types.is_bool_dtype(sub[c]) else sub[c])) <= {0, 1}
+    ]
     if bad:
-        raise PolicyInputError(f"QCA: crisp-set memberships must be 0 or 1; column(s) {bad} hold other values.")
+        raise PolicyInputError(
+            f"QCA: crisp-set memberships must be 0 or 1; column(s) {bad} hold other values."
+        )
     return sub.astype(int)
 
 
-def truth_table(crisp: pd.DataFrame, conditions: Sequence[str] = tuple(QCA_CONDITIONS),
-                outcome: str = QCA_OUTCOME, consistency_threshold: float = QCA_CONSISTENCY_THRESHOLD,
-                frequency_threshold: int = QCA_FREQUENCY_THRESHOLD) -> pd.DataFrame:
+def truth_table(
+    crisp: pd.DataFrame,
+    conditions: Sequence[str] = tuple(QCA_CONDITIONS),
+    outcome: str = QCA_OUTCOME,
+    consistency_threshold: float = QCA_CONSISTENCY_THRESHOLD,
+    frequency_threshold: int = QCA_FREQUENCY_THRESHOLD,
+) -> pd.DataFrame:
     """Crisp-set QCA truth table: one row per logically possible configuration (2^k).
 
     For each configuration: ``n`` cases, ``n_outcome`` cases with the outcome,
@@ -789,31 +1011,50 @@ def truth_table(crisp: pd.DataFrame, conditions: Sequence[str] = tuple(QCA_CONDI
             status = "consistent"
         else:
             status = "inconsistent"
-        rows.append({**dict(zip(conditions, values)), "configuration": config_label(values, conditions), "n": n,
-                     "n_outcome": k, "consistency": consistency,
-                     "coverage": k / total_outcome if total_outcome else np.nan,
-                     "status": status, "outcome": {"consistent": 1, "inconsistent": 0}.get(status, pd.NA),
-                     "cases": ", ".join(str(c) for c in sub.index[mask])})
+        rows.append(
+            {
+                **dict(zip(conditions, values, strict=False)),
+                "configuration": config_label(values, conditions),
+                "n": n,
+                "n_outcome": k,
+                "consistency": consistency,
+                "coverage": k / total_outcome if total_outcome else np.nan,
+                "status": status,
+                "outcome": {"consistent": 1, "inconsistent": 0}.get(status, pd.NA),
+                "cases": ", ".join(str(c) for c in sub.index[mask]),
+            }
+        )
     tt = pd.DataFrame(rows)
     tt["outcome"] = tt["outcome"].astype("Int64")
     order = {"consistent": 0, "inconsistent": 1, "remainder": 2}
-    tt = tt.sort_values(by=["status", "consistency", "n"], key=lambda s: s.map(order) if s.name == "status" else s,
-                        ascending=[True, False, False], kind="stable").reset_index(drop=True)
-    tt.attrs.update({"conditions": conditions, "outcome": outcome, "consistency_threshold": consistency_threshold,
-                     "frequency_threshold": frequency_threshold, "cases_with_outcome": total_outcome,
-                     "cases": int(len(sub))})
+    tt = tt.sort_values(
+        by=["status", "consistency", "n"],
+        key=lambda s: s.map(order) if s.name == "status" else s,
+        ascending=[True, False, False],
+        kind="stable",
+    ).reset_index(drop=True)
+    tt.attrs.update(
+        {
+            "conditions": conditions,
+            "outcome": outcome,
+            "consistency_threshold": consistency_threshold,
+            "frequency_threshold": frequency_threshold,
+            "cases_with_outcome": total_outcome,
+            "cases": int(len(sub)),
+        }
+    )
     return tt
 
 
 def _combine(a: tuple, b: tuple):
-    diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y]
     if len(diff) == 1 and a[diff[0]] is not None and b[diff[0]] is not None:
         return tuple(None if i == diff[0] else x for i, x in enumerate(a))
     return None
 
 
 def _covers(term: tuple, minterm: tuple) -> bool:
-    return all(t is None or t == m for t, m in zip(term, minterm))
+    return all(t is None or t == m for t, m in zip(term, minterm, strict=False))
 
 
 def prime_implicants(minterms: Iterable[tuple]) -> list[tuple]:
@@ -832,7 +1073,9 @@ def prime_implicants(minterms: Iterable[tuple]) -> list[tuple]:
         current = nxt
     # A total order (1 before 0 before "free"), so the result never depends on set iteration
     # order, which varies between Python processes.
-    return sorted(primes, key=lambda t: (sum(v is not None for v in t), tuple(2 if v is None else 1 - v for v in t)))
+    return sorted(
+        primes, key=lambda t: (sum(v is not None for v in t), tuple(2 if v is None else 1 - v for v in t))
+    )
 
 
 def minimise(tt: pd.DataFrame, conditions: Sequence[str] | None = None) -> list[list[str]]:
@@ -848,8 +1091,11 @@ def minimise(tt: pd.DataFrame, conditions: Sequence[str] | None = None) -> list[
         return []
     primes = prime_implicants(pos)
     for size in range(1, len(primes) + 1):
-        sols = [combo for combo in itertools.combinations(primes, size)
-                if all(any(_covers(p, m) for p in combo) for m in pos)]
+        sols = [
+            combo
+            for combo in itertools.combinations(primes, size)
+            if all(any(_covers(p, m) for p in combo) for m in pos)
+        ]
         if sols:
             return [[config_label(p, conditions) for p in combo] for combo in sols]
     raise AssertionError("unreachable: the prime implicants always cover the minterms")
@@ -869,9 +1115,9 @@ def _term_membership(crisp: pd.DataFrame, term: str) -> pd.Series:
 def solution_fit(crisp: pd.DataFrame, terms: Sequence[str], outcome: str = QCA_OUTCOME) -> pd.DataFrame:
     """Consistency and coverage of each term of a solution and of the whole solution.
 
-    Term rows: ``consistency`` = |term and outcome| / |term|, ``raw_coverage`` =
-    |term and outcome| / |outcome|, ``unique_coverage`` = cases with the outcome covered by
-    this term only, over |outcome|; the last row (``term`` = ``solution``) is the union."""
+    Term rows: ``consistency`` = ``|term and outcome| / |term|``, ``raw_coverage`` =
+    ``|term and outcome| / |outcome|``, ``unique_coverage`` = cases with the outcome covered by
+    this term only, over ``|outcome|``; the last row (``term`` = ``solution``) is the union."""
     if not terms:
         raise PolicyInputError("solution_fit: the solution has no terms.")
     y = _check_crisp(crisp, [outcome])[outcome] == 1
@@ -884,18 +1130,31 @@ def solution_fit(crisp: pd.DataFrame, terms: Sequence[str], outcome: str = QCA_O
         for u, m2 in members.items():
             if u != t:
                 others |= m2
-        rows.append({"term": t, "cases": int(mem.sum()), "cases_with_outcome": int((mem & y).sum()),
-                     "consistency": (mem & y).sum() / mem.sum() if mem.any() else np.nan,
-                     "raw_coverage": (mem & y).sum() / y.sum(),
-                     "unique_coverage": (mem & y & ~others).sum() / y.sum(),
-                     "localities": ", ".join(str(i) for i in crisp.index[mem & y])})
+        rows.append(
+            {
+                "term": t,
+                "cases": int(mem.sum()),
+                "cases_with_outcome": int((mem & y).sum()),
+                "consistency": (mem & y).sum() / mem.sum() if mem.any() else np.nan,
+                "raw_coverage": (mem & y).sum() / y.sum(),
+                "unique_coverage": (mem & y & ~others).sum() / y.sum(),
+                "localities": ", ".join(str(i) for i in crisp.index[mem & y]),
+            }
+        )
     sol = pd.Series(False, index=crisp.index)
     for mem in members.values():
         sol |= mem
-    rows.append({"term": "solution", "cases": int(sol.sum()), "cases_with_outcome": int((sol & y).sum()),
-                 "consistency": (sol & y).sum() / sol.sum() if sol.any() else np.nan,
-                 "raw_coverage": (sol & y).sum() / y.sum(), "unique_coverage": np.nan,
-                 "localities": ", ".join(str(i) for i in crisp.index[sol & y])})
+    rows.append(
+        {
+            "term": "solution",
+            "cases": int(sol.sum()),
+            "cases_with_outcome": int((sol & y).sum()),
+            "consistency": (sol & y).sum() / sol.sum() if sol.any() else np.nan,
+            "raw_coverage": (sol & y).sum() / y.sum(),
+            "unique_coverage": np.nan,
+            "localities": ", ".join(str(i) for i in crisp.index[sol & y]),
+        }
+    )
     return pd.DataFrame(rows)
 
 
@@ -919,12 +1178,16 @@ def _parse_term(term: str, conditions: Sequence[str]) -> tuple:
     return tuple(values.get(c) for c in conditions)
 
 
-def necessity(crisp: pd.DataFrame, conditions: Sequence[str] = tuple(QCA_CONDITIONS), outcome: str = QCA_OUTCOME,
-              threshold: float = QCA_NECESSITY_THRESHOLD) -> pd.DataFrame:
+def necessity(
+    crisp: pd.DataFrame,
+    conditions: Sequence[str] = tuple(QCA_CONDITIONS),
+    outcome: str = QCA_OUTCOME,
+    threshold: float = QCA_NECESSITY_THRESHOLD,
+) -> pd.DataFrame:
     """Analysis of necessity (Schneider and Wagemann 2012, ch. 9) for each condition and
-    its negation: ``consistency`` = |X and Y| / |Y| (how far Y is a subset of X),
-    ``coverage`` = |X and Y| / |X|, and ``relevance`` (relevance of necessity, crisp
-    form) = |not X| / |not (X and Y)|: near 0 when X is nearly always present (trivially
+    its negation: ``consistency`` = ``|X and Y| / |Y|`` (how far Y is a subset of X),
+    ``coverage`` = ``|X and Y| / |X|``, and ``relevance`` (relevance of necessity, crisp
+    form) = ``|not X| / |not (X and Y)|``: near 0 when X is nearly always present (trivially
     necessary). ``necessary`` when consistency >= ``threshold``."""
     conditions = list(conditions)
     sub = _check_crisp(crisp, [*conditions, outcome])
@@ -936,9 +1199,14 @@ def necessity(crisp: pd.DataFrame, conditions: Sequence[str] = tuple(QCA_CONDITI
         for label, x in ((c, sub[c] == 1), (f"~{c}", sub[c] == 0)):
             both = int((x & y).sum())
             not_both = int((~(x & y)).sum())
-            rows.append({"condition": label, "consistency": both / int(y.sum()),
-                         "coverage": both / int(x.sum()) if x.any() else np.nan,
-                         "relevance": int((~x).sum()) / not_both if not_both else np.nan})
+            rows.append(
+                {
+                    "condition": label,
+                    "consistency": both / int(y.sum()),
+                    "coverage": both / int(x.sum()) if x.any() else np.nan,
+                    "relevance": int((~x).sum()) / not_both if not_both else np.nan,
+                }
+            )
     out = pd.DataFrame(rows)
     out["necessary"] = tie_round(out["consistency"]) >= tie_round(threshold)
     return out
@@ -952,22 +1220,31 @@ def parsimonious(tt: pd.DataFrame, conditions: Sequence[str] | None = None) -> l
     :func:`minimise`."""
     conditions = list(conditions or tt.attrs.get("conditions") or [])
     if not conditions:
-        raise PolicyInputError("parsimonious: conditions unknown; pass them or use the output of truth_table().")
+        raise PolicyInputError(
+            "parsimonious: conditions unknown; pass them or use the output of truth_table()."
+        )
     pos = [tuple(int(v) for v in row) for row in tt.loc[tt["status"] == "consistent", conditions].to_numpy()]
     if not pos:
         return []
     rem = [tuple(int(v) for v in row) for row in tt.loc[tt["status"] == "remainder", conditions].to_numpy()]
     primes = [p for p in prime_implicants(pos + rem) if any(_covers(p, m) for m in pos)]
     for size in range(1, len(primes) + 1):
-        sols = [combo for combo in itertools.combinations(primes, size)
-                if all(any(_covers(p, m) for p in combo) for m in pos)]
+        sols = [
+            combo
+            for combo in itertools.combinations(primes, size)
+            if all(any(_covers(p, m) for p in combo) for m in pos)
+        ]
         if sols:
             return [[config_label(p, conditions) for p in combo] for combo in sols]
     raise AssertionError("unreachable: the prime implicants always cover the minterms")
 
 
-def intermediate(complex_terms: Sequence[str], parsimonious_terms: Sequence[str], conditions: Sequence[str],
-                 expectations: dict | None = None) -> list[str]:
+def intermediate(
+    complex_terms: Sequence[str],
+    parsimonious_terms: Sequence[str],
+    conditions: Sequence[str],
+    expectations: dict | None = None,
+) -> list[str]:
     """Intermediate solution (Ragin and Sonnett 2005): each complex term keeps the
     literals of a parsimonious term it contains and the literals in line with the
     directional ``expectations`` (condition -> 1 expected present, 0 expected absent);
@@ -982,24 +1259,38 @@ def intermediate(complex_terms: Sequence[str], parsimonious_terms: Sequence[str]
     out = []
     for term in complex_terms:
         c = _parse_term(term, conditions)
-        inside = [p for p in pars if all(pv is None or pv == cv for pv, cv in zip(p, c))]
+        inside = [p for p in pars if all(pv is None or pv == cv for pv, cv in zip(p, c, strict=False))]
         if not inside:
             out.append(c)
             continue
         p = inside[0]
-        out.append(tuple(cv if cv is not None and (pv is not None or expectations.get(name) == cv) else None
-                         for cv, pv, name in zip(c, p, conditions)))
+        out.append(
+            tuple(
+                cv if cv is not None and (pv is not None or expectations.get(name) == cv) else None
+                for cv, pv, name in zip(c, p, conditions, strict=False)
+            )
+        )
     unique = list(dict.fromkeys(out))
     # a term is redundant when another, more general term (a subset of its literals) is kept
-    kept = [t for t in unique if not any(u != t and all(uv is None or uv == tv for uv, tv in zip(u, t))
-                                          for u in unique)]
+    kept = [
+        t
+        for t in unique
+        if not any(
+            u != t and all(uv is None or uv == tv for uv, tv in zip(u, t, strict=False)) for u in unique
+        )
+    ]
     return [config_label(t, conditions) for t in kept]
 
 
-def qca_solutions(crisp: pd.DataFrame, conditions: Sequence[str] = tuple(QCA_CONDITIONS),
-                  outcome: str = QCA_OUTCOME, consistency_threshold: float = QCA_CONSISTENCY_THRESHOLD,
-                  frequency_threshold: int = QCA_FREQUENCY_THRESHOLD, expectations: dict | None = None,
-                  negate: bool = False) -> dict:
+def qca_solutions(
+    crisp: pd.DataFrame,
+    conditions: Sequence[str] = tuple(QCA_CONDITIONS),
+    outcome: str = QCA_OUTCOME,
+    consistency_threshold: float = QCA_CONSISTENCY_THRESHOLD,
+    frequency_threshold: int = QCA_FREQUENCY_THRESHOLD,
+    expectations: dict | None = None,
+    negate: bool = False,
+) -> dict:
     """The three solutions of a truth table: complex (conservative, no remainders),
     parsimonious (all remainders) and intermediate (easy counterfactuals only), each the
     first minimal cover, for the outcome or, with ``negate``, its absence (expectations
@@ -1017,15 +1308,24 @@ def qca_solutions(crisp: pd.DataFrame, conditions: Sequence[str] = tuple(QCA_CON
     comp1, pars1 = (comp[0] if comp else []), (pars[0] if pars else [])
     inter = intermediate(comp1, pars1, conditions, exp) if comp1 else []
     observed = tt[tt["n"] > 0]
-    return {"outcome": f"~{outcome}" if negate else outcome, "truth_table": tt, "complex": comp1,
-            "parsimonious": pars1, "intermediate": inter, "n_complex_solutions": len(comp),
-            "n_observed": int(len(observed)),
-            "n_contradictions": int(((observed["consistency"] > 0) & (observed["consistency"] < 1)).sum())}
+    return {
+        "outcome": f"~{outcome}" if negate else outcome,
+        "truth_table": tt,
+        "complex": comp1,
+        "parsimonious": pars1,
+        "intermediate": inter,
+        "n_complex_solutions": len(comp),
+        "n_observed": int(len(observed)),
+        "n_contradictions": int(((observed["consistency"] > 0) & (observed["consistency"] < 1)).sum()),
+    }
 
 
-def qca_robustness(df: pd.DataFrame | None = None, consistency_thresholds: Sequence[float] = (0.75, 0.8, 0.9, 1.0),
-                   frequency_thresholds: Sequence[int] = (1, 2),
-                   outcome_thresholds: Sequence[float] = (0.4, 0.5, 0.6)) -> pd.DataFrame:
+def qca_robustness(
+    df: pd.DataFrame | None = None,
+    consistency_thresholds: Sequence[float] = (0.75, 0.8, 0.9, 1.0),
+    frequency_thresholds: Sequence[int] = (1, 2),
+    outcome_thresholds: Sequence[float] = (0.4, 0.5, 0.6),
+) -> pd.DataFrame:
     """The complex and parsimonious solutions over a grid of consistency thresholds,
     frequency cut-offs and outcome calibrations (share of proactive measures needed for
     the outcome), one row per combination, with whether each term of the book's
@@ -1038,12 +1338,18 @@ def qca_robustness(df: pd.DataFrame | None = None, consistency_thresholds: Seque
         for ct in consistency_thresholds:
             for ft in frequency_thresholds:
                 sol = qca_solutions(crisp, consistency_threshold=ct, frequency_threshold=ft)
-                rows.append({"outcome_threshold": ot, "consistency_threshold": ct, "frequency_threshold": ft,
-                             "cases_with_outcome": int(crisp[QCA_OUTCOME].sum()),
-                             "complex": " + ".join(sol["complex"]) or "(none)",
-                             "parsimonious": " + ".join(sol["parsimonious"]) or "(none)",
-                             "baseline_terms_kept": sum(t in sol["complex"] for t in base["complex"]),
-                             "same_as_baseline": sol["complex"] == base["complex"]})
+                rows.append(
+                    {
+                        "outcome_threshold": ot,
+                        "consistency_threshold": ct,
+                        "frequency_threshold": ft,
+                        "cases_with_outcome": int(crisp[QCA_OUTCOME].sum()),
+                        "complex": " + ".join(sol["complex"]) or "(none)",
+                        "parsimonious": " + ".join(sol["parsimonious"]) or "(none)",
+                        "baseline_terms_kept": sum(t in sol["complex"] for t in base["complex"]),
+                        "same_as_baseline": sol["complex"] == base["complex"],
+                    }
+                )
     out = pd.DataFrame(rows)
     out.attrs["baseline_terms"] = len(base["complex"])
     return out
@@ -1058,7 +1364,9 @@ def policy_profile(df: pd.DataFrame | None = None) -> pd.DataFrame:
     """Localities x areas profile for clustering: approach coded none 0, reactive 0.5,
     proactive 1 (:data:`PROFILE_CODING`), so every area weighs the same and a proactive
     measure counts twice as much as a reactive one."""
-    return approach_matrix(df).replace({v: PROFILE_CODING[k] for k, v in APPROACH_CODES.items()}).astype(float)
+    return (
+        approach_matrix(df).replace({v: PROFILE_CODING[k] for k, v in APPROACH_CODES.items()}).astype(float)
+    )
 
 
 def silhouette(dist: np.ndarray, labels: np.ndarray) -> float:
@@ -1121,7 +1429,9 @@ def ward_typology(profile: pd.DataFrame | None = None, k_values: Iterable[int] =
         raise PolicyInputError("ward_typology: the profile has missing values.")
     k_values = sorted(set(int(k) for k in k_values))
     if not k_values or k_values[0] < 2 or k_values[-1] >= len(prof):
-        raise PolicyInputError(f"ward_typology: k must lie between 2 and n - 1 = {len(prof) - 1}; got {k_values}.")
+        raise PolicyInputError(
+            f"ward_typology: k must lie between 2 and n - 1 = {len(prof) - 1}; got {k_values}."
+        )
     X = prof.to_numpy(float)
     d = pdist(X, metric="euclidean")
     Z = linkage(d, method="ward")
@@ -1129,8 +1439,13 @@ def ward_typology(profile: pd.DataFrame | None = None, k_values: Iterable[int] =
     sil = []
     for k in k_values:
         lab = fcluster(Z, t=k, criterion="maxclust")
-        sil.append({"k": k, "clusters_formed": len(np.unique(lab)),
-                    "silhouette": silhouette(D, lab) if 2 <= len(np.unique(lab)) < len(lab) else np.nan})
+        sil.append(
+            {
+                "k": k,
+                "clusters_formed": len(np.unique(lab)),
+                "silhouette": silhouette(D, lab) if 2 <= len(np.unique(lab)) < len(lab) else np.nan,
+            }
+        )
     sil = pd.DataFrame(sil)
     best = sil.loc[first_max(sil["silhouette"])]
     k = int(best["k"])
@@ -1138,8 +1453,10 @@ def ward_typology(profile: pd.DataFrame | None = None, k_values: Iterable[int] =
     means = tie_round(prof.mean(axis=1).groupby(raw).mean()).sort_values(ascending=False, kind="stable")
     relabel = {old: new for new, old in enumerate(means.index, start=1)}
     labels = raw.map(relabel).rename("type")
-    rule = (f"Ward linkage on Euclidean distances between profiles; k chosen among {k_values} as the one with "
-            "the largest mean silhouette width (ties: smaller k).")
+    rule = (
+        f"Ward linkage on Euclidean distances between profiles; k chosen among {k_values} as the one with "
+        "the largest mean silhouette width (ties: smaller k)."
+    )
     return Typology(profile=prof, linkage=Z, k=k, silhouettes=sil, labels=labels, rule=rule)
 
 
@@ -1152,29 +1469,41 @@ def typology_summary(typ: Typology, df: pd.DataFrame | None = None, majority: fl
     loc = locality_summary(df).set_index("locality_id")
     missing = sorted(set(typ.labels.index) - set(loc.index))
     if missing:
-        raise PolicyInputError(f"typology_summary: localities {missing} of the typology are not in the policy data.")
+        raise PolicyInputError(
+            f"typology_summary: localities {missing} of the typology are not in the policy data."
+        )
     mat = approach_matrix(df)
     rows = []
     for t, members in typ.labels.groupby(typ.labels):
         ids = list(members.index)
         sub, m = loc.loc[ids], mat.loc[ids]
-        proactive = [AREA_LABELS.get(a, a) for a in m.columns if (m[a] == APPROACH_CODES["proactive"]).mean() > majority]
-        absent = [AREA_LABELS.get(a, a) for a in m.columns if (m[a] == APPROACH_CODES["none"]).mean() > majority]
-        rows.append({
-            "type": int(t), "localities": len(ids), "members": ", ".join(ids),
-            "mean_measures": sub["measures"].mean(),
-            "share_proactive_pct": 100 * sub["proactive_measures"].sum() / max(sub["measures"].sum(), 1),
-            "medium_towns": int((sub["size_class"].astype(str) == "medium_town").sum()),
-            "rural_areas": int((sub["size_class"].astype(str) == "rural_area").sum()),
-            "with_staff": int(sub["dedicated_staff_any"].sum()),
-            "medium_town_pct": 100 * (sub["size_class"].astype(str) == "medium_town").mean(),
-            "rural_area_pct": 100 * (sub["size_class"].astype(str) == "rural_area").mean(),
-            "staff_pct": 100 * sub["dedicated_staff_any"].mean(),
-            "improving_pct": 100 * (sub["economic_trend"].astype(str) == "improving").mean(),
-            "progressive_pct": 100 * (sub["political_orientation"].astype(str) == "progressive").mean(),
-            "mostly_proactive_in": "; ".join(proactive) if proactive else "no area",
-            "mostly_without_measures_in": "; ".join(absent) if absent else "no area",
-        })
+        proactive = [
+            AREA_LABELS.get(a, a)
+            for a in m.columns
+            if (m[a] == APPROACH_CODES["proactive"]).mean() > majority
+        ]
+        absent = [
+            AREA_LABELS.get(a, a) for a in m.columns if (m[a] == APPROACH_CODES["none"]).mean() > majority
+        ]
+        rows.append(
+            {
+                "type": int(t),
+                "localities": len(ids),
+                "members": ", ".join(ids),
+                "mean_measures": sub["measures"].mean(),
+                "share_proactive_pct": 100 * sub["proactive_measures"].sum() / max(sub["measures"].sum(), 1),
+                "medium_towns": int((sub["size_class"].astype(str) == "medium_town").sum()),
+                "rural_areas": int((sub["size_class"].astype(str) == "rural_area").sum()),
+                "with_staff": int(sub["dedicated_staff_any"].sum()),
+                "medium_town_pct": 100 * (sub["size_class"].astype(str) == "medium_town").mean(),
+                "rural_area_pct": 100 * (sub["size_class"].astype(str) == "rural_area").mean(),
+                "staff_pct": 100 * sub["dedicated_staff_any"].mean(),
+                "improving_pct": 100 * (sub["economic_trend"].astype(str) == "improving").mean(),
+                "progressive_pct": 100 * (sub["political_orientation"].astype(str) == "progressive").mean(),
+                "mostly_proactive_in": "; ".join(proactive) if proactive else "no area",
+                "mostly_without_measures_in": "; ".join(absent) if absent else "no area",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -1212,6 +1541,14 @@ def typology_stability(typ: Typology, n_boot: int = 200, seed: int = 20240517) -
                 continue
             best = max(((a & (boot == c)).sum() / (a | (boot == c)).sum()) for c in np.unique(boot))
             jac[t].append(best)
-    rows = [{"type": int(t), "localities": int((labels == t).sum()), "mean_jaccard": float(np.mean(v)),
-             "dissolved_pct": 100 * float(np.mean(np.array(v) <= 0.5)), "samples": len(v)} for t, v in jac.items()]
+    rows = [
+        {
+            "type": int(t),
+            "localities": int((labels == t).sum()),
+            "mean_jaccard": float(np.mean(v)),
+            "dissolved_pct": 100 * float(np.mean(np.array(v) <= 0.5)),
+            "samples": len(v),
+        }
+        for t, v in jac.items()
+    ]
     return pd.DataFrame(rows)

@@ -51,30 +51,52 @@ def page_data(min_answered_share: float = index.MIN_ANSWERED_SHARE) -> dict:
     indicators = []
     for row in cat.indicators.itertuples(index=False):
         opts = cat.options[cat.options["indicator_id"] == row.indicator_id]
-        indicators.append({
-            "id": row.indicator_id, "area": row.area, "stage": row.stage,
-            "stage_label": index.STAGE_LABELS.get(row.stage, row.stage), "question": row.question,
-            "options": [{"code": o.answer_code, "text": o.answer_text, "score": float(o.score)}
-                        for o in opts.itertuples(index=False)],
-        })
+        indicators.append(
+            {
+                "id": row.indicator_id,
+                "area": row.area,
+                "stage": row.stage,
+                "stage_label": index.STAGE_LABELS.get(row.stage, row.stage),
+                "question": row.question,
+                "options": [
+                    {"code": o.answer_code, "text": o.answer_text, "score": float(o.score)}
+                    for o in opts.itertuples(index=False)
+                ],
+            }
+        )
     groups = []
     for group in toolbox.PEER_GROUPS:
-        groups.append({
-            "id": group, "word": toolbox.FIELD_WORDS[group], "label": toolbox.GROUP_LABELS[group],
-            "values": [{"value": v, "label": toolbox._group_value_label(group, v),
-                        "choice": toolbox._choice_label(group, v)} for v in cat.allowed[group]],
-        })
+        groups.append(
+            {
+                "id": group,
+                "word": toolbox.FIELD_WORDS[group],
+                "label": toolbox.GROUP_LABELS[group],
+                "values": [
+                    {
+                        "value": v,
+                        "label": toolbox._group_value_label(group, v),
+                        "choice": toolbox._choice_label(group, v),
+                    }
+                    for v in cat.allowed[group]
+                ],
+            }
+        )
     res = peers.result
-    loc = peers.localities.assign(locality_id=peers.localities["locality_id"].astype(str)).set_index("locality_id")
+    loc = peers.localities.assign(locality_id=peers.localities["locality_id"].astype(str)).set_index(
+        "locality_id"
+    )
     described = toolbox.describe_localities(peers.localities)
     peer_rows = []
     for loc_id in res.localities:
         scores = res.indicator_scores.loc[loc_id, ids]
-        peer_rows.append({
-            "id": str(loc_id), **{g: str(loc.loc[loc_id, g]) for g in toolbox.PEER_GROUPS},
-            "description": described.get(str(loc_id), str(loc_id)),
-            "scores": [_score(v) for v in scores.to_numpy()],
-        })
+        peer_rows.append(
+            {
+                "id": str(loc_id),
+                **{g: str(loc.loc[loc_id, g]) for g in toolbox.PEER_GROUPS},
+                "description": described.get(str(loc_id), str(loc_id)),
+                "scores": [_score(v) for v in scores.to_numpy()],
+            }
+        )
     return {
         "version": 1,
         "share": float(min_answered_share),
@@ -128,45 +150,59 @@ def form_html(min_answered_share: float = index.MIN_ANSWERED_SHARE) -> str:
     e = html.escape
     n = len(d["indicators"])
     rule = d["rule_text"]
-    out = [f'<div id="wc-sa" class="wc-sa" data-n="{n}">',
-           f"<style>{CSS}</style>",
-           f'<script type="application/json" id="wc-sa-data">{_json_for_script(d)}</script>',
-           '<noscript><p><strong>This form needs JavaScript</strong> (it runs only in your browser). Without it, '
-           'download the questionnaire and use <code>wholecomm assess</code>.</p></noscript>',
-           '<form id="wc-sa-form" class="wc-sa-form" novalidate autocomplete="off">',
-           '<fieldset class="wc-sa-locality"><legend>Your municipality</legend>',
-           '<div class="wc-sa-field"><label for="wc-sa-name">Name (shown only on your summary)</label>'
-           f'<input type="text" id="wc-sa-name" name="name" maxlength="{toolbox.MAX_TEXT_CHARS}"></div>',
-           '<div class="wc-sa-field"><label for="wc-sa-year">Year the answers describe</label>'
-           f'<input type="number" id="wc-sa-year" name="year" min="{d["year_range"][0]}" '
-           f'max="{d["year_range"][1]}" step="1"></div>']
+    out = [
+        f'<div id="wc-sa" class="wc-sa" data-n="{n}">',
+        f"<style>{CSS}</style>",
+        f'<script type="application/json" id="wc-sa-data">{_json_for_script(d)}</script>',
+        "<noscript><p><strong>This form needs JavaScript</strong> (it runs only in your browser). Without it, "
+        "download the questionnaire and use <code>wholecomm assess</code>.</p></noscript>",
+        '<form id="wc-sa-form" class="wc-sa-form" novalidate autocomplete="off">',
+        '<fieldset class="wc-sa-locality"><legend>Your municipality</legend>',
+        '<div class="wc-sa-field"><label for="wc-sa-name">Name (shown only on your summary)</label>'
+        f'<input type="text" id="wc-sa-name" name="name" maxlength="{toolbox.MAX_TEXT_CHARS}"></div>',
+        '<div class="wc-sa-field"><label for="wc-sa-year">Year the answers describe</label>'
+        f'<input type="number" id="wc-sa-year" name="year" min="{d["year_range"][0]}" '
+        f'max="{d["year_range"][1]}" step="1"></div>',
+    ]
     for g in d["groups"]:
-        out.append(f'<div class="wc-sa-field"><label for="wc-sa-{g["id"]}">{e(g["word"].capitalize())}</label>'
-                   f'<select id="wc-sa-{g["id"]}" name="{g["id"]}"><option value="">(choose)</option>')
+        out.append(
+            f'<div class="wc-sa-field"><label for="wc-sa-{g["id"]}">{e(g["word"].capitalize())}</label>'
+            f'<select id="wc-sa-{g["id"]}" name="{g["id"]}"><option value="">(choose)</option>'
+        )
         out += [f'<option value="{e(v["value"])}">{e(v["choice"])}</option>' for v in g["values"]]
         out.append("</select></div>")
     out.append("</fieldset>")
-    out.append('<div class="wc-sa-progress-box"><label for="wc-sa-progress-bar">Answered</label> '
-               f'<progress id="wc-sa-progress-bar" max="{n}" value="0"></progress> '
-               f'<span id="wc-sa-progress" role="status" aria-live="polite">0 of {n} questions answered</span></div>')
+    out.append(
+        '<div class="wc-sa-progress-box"><label for="wc-sa-progress-bar">Answered</label> '
+        f'<progress id="wc-sa-progress-bar" max="{n}" value="0"></progress> '
+        f'<span id="wc-sa-progress" role="status" aria-live="polite">0 of {n} questions answered</span></div>'
+    )
     for area in d["areas"]:
         qs = [q for q in d["indicators"] if q["area"] == area["id"]]
-        out.append(f'<details class="wc-sa-area" data-area="{e(area["id"])}" open>'
-                   f'<summary><span class="wc-sa-area-title">{e(area["label"])}</span> '
-                   f'<span class="wc-sa-area-progress" data-area-progress="{e(area["id"])}">0 of {len(qs)} '
-                   'answered</span></summary>')
+        out.append(
+            f'<details class="wc-sa-area" data-area="{e(area["id"])}" open>'
+            f'<summary><span class="wc-sa-area-title">{e(area["label"])}</span> '
+            f'<span class="wc-sa-area-progress" data-area-progress="{e(area["id"])}">0 of {len(qs)} '
+            "answered</span></summary>"
+        )
         for q in qs:
             qid = e(q["id"])
-            out.append(f'<fieldset class="wc-sa-q" data-indicator="{qid}"><legend><span class="wc-sa-qid">{qid}'
-                       f'</span> {e(q["question"])} <span class="wc-sa-stage">({e(q["stage_label"])})</span>'
-                       '</legend>')
+            out.append(
+                f'<fieldset class="wc-sa-q" data-indicator="{qid}"><legend><span class="wc-sa-qid">{qid}'
+                f'</span> {e(q["question"])} <span class="wc-sa-stage">({e(q["stage_label"])})</span>'
+                "</legend>"
+            )
             for o in q["options"]:
-                oid = f'q-{qid}-{e(o["code"])}'
-                out.append(f'<div class="wc-sa-opt"><input type="radio" id="{oid}" name="q-{qid}" '
-                           f'value="{e(o["code"])}"><label for="{oid}">{e(o["text"])} '
-                           f'<span class="wc-sa-points">({o["score"]:.0f} points)</span></label></div>')
-            out.append(f'<div class="wc-sa-opt"><input type="radio" id="q-{qid}-dk" name="q-{qid}" value="" '
-                       f'checked><label for="q-{qid}-dk">{e(d["dont_know"])}</label></div>')
+                oid = f"q-{qid}-{e(o['code'])}"
+                out.append(
+                    f'<div class="wc-sa-opt"><input type="radio" id="{oid}" name="q-{qid}" '
+                    f'value="{e(o["code"])}"><label for="{oid}">{e(o["text"])} '
+                    f'<span class="wc-sa-points">({o["score"]:.0f} points)</span></label></div>'
+                )
+            out.append(
+                f'<div class="wc-sa-opt"><input type="radio" id="q-{qid}-dk" name="q-{qid}" value="" '
+                f'checked><label for="q-{qid}-dk">{e(d["dont_know"])}</label></div>'
+            )
             out.append("</fieldset>")
         out.append("</details>")
     out.append("</form>")
@@ -182,7 +218,8 @@ def form_html(min_answered_share: float = index.MIN_ANSWERED_SHARE) -> str:
         'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet">'
         '<button type="button" id="wc-sa-clear">Clear all answers</button>'
         '<button type="button" id="wc-sa-print">Print the one-page summary</button>'
-        '<p id="wc-sa-message" role="status" aria-live="polite"></p></div>')
+        '<p id="wc-sa-message" role="status" aria-live="polite"></p></div>'
+    )
     out.append(
         '<section id="wc-sa-summary" class="wc-sa-summary" aria-labelledby="wc-sa-summary-title">'
         '<h2 id="wc-sa-summary-title">Your results</h2>'
@@ -197,22 +234,27 @@ def form_html(min_answered_share: float = index.MIN_ANSWERED_SHARE) -> str:
         '<h3>Three next steps</h3><ol id="wc-sa-steps"></ol>'
         f'<p class="wc-sa-small">An area is scored when {e(rule)} are answered; "{e(d["dont_know"])}" counts as '
         'not answered, never as 0. "Typical" is the median score of the assessed localities with the same size '
-        'class, country or locality type; the average gap is your score minus those medians, averaged over the '
-        f'groups with at least {d["min_peers"]} scored peers. Next steps are the answered questions where moving '
-        'up one answer level helps most in the areas furthest behind similar places.</p>'
+        "class, country or locality type; the average gap is your score minus those medians, averaged over the "
+        f"groups with at least {d['min_peers']} scored peers. Next steps are the answered questions where moving "
+        "up one answer level helps most in the areas furthest behind similar places.</p>"
         f'<div class="wc-sa-notice wholecomm-provenance-copy" role="note"><p><strong>About the data:</strong> '
-        f'{d["notice"]}</p></div>'
-        '</section>')
+        f"{d['notice']}</p></div>"
+        "</section>"
+    )
     out.append(f"<script>{script()}</script>")
     out.append("</div>")
     return "\n".join(out)
 
 
-def standalone_html(min_answered_share: float = index.MIN_ANSWERED_SHARE, title: str = "Self-assessment") -> str:
+def standalone_html(
+    min_answered_share: float = index.MIN_ANSWERED_SHARE, title: str = "Self-assessment"
+) -> str:
     """The widget in a minimal HTML document (for tests on other data and for offline use)."""
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
-            f'content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>{html.escape(title)}</title></head><body><main>'
-            f"<h1>{html.escape(title)}</h1>{form_html(min_answered_share)}</main></body></html>")
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+        f'content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>{html.escape(title)}</title></head><body><main>'
+        f"<h1>{html.escape(title)}</h1>{form_html(min_answered_share)}</main></body></html>"
+    )
 
 
 CSS = """

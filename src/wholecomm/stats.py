@@ -67,8 +67,15 @@ def ols_cluster(y: np.ndarray, x: np.ndarray, clusters: np.ndarray, column: int,
     est, se = float(fit.params[column]), float(fit.bse[column])
     q = stats.t.ppf(0.5 + level / 2, n_g - 1)
     t = est / se
-    return {"estimate": est, "se": se, "ci_lo": est - q * se, "ci_hi": est + q * se, "t": t,
-            "p": float(2 * stats.t.sf(abs(t), n_g - 1)), "df": n_g - 1}
+    return {
+        "estimate": est,
+        "se": se,
+        "ci_lo": est - q * se,
+        "ci_hi": est + q * se,
+        "t": t,
+        "p": float(2 * stats.t.sf(abs(t), n_g - 1)),
+        "df": n_g - 1,
+    }
 
 
 WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
@@ -100,15 +107,15 @@ def _wild_draws(y, x, clusters, column: int, n_boot: int, seed: int) -> dict:
 
     def parts(ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # ys: n x B
         beta = xtx_inv @ (x.T @ ys)
-        s = np.add.reduceat(xa[:, None] * (ys - x @ beta), starts, axis=0)   # G x B: a' X_g' u_g
+        s = np.add.reduceat(xa[:, None] * (ys - x @ beta), starts, axis=0)  # G x B: a' X_g' u_g
         return beta[column], s
 
     beta_obs, s_obs = parts(y[:, None])
     xr = np.delete(x, column, axis=1)
     xj = x[:, column]
     beta_r = np.linalg.lstsq(xr, y, rcond=None)[0]
-    f0, u0 = xr @ beta_r, y - xr @ beta_r              # restricted fit under b = 0
-    m = xj - xr @ np.linalg.lstsq(xr, xj, rcond=None)[0]   # under b: fitted f0 + b m, residual u0 - b m
+    f0, u0 = xr @ beta_r, y - xr @ beta_r  # restricted fit under b = 0
+    m = xj - xr @ np.linalg.lstsq(xr, xj, rcond=None)[0]  # under b: fitted f0 + b m, residual u0 - b m
     rng = np.random.default_rng(seed)
     out = {k: np.empty(n_boot) for k in ("n0", "n1", "q00", "q01", "q11")}
     for start in range(0, n_boot, 2000):
@@ -118,40 +125,52 @@ def _wild_draws(y, x, clusters, column: int, n_boot: int, seed: int) -> dict:
         n1, s1 = parts(m[:, None] * (1 - w))
         sl = slice(start, start + b)
         out["n0"][sl], out["n1"][sl] = n0, n1 - 1.0
-        out["q00"][sl], out["q01"][sl], out["q11"][sl] = (np.sum(s0 * s0, axis=0), np.sum(s0 * s1, axis=0),
-                                                          np.sum(s1 * s1, axis=0))
-    return out | {"beta": float(beta_obs[0]), "se": float(np.sqrt(c * np.sum(s_obs ** 2))), "c": c,
-                  "n_boot": int(n_boot), "n_clusters": n_g}
+        out["q00"][sl], out["q01"][sl], out["q11"][sl] = (
+            np.sum(s0 * s0, axis=0),
+            np.sum(s0 * s1, axis=0),
+            np.sum(s1 * s1, axis=0),
+        )
+    return out | {
+        "beta": float(beta_obs[0]),
+        "se": float(np.sqrt(c * np.sum(s_obs**2))),
+        "c": c,
+        "n_boot": int(n_boot),
+        "n_clusters": n_g,
+    }
 
 
 def _wild_p(draws: dict, null: float) -> tuple[float, float]:
     """(t, p) of H0: coefficient = ``null`` from :func:`_wild_draws`."""
     t_obs = (draws["beta"] - null) / draws["se"]
     num = draws["n0"] + null * draws["n1"]
-    den = np.sqrt(draws["c"] * np.clip(draws["q00"] + 2 * null * draws["q01"] + null ** 2 * draws["q11"], 0, None))
+    den = np.sqrt(
+        draws["c"] * np.clip(draws["q00"] + 2 * null * draws["q01"] + null**2 * draws["q11"], 0, None)
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         t_star = num / den
     p = float((np.sum(np.abs(t_star) >= abs(t_obs) - 1e-12) + 1) / (draws["n_boot"] + 1))
     return float(t_obs), p
 
 
-def wild_cluster_bootstrap(y, x, clusters, column: int, n_boot: int = 9999, seed: int = DEFAULT_SEED,
-                           null: float = 0.0) -> dict:
+def wild_cluster_bootstrap(
+    y, x, clusters, column: int, n_boot: int = 9999, seed: int = DEFAULT_SEED, null: float = 0.0
+) -> dict:
     """Wild cluster restricted bootstrap (WCR; Cameron, Gelbach and Miller 2008; Webb's
     six-point weights for few clusters, MacKinnon and Webb) of H0: coefficient
     ``column`` = ``null`` (default 0) in the OLS of ``y`` on ``x``.
 
     The model is refitted with the null imposed, its residuals are multiplied by one
     Webb weight per cluster, and the CR1 cluster-robust t statistic is recomputed in
-    each of ``n_boot`` samples. p = share of bootstrap |t| at least the observed |t|
+    each of ``n_boot`` samples. p = share of bootstrap ``|t|`` at least the observed ``|t|``
     (symmetric). Returns t, p, n_boot, n_clusters."""
     draws = _wild_draws(y, x, clusters, column, n_boot, seed)
     t_obs, p = _wild_p(draws, null)
     return {"t": t_obs, "p": p, "n_boot": draws["n_boot"], "n_clusters": draws["n_clusters"]}
 
 
-def wild_cluster_interval(y, x, clusters, column: int, level: float = 0.95, n_boot: int = 9999,
-                          seed: int = DEFAULT_SEED) -> dict:
+def wild_cluster_interval(
+    y, x, clusters, column: int, level: float = 0.95, n_boot: int = 9999, seed: int = DEFAULT_SEED
+) -> dict:
     """Interval for coefficient ``column`` by inverting the wild cluster restricted
     bootstrap test (:func:`wild_cluster_bootstrap`): the values ``b`` whose test of
     H0: coefficient = ``b`` has p > 1 - ``level``. The same seed (hence the same Webb
@@ -169,8 +188,14 @@ def wild_cluster_interval(y, x, clusters, column: int, level: float = 0.95, n_bo
     draws = _wild_draws(y, x, clusters, column, n_boot, seed)
     p0 = {"p": _wild_p(draws, 0.0)[1], "n_boot": draws["n_boot"], "n_clusters": draws["n_clusters"]}
     if not (np.isfinite(se) and se > 0):
-        return {"estimate": est, "ci_low": est, "ci_high": est, "p": p0["p"], "n_boot": p0["n_boot"],
-                "n_clusters": p0["n_clusters"]}
+        return {
+            "estimate": est,
+            "ci_low": est,
+            "ci_high": est,
+            "p": p0["p"],
+            "n_boot": p0["n_boot"],
+            "n_clusters": p0["n_clusters"],
+        }
 
     def accepts(b: float) -> bool:
         return _wild_p(draws, b)[1] > alpha
@@ -189,8 +214,14 @@ def wild_cluster_interval(y, x, clusters, column: int, level: float = 0.95, n_bo
             mid = (inner + outer) / 2
             inner, outer = (mid, outer) if accepts(mid) else (inner, mid)
         bounds.append(inner)
-    return {"estimate": est, "ci_low": float(bounds[0]), "ci_high": float(bounds[1]), "p": p0["p"],
-            "n_boot": p0["n_boot"], "n_clusters": p0["n_clusters"]}
+    return {
+        "estimate": est,
+        "ci_low": float(bounds[0]),
+        "ci_high": float(bounds[1]),
+        "p": p0["p"],
+        "n_boot": p0["n_boot"],
+        "n_clusters": p0["n_clusters"],
+    }
 
 
 # ------------------------------------------------------------ multiple testing
@@ -217,6 +248,7 @@ def p_from_interval(interval: Callable[[float], tuple[float, float]], null: floa
     Test and interval then come from the same method by construction (test inversion).
     Returns 1.0 when even a 1e-9 interval contains ``null`` and a value below 1e-12 when
     even the 1 - 1e-12 interval excludes it."""
+
     def excludes(level: float) -> bool:
         lo, hi = interval(level)
         return lo > null or hi < null
@@ -230,7 +262,9 @@ def p_from_interval(interval: Callable[[float], tuple[float, float]], null: floa
 
 
 # ----------------------------------------------------------- survey proportions
-def korn_graubard_interval(p: float, se: float, n: int, df: float, level: float = 0.95) -> tuple[float, float]:
+def korn_graubard_interval(
+    p: float, se: float, n: int, df: float, level: float = 0.95
+) -> tuple[float, float]:
     """Korn and Graubard's (1998) interval for a survey proportion with ``df`` design
     degrees of freedom: a Clopper-Pearson interval at the effective sample size
     ``n* = p(1 - p) / se^2``, scaled by ``(t_{n-1} / t_df)^2`` so that few clusters widen
@@ -245,7 +279,7 @@ def korn_graubard_interval(p: float, se: float, n: int, df: float, level: float 
         return float("nan"), float("nan")
     alpha = 1 - level
     if 0 < p < 1 and se > 0:
-        n_eff = p * (1 - p) / se ** 2
+        n_eff = p * (1 - p) / se**2
         if n > 1:
             n_eff *= (stats.t.ppf(1 - alpha / 2, n - 1) / stats.t.ppf(1 - alpha / 2, df)) ** 2
     else:
@@ -257,8 +291,9 @@ def korn_graubard_interval(p: float, se: float, n: int, df: float, level: float 
 
 
 # ------------------------------------------------------------------ Firth logit
-def _firth_fit(y: np.ndarray, X: np.ndarray, free: np.ndarray, beta0: np.ndarray,
-               max_iter: int = 200, tol: float = 1e-10) -> tuple[np.ndarray, float]:
+def _firth_fit(
+    y: np.ndarray, X: np.ndarray, free: np.ndarray, beta0: np.ndarray, max_iter: int = 200, tol: float = 1e-10
+) -> tuple[np.ndarray, float]:
     """Maximise the penalised log-likelihood over the coefficients flagged in ``free``
     (the others held at their value in ``beta0``). Returns (beta, penalised log-lik)."""
     beta = beta0.astype(float).copy()
@@ -343,8 +378,18 @@ def firth_logit(y, X: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                 step *= 2
                 if step > 1e3:
                     raise RuntimeError(f"firth_logit: the profile interval of {term!r} does not close.")
-            bounds.append(optimize.brentq(lambda b: profile(b) - crit, *sorted((beta[j], beta[j] + sign * step)),
-                                          xtol=1e-8))
-        rows.append({"term": term, "estimate": float(beta[j]), "ci_low": float(bounds[0]),
-                     "ci_high": float(bounds[1]), "p_value": float(stats.chi2.sf(lr0, 1))})
+            bounds.append(
+                optimize.brentq(
+                    lambda b: profile(b) - crit, *sorted((beta[j], beta[j] + sign * step)), xtol=1e-8
+                )
+            )
+        rows.append(
+            {
+                "term": term,
+                "estimate": float(beta[j]),
+                "ci_low": float(bounds[0]),
+                "ci_high": float(bounds[1]),
+                "p_value": float(stats.chi2.sf(lr0, 1)),
+            }
+        )
     return pd.DataFrame(rows)

@@ -53,7 +53,7 @@ How localities are pooled is a choice, made explicit by ``pooling``:
 * ``"weights"`` uses the weights as given: with raked weights each locality counts in
   proportion to its adult population, so pooled estimates would be dominated by the few
   medium-sized towns;
-* ``"equal"`` (used by this chapter's summaries, :data:`POOLING`) rescales each
+* ``"equal"`` (used by this chapter's summaries, ``POOLING``) rescales each
   locality's weights to sum to one, so every studied locality counts equally: a pooled
   estimate describes the average studied locality, in keeping with the comparative
   design. Within a single locality both give the same estimate.
@@ -101,11 +101,23 @@ ITEM_LABELS = {
     "att_neighbour": "Happy to have as neighbours",
     "att_belong": "Can become full members",
 }
-RESPONSE_LABELS = {1: "Strongly disagree", 2: "Disagree", 3: "Neither", 4: "Agree", 5: "Strongly agree",
-                   DONT_KNOW: "Don't know", REFUSED: "Refused"}
+RESPONSE_LABELS = {
+    1: "Strongly disagree",
+    2: "Disagree",
+    3: "Neither",
+    4: "Agree",
+    5: "Strongly agree",
+    DONT_KNOW: "Don't know",
+    REFUSED: "Refused",
+}
 SETTING_LABELS = {
-    "work": "Work", "neighbourhood": "Neighbourhood", "hobby": "Hobby association", "sports": "Sports club",
-    "leisure": "Organised leisure", "school": "School or childcare", "religious": "Religious community",
+    "work": "Work",
+    "neighbourhood": "Neighbourhood",
+    "hobby": "Hobby association",
+    "sports": "Sports club",
+    "leisure": "Organised leisure",
+    "school": "School or childcare",
+    "religious": "Religious community",
     "none": "No regular contact",
 }
 OVERALL_LABEL = "All localities"
@@ -143,33 +155,45 @@ def _as_categorical(values: pd.Series, categories: Sequence, column: str, what: 
     if isinstance(values.dtype, pd.CategoricalDtype) and [str(c) for c in values.cat.categories] == cats:
         codes = values.cat.codes.to_numpy()
         if (codes < 0).any():
-            raise ValueError(f"{what}: column {column!r} has {int((codes < 0).sum())} empty value(s); "
-                             "it must be given for every row.")
+            raise ValueError(
+                f"{what}: column {column!r} has {int((codes < 0).sum())} empty value(s); "
+                "it must be given for every row."
+            )
         return pd.Categorical.from_codes(codes, categories=cats)
     raw = values.astype("object") if isinstance(values.dtype, pd.CategoricalDtype) else values
     if raw.isna().any():
-        raise ValueError(f"{what}: column {column!r} has {int(raw.isna().sum())} empty value(s); "
-                         "it must be given for every row.")
+        raise ValueError(
+            f"{what}: column {column!r} has {int(raw.isna().sum())} empty value(s); "
+            "it must be given for every row."
+        )
     unknown = sorted(set(pd.unique(raw.astype(str))) - {str(c) for c in categories})
     if unknown:
-        raise ValueError(f"{what}: column {column!r} has unknown categor{'y' if len(unknown) == 1 else 'ies'} "
-                         f"{unknown}; allowed: {list(categories)}.")
+        raise ValueError(
+            f"{what}: column {column!r} has unknown categor{'y' if len(unknown) == 1 else 'ies'} "
+            f"{unknown}; allowed: {list(categories)}."
+        )
     return pd.Categorical(raw.astype(str), categories=[str(c) for c in categories])
 
 
-def _coded(frame: pd.DataFrame, column: str, allowed: Sequence[int], what: str, allow_empty: bool = False) -> np.ndarray:
+def _coded(
+    frame: pd.DataFrame, column: str, allowed: Sequence[int], what: str, allow_empty: bool = False
+) -> np.ndarray:
     """An integer-coded answer column as float; codes outside ``allowed`` raise."""
     col = frame[column]
     empty = col.isna().to_numpy()
     if empty.any() and not allow_empty:
-        raise ValueError(f"{what}: column {column!r} is empty for {int(empty.sum())} respondent(s) "
-                         f"({_first_ids(frame, empty)}); every respondent must have a code.")
+        raise ValueError(
+            f"{what}: column {column!r} is empty for {int(empty.sum())} respondent(s) "
+            f"({_first_ids(frame, empty)}); every respondent must have a code."
+        )
     values = pd.to_numeric(col, errors="raise").astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
     bad = ~empty & ~np.isin(values, np.asarray(allowed, dtype=float))
     if bad.any():
         found = sorted(pd.unique(values[bad]).tolist())[:10]
-        raise ValueError(f"{what}: column {column!r} has code(s) {found} outside the allowed codes "
-                         f"{list(allowed)} ({_first_ids(frame, bad)}).")
+        raise ValueError(
+            f"{what}: column {column!r} has code(s) {found} outside the allowed codes "
+            f"{list(allowed)} ({_first_ids(frame, bad)})."
+        )
     return values
 
 
@@ -215,8 +239,10 @@ def attitude_index(sv: pd.DataFrame, min_items: int = MIN_ITEMS) -> pd.Series:
 def _check_weights(w: np.ndarray, frame: pd.DataFrame, name: str) -> None:
     bad = ~np.isfinite(w) | (w <= 0)
     if bad.any():
-        raise ValueError(f"Weights ({name}) must be positive and finite: {int(bad.sum())} are not "
-                         f"({_first_ids(frame, bad)}).")
+        raise ValueError(
+            f"Weights ({name}) must be positive and finite: {int(bad.sum())} are not "
+            f"({_first_ids(frame, bad)})."
+        )
 
 
 def _margin_categories(margins: pd.DataFrame, var: str) -> list[str]:
@@ -226,8 +252,13 @@ def _margin_categories(margins: pd.DataFrame, var: str) -> list[str]:
     return [str(c) for c in _enum("population_margins", var)]
 
 
-def rake(sv: pd.DataFrame, margins: pd.DataFrame, max_iter: int = 100, tol: float = 1e-6,
-         trim: tuple[float, float] | None = TRIM) -> pd.Series:
+def rake(
+    sv: pd.DataFrame,
+    margins: pd.DataFrame,
+    max_iter: int = 100,
+    tol: float = 1e-6,
+    trim: tuple[float, float] | None = TRIM,
+) -> pd.Series:
     """Raked weights: ``design_weight`` adjusted within each locality to the locality's
     population by age group, gender and education (see the module docstring).
 
@@ -252,7 +283,9 @@ def rake(sv: pd.DataFrame, margins: pd.DataFrame, max_iter: int = 100, tol: floa
     _check_weights(d, sv, "design_weight")
     pop = margins["population"].astype("float64").to_numpy()
     if not np.all(np.isfinite(pop) & (pop >= 0)):
-        raise ValueError("Population margins: column 'population' must be non-negative and given for every cell.")
+        raise ValueError(
+            "Population margins: column 'population' must be non-negative and given for every cell."
+        )
 
     # Localities in order of first appearance; factorize hashes the values once (no text copies).
     r_loc, uniques = pd.factorize(sv["locality_id"], use_na_sentinel=False)
@@ -260,8 +293,10 @@ def rake(sv: pd.DataFrame, margins: pd.DataFrame, max_iter: int = 100, tol: floa
     m_loc = margins["locality_id"].astype(str)
     missing = sorted(set(loc_ids) - set(m_loc))
     if missing:
-        raise ValueError(f"Population margins are missing for localit{'y' if len(missing) == 1 else 'ies'} "
-                         f"{missing}: every locality with respondents needs its margins.")
+        raise ValueError(
+            f"Population margins are missing for localit{'y' if len(missing) == 1 else 'ies'} "
+            f"{missing}: every locality with respondents needs its margins."
+        )
     keep = m_loc.isin(loc_ids).to_numpy()
     L = len(loc_ids)
     m_idx = loc_ids.get_indexer(m_loc[keep])
@@ -274,15 +309,19 @@ def rake(sv: pd.DataFrame, margins: pd.DataFrame, max_iter: int = 100, tol: floa
     for var in RAKING_VARIABLES:
         cats = _margin_categories(margins, var)
         r_cat = _as_categorical(sv[var], cats, var, "The survey frame").codes.astype(np.int64)
-        m_cat = _as_categorical(margins.loc[keep, var], cats, var, "The population margins").codes.astype(np.int64)
+        m_cat = _as_categorical(margins.loc[keep, var], cats, var, "The population margins").codes.astype(
+            np.int64
+        )
         K = len(cats)
         target = np.bincount(m_idx * K + m_cat, weights=m_pop, minlength=L * K)
         count = np.bincount(r_loc * K + r_cat, minlength=L * K)
         empty = (target > 0) & (count == 0)
         if empty.any():
             bad = [f"{loc_ids[i // K]} {var}={cats[i % K]}" for i in np.flatnonzero(empty)[:10]]
-            raise ValueError(f"Cannot rake: no respondents in margin cell(s) with population {bad}. "
-                             "Collapse categories or supply other margins.")
+            raise ValueError(
+                f"Cannot rake: no respondents in margin cell(s) with population {bad}. "
+                "Collapse categories or supply other margins."
+            )
         zero = (target == 0) & (count > 0)
         if zero.any():
             bad = [f"{loc_ids[i // K]} {var}={cats[i % K]}" for i in np.flatnonzero(zero)[:10]]
@@ -296,14 +335,14 @@ def rake(sv: pd.DataFrame, margins: pd.DataFrame, max_iter: int = 100, tol: floa
 
     def worst_error(weights: np.ndarray) -> float:
         err = 0.0
-        for idx, target in zip(index_of, targets):
+        for idx, target in zip(index_of, targets, strict=False):
             cur = np.bincount(idx, weights=weights, minlength=target.size)
             pos = target > 0
             err = max(err, float(np.max(np.abs(cur[pos] - target[pos]) / target[pos])))
         return err
 
     for _ in range(max_iter):
-        for idx, target in zip(index_of, targets):
+        for idx, target in zip(index_of, targets, strict=False):
             cur = np.bincount(idx, weights=w, minlength=target.size)
             factor = np.divide(target, cur, out=np.ones_like(target), where=cur > 0)
             w *= factor[idx]
@@ -331,7 +370,9 @@ def weight_diagnostics(sv: pd.DataFrame, weights, min_n: int = data.MIN_CELL_DEF
     w = _weights(sv, weights)
     d = sv["design_weight"].astype("float64").to_numpy()
     _check_weights(d, sv, "design_weight")
-    frame = pd.DataFrame({"locality_id": sv["locality_id"].astype(str).to_numpy(), "w": w, "w2": w * w, "d": d})
+    frame = pd.DataFrame(
+        {"locality_id": sv["locality_id"].astype(str).to_numpy(), "w": w, "w2": w * w, "d": d}
+    )
     g = frame.groupby("locality_id", sort=True)
     out = pd.DataFrame({"n": g.size(), "sum_w": g["w"].sum(), "sum_w2": g["w2"].sum(), "sum_d": g["d"].sum()})
     out["n_eff"] = out["sum_w"] ** 2 / out["sum_w2"]
@@ -369,19 +410,24 @@ def _values(df: pd.DataFrame, value: str, proportion: bool) -> np.ndarray:
         try:
             y = pd.to_numeric(col, errors="raise").astype("float64").to_numpy()
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"Column {value!r} must be numeric or boolean to be estimated ({exc}).") from None
+            raise ValueError(
+                f"Column {value!r} must be numeric or boolean to be estimated ({exc})."
+            ) from None
     if np.isinf(y).any():
         raise ValueError(f"Column {value!r} has infinite values.")
     if proportion:
         bad = np.isfinite(y) & ~np.isin(y, (0.0, 1.0))
         if bad.any():
-            raise ValueError(f"A proportion needs 0/1 or true/false values; column {value!r} has "
-                             f"{sorted(pd.unique(y[bad]).tolist())[:5]} ({_first_ids(df, bad)}).")
+            raise ValueError(
+                f"A proportion needs 0/1 or true/false values; column {value!r} has "
+                f"{sorted(pd.unique(y[bad]).tolist())[:5]} ({_first_ids(df, bad)})."
+            )
     return y
 
 
-def _estimate(df: pd.DataFrame, value: str, weights, by, ci: float, strata: str | None, pooling: str,
-              proportion: bool) -> pd.DataFrame:
+def _estimate(
+    df: pd.DataFrame, value: str, weights, by, ci: float, strata: str | None, pooling: str, proportion: bool
+) -> pd.DataFrame:
     if not 0 < ci < 1:
         raise ValueError(f"ci must be between 0 and 1, got {ci}.")
     if pooling not in ("weights", "equal"):
@@ -406,12 +452,18 @@ def _estimate(df: pd.DataFrame, value: str, weights, by, ci: float, strata: str 
     if by_cols:
         for c in by_cols:
             if df[c].isna().any():
-                raise ValueError(f"Grouping column {c!r} is empty for {int(df[c].isna().sum())} rows; "
-                                 "assign them a category first.")
+                raise ValueError(
+                    f"Grouping column {c!r} is empty for {int(df[c].isna().sum())} rows; "
+                    "assign them a category first."
+                )
         grouped = df.groupby(by_cols, observed=True, sort=True)
         g = grouped.ngroup().to_numpy().astype(np.int64)
         keys = grouped.size().index
-        groups = keys.to_frame(index=False) if isinstance(keys, pd.MultiIndex) else pd.DataFrame({by_cols[0]: keys})
+        groups = (
+            keys.to_frame(index=False)
+            if isinstance(keys, pd.MultiIndex)
+            else pd.DataFrame({by_cols[0]: keys})
+        )
     else:
         g = np.zeros(n_rows, dtype=np.int64)
         groups = pd.DataFrame(index=[0])
@@ -459,8 +511,15 @@ def _estimate(df: pd.DataFrame, value: str, weights, by, ci: float, strata: str 
     return out.reset_index(drop=True)
 
 
-def weighted_mean(df: pd.DataFrame, value: str, weights, by=None, ci: float = 0.95, strata: str | None = "locality_id",
-                  pooling: str = "weights") -> pd.DataFrame:
+def weighted_mean(
+    df: pd.DataFrame,
+    value: str,
+    weights,
+    by=None,
+    ci: float = 0.95,
+    strata: str | None = "locality_id",
+    pooling: str = "weights",
+) -> pd.DataFrame:
     """Weighted mean of ``value`` (overall or by the ``by`` column(s)) with a design-based CI.
 
     ``weights``: a column name or one value per row (positive). Taylor linearisation with
@@ -471,8 +530,15 @@ def weighted_mean(df: pd.DataFrame, value: str, weights, by=None, ci: float = 0.
     return _estimate(df, value, weights, by, ci, strata, pooling, proportion=False)
 
 
-def weighted_proportion(df: pd.DataFrame, value: str, weights, by=None, ci: float = 0.95,
-                        strata: str | None = "locality_id", pooling: str = "weights") -> pd.DataFrame:
+def weighted_proportion(
+    df: pd.DataFrame,
+    value: str,
+    weights,
+    by=None,
+    ci: float = 0.95,
+    strata: str | None = "locality_id",
+    pooling: str = "weights",
+) -> pd.DataFrame:
     """Weighted share of respondents with ``value`` true (or 1), like :func:`weighted_mean`,
     with the interval computed on the logit scale. Values must be 0/1 or boolean (missing
     allowed and left out)."""
@@ -488,8 +554,15 @@ def difference(a: pd.Series, b: pd.Series, ci: float = 0.95) -> dict:
     return {"estimate": est, "se": se, "lo": est - q * se, "hi": est + q * se}
 
 
-def by_groups(frame: pd.DataFrame, value: str, kind: str = "mean", groupings: Sequence[str] = GROUPINGS,
-              weights: str = "weight", pooling: str = POOLING, ci: float = 0.95) -> pd.DataFrame:
+def by_groups(
+    frame: pd.DataFrame,
+    value: str,
+    kind: str = "mean",
+    groupings: Sequence[str] = GROUPINGS,
+    weights: str = "weight",
+    pooling: str = POOLING,
+    ci: float = 0.95,
+) -> pd.DataFrame:
     """Estimates of ``value`` overall and by each grouping column, stacked in one tidy frame
     with columns grouping, group, estimate, se, lo, hi, n. ``kind``: "mean" or "proportion"."""
     if kind not in ("mean", "proportion"):
@@ -515,7 +588,7 @@ def _collapse_groups(cats: list[str], respondents: np.ndarray, population: np.nd
     groups: list[list[str]] = []
     current: list[str] = []
     n = p = 0.0
-    for cat, r, q in zip(cats, respondents, population):
+    for cat, r, q in zip(cats, respondents, population, strict=False):
         current.append(cat)
         n, p = n + r, p + q
         if n > 0 and p > 0:
@@ -529,15 +602,20 @@ def _collapse_groups(cats: list[str], respondents: np.ndarray, population: np.nd
     return groups
 
 
-def rake_with_fallback(sv: pd.DataFrame, margins: pd.DataFrame, max_iter: int = 100, tol: float = 1e-6,
-                       trim: tuple[float, float] | None = TRIM) -> tuple[pd.Series, pd.DataFrame]:
+def rake_with_fallback(
+    sv: pd.DataFrame,
+    margins: pd.DataFrame,
+    max_iter: int = 100,
+    tol: float = 1e-6,
+    trim: tuple[float, float] | None = TRIM,
+) -> tuple[pd.Series, pd.DataFrame]:
     """Raked weights that one locality's data can never stop: :func:`rake` for every
     locality whose sample reaches its margins, and for the others, locality by locality:
 
     1. **collapse**: a margin category with population but no respondents (or
        respondents but no population) is joined to the next category of its variable,
        in the variable's order (the last to the one before), until every group has both
-       (:func:`_collapse_groups`); a variable left with one group no longer constrains
+       (``_collapse_groups``); a variable left with one group no longer constrains
        the weights;
     2. **design weights**: when raking on the (collapsed) margins still does not converge
        within the trimming bounds, the locality keeps its design weights scaled to its
@@ -571,7 +649,9 @@ def rake_with_fallback(sv: pd.DataFrame, margins: pd.DataFrame, max_iter: int = 
             r_cat = _as_categorical(s[var], cats, var, "The survey frame")
             m_cat = _as_categorical(m[var], cats, var, "The population margins")
             resp = np.bincount(r_cat.codes, minlength=len(cats))
-            pop = np.bincount(m_cat.codes, weights=m["population"].astype(float).to_numpy(), minlength=len(cats))
+            pop = np.bincount(
+                m_cat.codes, weights=m["population"].astype(float).to_numpy(), minlength=len(cats)
+            )
             groups = _collapse_groups(cats, resp, pop)
             label = {c: " + ".join(g) for g in groups for c in g}
             merged += [f"{var} {' + '.join(g)}" for g in groups if len(g) > 1]
@@ -581,23 +661,45 @@ def rake_with_fallback(sv: pd.DataFrame, margins: pd.DataFrame, max_iter: int = 
         reason_empty = "sample does not reach every margin category"
         try:
             weights[rows_s] = rake(s, m, max_iter=max_iter, tol=tol, trim=trim).to_numpy()
-            rows.append({"locality_id": lid, "n": int(rows_s.sum()), "method": "collapsed categories",
-                         "reason": f"{reason_empty}; merged {', '.join(merged)}" if merged else
-                         "raking did not converge within the trimming bounds; merged nothing"})
+            rows.append(
+                {
+                    "locality_id": lid,
+                    "n": int(rows_s.sum()),
+                    "method": "collapsed categories",
+                    "reason": f"{reason_empty}; merged {', '.join(merged)}"
+                    if merged
+                    else "raking did not converge within the trimming bounds; merged nothing",
+                }
+            )
             continue
         except (ValueError, RuntimeError):
             pass
         d = s["design_weight"].astype(float).to_numpy()
         weights[rows_s] = d * float(m["population"].sum()) / d.sum()
-        rows.append({"locality_id": lid, "n": int(rows_s.sum()), "method": "design weights",
-                     "reason": (f"{reason_empty}; merged {', '.join(merged)}, but raking on the merged categories "
-                                "did not converge within the trimming bounds" if merged else
-                                "raking did not converge within the trimming bounds")})
+        rows.append(
+            {
+                "locality_id": lid,
+                "n": int(rows_s.sum()),
+                "method": "design weights",
+                "reason": (
+                    f"{reason_empty}; merged {', '.join(merged)}, but raking on the merged categories "
+                    "did not converge within the trimming bounds"
+                    if merged
+                    else "raking did not converge within the trimming bounds"
+                ),
+            }
+        )
     return weights, pd.DataFrame(rows, columns=_REPORT_EMPTY.columns)
 
 
-_REPORT_EMPTY = pd.DataFrame({"locality_id": pd.Series(dtype=object), "n": pd.Series(dtype="int64"),
-                              "method": pd.Series(dtype=object), "reason": pd.Series(dtype=object)})
+_REPORT_EMPTY = pd.DataFrame(
+    {
+        "locality_id": pd.Series(dtype=object),
+        "n": pd.Series(dtype="int64"),
+        "method": pd.Series(dtype=object),
+        "reason": pd.Series(dtype=object),
+    }
+)
 
 
 def weighting_report(frame: pd.DataFrame) -> pd.DataFrame:
@@ -606,8 +708,11 @@ def weighting_report(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(frame.attrs.get("weighting", []), columns=_REPORT_EMPTY.columns)
 
 
-def analysis_frame(sv: pd.DataFrame | None = None, margins: pd.DataFrame | None = None,
-                   localities: pd.DataFrame | None = None) -> pd.DataFrame:
+def analysis_frame(
+    sv: pd.DataFrame | None = None,
+    margins: pd.DataFrame | None = None,
+    localities: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One row per respondent with the recoded variables the chapter uses and the raked weight.
 
     Columns: respondent_id, locality_id, country, size_class, locality_type,
@@ -621,10 +726,26 @@ def analysis_frame(sv: pd.DataFrame | None = None, margins: pd.DataFrame | None 
     margins = data.load("population_margins") if margins is None else margins
     localities = data.load("localities") if localities is None else localities
     contact_cols = [f"contact_{s}" for s in CONTACT_SETTINGS]
-    _require_columns(sv, ["respondent_id", "locality_id", *RAKING_VARIABLES, "born_abroad", *ATTITUDE_ITEMS,
-                          *contact_cols, "contact_meaningful", "trust_newcomers", "aware_measures",
-                          "impact_measures", "design_weight"], "The survey frame")
-    _require_columns(localities, ["locality_id", "country", "size_class", "locality_type"], "The localities frame")
+    _require_columns(
+        sv,
+        [
+            "respondent_id",
+            "locality_id",
+            *RAKING_VARIABLES,
+            "born_abroad",
+            *ATTITUDE_ITEMS,
+            *contact_cols,
+            "contact_meaningful",
+            "trust_newcomers",
+            "aware_measures",
+            "impact_measures",
+            "design_weight",
+        ],
+        "The survey frame",
+    )
+    _require_columns(
+        localities, ["locality_id", "country", "size_class", "locality_type"], "The localities frame"
+    )
     what = "The survey frame"
     loc = localities.assign(locality_id=localities["locality_id"].astype(str)).set_index("locality_id")
     sv_loc = sv["locality_id"].astype(str)
@@ -632,11 +753,15 @@ def analysis_frame(sv: pd.DataFrame | None = None, margins: pd.DataFrame | None 
     if unknown:
         raise ValueError(f"{what}: locality_id value(s) {unknown[:10]} are not in the localities frame.")
 
-    out = pd.DataFrame({"respondent_id": sv["respondent_id"].to_numpy(), "locality_id": sv_loc.to_numpy()},
-                       index=sv.index)
+    out = pd.DataFrame(
+        {"respondent_id": sv["respondent_id"].to_numpy(), "locality_id": sv_loc.to_numpy()}, index=sv.index
+    )
     for col in ("country", "size_class", "locality_type"):
-        out[col] = pd.Categorical(_as_categorical(loc[col], _enum("localities", col), col,
-                                                  "The localities frame")[loc.index.get_indexer(sv_loc)])
+        out[col] = pd.Categorical(
+            _as_categorical(loc[col], _enum("localities", col), col, "The localities frame")[
+                loc.index.get_indexer(sv_loc)
+            ]
+        )
     out["attitude_index"] = attitude_index(sv)
     for col in contact_cols:
         if sv[col].isna().any():
@@ -645,11 +770,15 @@ def analysis_frame(sv: pd.DataFrame | None = None, margins: pd.DataFrame | None 
     settings = out[[f"contact_{s}" for s in data.CONTACT_SETTINGS]].any(axis=1)
     clash = settings.to_numpy() == out["contact_none"].to_numpy()
     if clash.any():
-        raise ValueError(f"{what}: contact_none must be true exactly when no contact setting is true "
-                         f"({_first_ids(sv, clash)}).")
+        raise ValueError(
+            f"{what}: contact_none must be true exactly when no contact setting is true "
+            f"({_first_ids(sv, clash)})."
+        )
     out["contact_any"] = settings.to_numpy()
     out["meaningful_contact"] = _substantive(_coded(sv, "contact_meaningful", [0, 1, *NON_SUBSTANTIVE], what))
-    out["trust_newcomers"] = _substantive(_coded(sv, "trust_newcomers", [*LIKERT_POINTS, *NON_SUBSTANTIVE], what))
+    out["trust_newcomers"] = _substantive(
+        _coded(sv, "trust_newcomers", [*LIKERT_POINTS, *NON_SUBSTANTIVE], what)
+    )
     for col in RAKING_VARIABLES:
         out[col] = _as_categorical(sv[col], _enum("survey", col), col, what)
     if sv["born_abroad"].isna().any():
@@ -659,8 +788,10 @@ def analysis_frame(sv: pd.DataFrame | None = None, margins: pd.DataFrame | None 
     impact = _coded(sv, "impact_measures", [*LIKERT_POINTS, *NON_SUBSTANTIVE], what, allow_empty=True)
     routed = (aware == 1) != np.isfinite(impact)
     if routed.any():
-        raise ValueError(f"{what}: impact_measures must be answered exactly when aware_measures = 1 "
-                         f"({_first_ids(sv, routed)}).")
+        raise ValueError(
+            f"{what}: impact_measures must be answered exactly when aware_measures = 1 "
+            f"({_first_ids(sv, routed)})."
+        )
     out["aware_measures"] = _substantive(aware)
     out["impact_measures"] = _substantive(impact)
     out["weight"], report = rake_with_fallback(sv, margins)
@@ -752,11 +883,26 @@ def scale_check(sv: pd.DataFrame, loading_threshold: float = 0.4) -> ScaleCheck:
     same_sign = bool(np.all(first > 0) or np.all(first < 0))
     min_abs = float(np.abs(first).min())
     one = same_sign and min_abs > loading_threshold and bool(vals[0] > 1) and bool(np.all(vals[1:] <= 1))
-    table = pd.DataFrame({"item": ATTITUDE_ITEMS, "label": [ITEM_LABELS[i] for i in ATTITUDE_ITEMS],
-                          "reversed": [i in REVERSED_ITEMS for i in ATTITUDE_ITEMS], "loading": first})
-    return ScaleCheck(alpha=alpha, n_complete=len(items), eigenvalues=vals, first_share=float(vals[0] / vals.sum()),
-                      loadings=loadings, same_sign=same_sign, min_abs_loading=min_abs, one_factor=one,
-                      loading_threshold=loading_threshold, table=table)
+    table = pd.DataFrame(
+        {
+            "item": ATTITUDE_ITEMS,
+            "label": [ITEM_LABELS[i] for i in ATTITUDE_ITEMS],
+            "reversed": [i in REVERSED_ITEMS for i in ATTITUDE_ITEMS],
+            "loading": first,
+        }
+    )
+    return ScaleCheck(
+        alpha=alpha,
+        n_complete=len(items),
+        eigenvalues=vals,
+        first_share=float(vals[0] / vals.sum()),
+        loadings=loadings,
+        same_sign=same_sign,
+        min_abs_loading=min_abs,
+        one_factor=one,
+        loading_threshold=loading_threshold,
+        table=table,
+    )
 
 
 def item_distribution(sv: pd.DataFrame, weights, pooling: str = POOLING, ci: float = 0.95) -> pd.DataFrame:
@@ -780,8 +926,11 @@ def item_distribution(sv: pd.DataFrame, weights, pooling: str = POOLING, ci: flo
                 tmp["y"] = is_code
                 base = "all"
             est = weighted_proportion(tmp, "y", "w", ci=ci, pooling=pooling)
-            parts.append(est.assign(item=item, label=ITEM_LABELS[item], code=code, response=RESPONSE_LABELS[code],
-                                    base=base))
+            parts.append(
+                est.assign(
+                    item=item, label=ITEM_LABELS[item], code=code, response=RESPONSE_LABELS[code], base=base
+                )
+            )
     out = pd.concat(parts, ignore_index=True)
     return out[["item", "label", "code", "response", "base", "estimate", "lo", "hi", "n"]]
 
@@ -803,7 +952,9 @@ def likert_segments(dist: pd.DataFrame) -> pd.DataFrame:
         "Neither (left)": -half,
         "Neither": half,
     }
-    rows = [pd.DataFrame({"label": sub.index, "segment": seg, "end": val.to_numpy()}) for seg, val in ends.items()]
+    rows = [
+        pd.DataFrame({"label": sub.index, "segment": seg, "end": val.to_numpy()}) for seg, val in ends.items()
+    ]
     out = pd.concat(rows, ignore_index=True)
     out["segment"] = pd.Categorical(out["segment"], categories=list(ends))
     out["label"] = pd.Categorical(out["label"], categories=list(sub.index))
@@ -811,8 +962,9 @@ def likert_segments(dist: pd.DataFrame) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------- contact
-def contact_by_setting(frame: pd.DataFrame, by: str | None = "country", pooling: str = POOLING,
-                       ci: float = 0.95) -> pd.DataFrame:
+def contact_by_setting(
+    frame: pd.DataFrame, by: str | None = "country", pooling: str = POOLING, ci: float = 0.95
+) -> pd.DataFrame:
     """Weighted share with regular contact in each setting (and with none), by ``by``
     (None: overall), tidy: setting, label, the ``by`` column, estimate, se, lo, hi, n."""
     parts = []
@@ -825,17 +977,27 @@ def contact_by_setting(frame: pd.DataFrame, by: str | None = "country", pooling:
     return out[[*lead, "estimate", "se", "lo", "hi", "n"]]
 
 
-def contact_matrix(contact: pd.DataFrame, by: str = "country", scale: float = 100.0,
-                   fmt: str = "{:.0f}\n({:.0f}-{:.0f})") -> tuple[pd.DataFrame, pd.DataFrame]:
+def contact_matrix(
+    contact: pd.DataFrame, by: str = "country", scale: float = 100.0, fmt: str = "{:.0f}\n({:.0f}-{:.0f})"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Wide matrices (setting label x ``by``) of :func:`contact_by_setting` estimates times
     ``scale`` and of annotation text "estimate (lo-hi)", for a heatmap with the CI in each
     cell."""
     _require_columns(contact, ["label", by, "estimate", "lo", "hi"], "The contact table")
     order = [SETTING_LABELS[s] for s in CONTACT_SETTINGS]
-    values = contact.pivot_table(index="label", columns=by, values="estimate", observed=True).reindex(order) * scale
-    text = contact.assign(text=[fmt.format(e * scale, lo * scale, hi * scale)
-                                for e, lo, hi in zip(contact["estimate"], contact["lo"], contact["hi"])])
-    annot = text.pivot_table(index="label", columns=by, values="text", aggfunc="first", observed=True).reindex(order)
+    values = (
+        contact.pivot_table(index="label", columns=by, values="estimate", observed=True).reindex(order)
+        * scale
+    )
+    text = contact.assign(
+        text=[
+            fmt.format(e * scale, lo * scale, hi * scale)
+            for e, lo, hi in zip(contact["estimate"], contact["lo"], contact["hi"], strict=False)
+        ]
+    )
+    annot = text.pivot_table(
+        index="label", columns=by, values="text", aggfunc="first", observed=True
+    ).reindex(order)
     return values, annot.reindex(columns=values.columns)
 
 
@@ -886,9 +1048,13 @@ def claim_examinable(frame: pd.DataFrame, claim: str = "associational_contact") 
     return None
 
 
-def associational_contact_claim(frame: pd.DataFrame, country: str | None = None,
-                                settings: Sequence[str] = ASSOCIATIONAL_SETTINGS, pooling: str = POOLING,
-                                ci: float = 0.95) -> ClaimTest:
+def associational_contact_claim(
+    frame: pd.DataFrame,
+    country: str | None = None,
+    settings: Sequence[str] = ASSOCIATIONAL_SETTINGS,
+    pooling: str = POOLING,
+    ci: float = 0.95,
+) -> ClaimTest:
     """Test "in ``country`` interaction happens mostly in hobby associations, sports clubs and
     organised leisure".
 
@@ -907,26 +1073,33 @@ def associational_contact_claim(frame: pd.DataFrame, country: str | None = None,
     country = CLAIM_COUNTRIES["associational_contact"]["country"] if country is None else country
     unknown = sorted(set(settings) - set(data.CONTACT_SETTINGS))
     if unknown or not settings:
-        raise ValueError(f"settings must be a non-empty subset of {data.CONTACT_SETTINGS}; unknown {unknown}.")
+        raise ValueError(
+            f"settings must be a non-empty subset of {data.CONTACT_SETTINGS}; unknown {unknown}."
+        )
     _require_columns(frame, ["country", "weight", "locality_id"], "The analysis frame")
     if country not in set(frame["country"].astype(str)):
         raise ValueError(f"No respondents in country {country!r}.")
     others_settings = [s for s in data.CONTACT_SETTINGS if s not in settings]
-    tmp = pd.DataFrame({
-        "locality_id": frame["locality_id"].to_numpy(),
-        "weight": frame["weight"].to_numpy(),
-        "where": np.where(frame["country"].astype(str) == country, country, "other countries"),
-        "assoc": frame[[f"contact_{s}" for s in settings]].any(axis=1).to_numpy(),
-        "other": frame[[f"contact_{s}" for s in others_settings]].any(axis=1).to_numpy(),
-    }, index=frame.index)
+    tmp = pd.DataFrame(
+        {
+            "locality_id": frame["locality_id"].to_numpy(),
+            "weight": frame["weight"].to_numpy(),
+            "where": np.where(frame["country"].astype(str) == country, country, "other countries"),
+            "assoc": frame[[f"contact_{s}" for s in settings]].any(axis=1).to_numpy(),
+            "other": frame[[f"contact_{s}" for s in others_settings]].any(axis=1).to_numpy(),
+        },
+        index=frame.index,
+    )
     tmp["diff"] = tmp["assoc"].astype(float) - tmp["other"].astype(float)
     tmp["assoc_among_contact"] = np.where(tmp["assoc"] | tmp["other"], tmp["assoc"].astype(float), np.nan)
     kw = dict(by="where", ci=ci, pooling=pooling)
     rows = []
-    labels = {"assoc": "Contact in " + ", ".join(SETTING_LABELS[s].lower() for s in settings),
-              "other": "Contact in any other setting",
-              "assoc_among_contact": "Of those with any contact: contact includes an associational setting",
-              "diff": "Difference: associational minus other settings"}
+    labels = {
+        "assoc": "Contact in " + ", ".join(SETTING_LABELS[s].lower() for s in settings),
+        "other": "Contact in any other setting",
+        "assoc_among_contact": "Of those with any contact: contact includes an associational setting",
+        "diff": "Difference: associational minus other settings",
+    }
     for col in ("assoc", "other", "assoc_among_contact"):
         est = weighted_proportion(tmp, col, "weight", **kw)
         rows.append(est.assign(quantity=col, label=labels[col]))
@@ -936,26 +1109,51 @@ def associational_contact_claim(frame: pd.DataFrame, country: str | None = None,
     assoc = table[table["quantity"] == "assoc"]
     # A comparison of places: localities as clusters within country strata (PLACE_STRATA).
     in_country = (tmp["where"] == country).to_numpy()
-    between = place_contrast(tmp.assign(country=frame["country"].astype(str).to_numpy()), "assoc", in_country,
-                             ~in_country, "proportion", pooling=pooling, ci=ci)
-    table = pd.concat([table, pd.DataFrame([{
-        "where": f"{country} minus other countries", "quantity": "assoc_country_diff",
-        "label": "Difference in associational contact: country minus other countries",
-        **between, "n": int(assoc["n"].sum())}])], ignore_index=True)
+    between = place_contrast(
+        tmp.assign(country=frame["country"].astype(str).to_numpy()),
+        "assoc",
+        in_country,
+        ~in_country,
+        "proportion",
+        pooling=pooling,
+        ci=ci,
+    )
+    table = pd.concat(
+        [
+            table,
+            pd.DataFrame(
+                [
+                    {
+                        "where": f"{country} minus other countries",
+                        "quantity": "assoc_country_diff",
+                        "label": "Difference in associational contact: country minus other countries",
+                        **between,
+                        "n": int(assoc["n"].sum()),
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     table = table[["quantity", "label", "where", "estimate", "se", "lo", "hi", "n"]]
     within = _row(table, quantity="diff", where=country)
     supported = bool(within["lo"] > 0 and between["lo"] > 0)
     contradicted = bool(within["hi"] < 0 or between["hi"] < 0)
-    return ClaimTest(contradicted=contradicted,
-        claim=f"In {country}, interaction happens mostly in " + ", ".join(SETTING_LABELS[s].lower() for s in settings),
+    return ClaimTest(
+        contradicted=contradicted,
+        claim=f"In {country}, interaction happens mostly in "
+        + ", ".join(SETTING_LABELS[s].lower() for s in settings),
         rule="supported when, in the country, the associational share exceeds the other-settings share and the "
-             "other countries' associational share (both 95% CIs of the differences above 0)",
-        table=table, supported=supported,
-        values={"within_diff": within.to_dict(), "between_diff": between})
+        "other countries' associational share (both 95% CIs of the differences above 0)",
+        table=table,
+        supported=supported,
+        values={"within_diff": within.to_dict(), "between_diff": between},
+    )
 
 
-def meaningful_contact_claim(frame: pd.DataFrame, threshold: float = 0.5, pooling: str = POOLING,
-                             ci: float = 0.95) -> ClaimTest:
+def meaningful_contact_claim(
+    frame: pd.DataFrame, threshold: float = 0.5, pooling: str = POOLING, ci: float = 0.95
+) -> ClaimTest:
     """Test "limited meaningful interaction between long-term residents and newcomers".
 
     Estimates (each with a CI): the share of residents who had a meaningful conversation
@@ -966,46 +1164,80 @@ def meaningful_contact_claim(frame: pd.DataFrame, threshold: float = 0.5, poolin
     """
     if not 0 < threshold < 1:
         raise ValueError(f"threshold must be between 0 and 1, got {threshold}.")
-    _require_columns(frame, ["meaningful_contact", "contact_any", "contact_none", "weight", "locality_id"],
-                     "The analysis frame")
-    tmp = pd.DataFrame({"locality_id": frame["locality_id"].to_numpy(), "weight": frame["weight"].to_numpy(),
-                        "meaningful": frame["meaningful_contact"].to_numpy(dtype=float),
-                        "none": frame["contact_none"].to_numpy(dtype=bool)}, index=frame.index)
-    tmp["meaningful_given_contact"] = np.where(frame["contact_any"].to_numpy(dtype=bool), tmp["meaningful"], np.nan)
-    labels = {"meaningful": "Meaningful conversation with a newcomer in the last month",
-              "meaningful_given_contact": "Meaningful conversation, among residents with regular contact",
-              "none": "No regular contact in any setting"}
-    rows = [weighted_proportion(tmp, col, "weight", ci=ci, pooling=pooling).assign(quantity=col, label=lab)
-            for col, lab in labels.items()]
+    _require_columns(
+        frame,
+        ["meaningful_contact", "contact_any", "contact_none", "weight", "locality_id"],
+        "The analysis frame",
+    )
+    tmp = pd.DataFrame(
+        {
+            "locality_id": frame["locality_id"].to_numpy(),
+            "weight": frame["weight"].to_numpy(),
+            "meaningful": frame["meaningful_contact"].to_numpy(dtype=float),
+            "none": frame["contact_none"].to_numpy(dtype=bool),
+        },
+        index=frame.index,
+    )
+    tmp["meaningful_given_contact"] = np.where(
+        frame["contact_any"].to_numpy(dtype=bool), tmp["meaningful"], np.nan
+    )
+    labels = {
+        "meaningful": "Meaningful conversation with a newcomer in the last month",
+        "meaningful_given_contact": "Meaningful conversation, among residents with regular contact",
+        "none": "No regular contact in any setting",
+    }
+    rows = [
+        weighted_proportion(tmp, col, "weight", ci=ci, pooling=pooling).assign(quantity=col, label=lab)
+        for col, lab in labels.items()
+    ]
     table = pd.concat(rows, ignore_index=True)[["quantity", "label", "estimate", "se", "lo", "hi", "n"]]
-    supported = bool(_row(table, quantity="meaningful")["hi"] < threshold
-                     and _row(table, quantity="meaningful_given_contact")["hi"] < threshold)
-    return ClaimTest(claim="Limited meaningful interaction between long-term residents and newcomers",
-                     rule=f"supported when the upper 95% CI bound of the meaningful-contact share, overall and among "
-                          f"residents with contact, is below {threshold:.0%}",
-                     table=table, supported=supported, values={"threshold": threshold},
-                     contradicted=bool(_row(table, quantity="meaningful")["lo"] > threshold
-                                       or _row(table, quantity="meaningful_given_contact")["lo"] > threshold))
+    supported = bool(
+        _row(table, quantity="meaningful")["hi"] < threshold
+        and _row(table, quantity="meaningful_given_contact")["hi"] < threshold
+    )
+    return ClaimTest(
+        claim="Limited meaningful interaction between long-term residents and newcomers",
+        rule=f"supported when the upper 95% CI bound of the meaningful-contact share, overall and among "
+        f"residents with contact, is below {threshold:.0%}",
+        table=table,
+        supported=supported,
+        values={"threshold": threshold},
+        contradicted=bool(
+            _row(table, quantity="meaningful")["lo"] > threshold
+            or _row(table, quantity="meaningful_given_contact")["lo"] > threshold
+        ),
+    )
 
 
 # ------------------------------------------------------------------ awareness
-def awareness(frame: pd.DataFrame, groupings: Sequence[str] = ("overall", "country"), pooling: str = POOLING,
-              ci: float = 0.95) -> pd.DataFrame:
+def awareness(
+    frame: pd.DataFrame,
+    groupings: Sequence[str] = ("overall", "country"),
+    pooling: str = POOLING,
+    ci: float = 0.95,
+) -> pd.DataFrame:
     """Weighted share aware of any local integration measure (8/9 missing), tidy by grouping."""
     return by_groups(frame, "aware_measures", "proportion", groupings, pooling=pooling, ci=ci)
 
 
-def perceived_impact(frame: pd.DataFrame, groupings: Sequence[str] = ("overall", "country"),
-                     pooling: str = POOLING, ci: float = 0.95) -> pd.DataFrame:
+def perceived_impact(
+    frame: pd.DataFrame,
+    groupings: Sequence[str] = ("overall", "country"),
+    pooling: str = POOLING,
+    ci: float = 0.95,
+) -> pd.DataFrame:
     """Perceived impact of local measures among respondents aware of them (the question's
     routing), 8/9 missing: the mean on 1 (very negative) ... 5 (very positive) and the share
     answering positive (4 or 5). Tidy: measure, grouping, group, estimate, se, lo, hi, n."""
     _require_columns(frame, ["impact_measures"], "The analysis frame")
     tmp = frame.copy()
     tmp["impact_positive"] = np.where(tmp["impact_measures"].notna(), tmp["impact_measures"] >= 4, np.nan)
-    mean = by_groups(tmp, "impact_measures", "mean", groupings, pooling=pooling, ci=ci).assign(measure="mean_1_5")
+    mean = by_groups(tmp, "impact_measures", "mean", groupings, pooling=pooling, ci=ci).assign(
+        measure="mean_1_5"
+    )
     pos = by_groups(tmp, "impact_positive", "proportion", groupings, pooling=pooling, ci=ci).assign(
-        measure="share_positive")
+        measure="share_positive"
+    )
     out = pd.concat([mean, pos], ignore_index=True)
     return out[["measure", "grouping", "group", "estimate", "se", "lo", "hi", "n"]]
 
@@ -1042,19 +1274,26 @@ def attitude_model(frame: pd.DataFrame, index_scores: pd.Series, ci: float = 0.9
     """
     import statsmodels.api as sm
 
-    _require_columns(frame, ["locality_id", "attitude_index", "contact_any", "born_abroad", *MODEL_COVARIATES],
-                     "The analysis frame")
+    _require_columns(
+        frame,
+        ["locality_id", "attitude_index", "contact_any", "born_abroad", *MODEL_COVARIATES],
+        "The analysis frame",
+    )
     if not isinstance(index_scores, pd.Series):
         raise TypeError("index_scores must be a pandas Series indexed by locality_id.")
     scores = index_scores.copy()
     scores.index = scores.index.astype(str)
     if scores.index.duplicated().any():
-        raise ValueError(f"index_scores has duplicated localities {list(scores.index[scores.index.duplicated()])}.")
+        raise ValueError(
+            f"index_scores has duplicated localities {list(scores.index[scores.index.duplicated()])}."
+        )
     lid = frame["locality_id"].astype(str)
     absent = sorted(set(lid) - set(scores.index))
     if absent:
-        raise ValueError(f"index_scores has no entry for localit{'y' if len(absent) == 1 else 'ies'} {absent[:10]} "
-                         "(use NaN for a locality that was not assessed).")
+        raise ValueError(
+            f"index_scores has no entry for localit{'y' if len(absent) == 1 else 'ies'} {absent[:10]} "
+            "(use NaN for a locality that was not assessed)."
+        )
     s = scores.astype("float64")
     out_of_range = s.notna() & ~s.between(0, 100)
     if out_of_range.any():
@@ -1066,8 +1305,11 @@ def attitude_model(frame: pd.DataFrame, index_scores: pd.Series, ci: float = 0.9
     d = frame.loc[keep]
     X = {"Intercept": np.ones(keep.sum()), "contact_any": d["contact_any"].astype(float).to_numpy()}
     for col in MODEL_COVARIATES:
-        cats = d[col].cat.categories if isinstance(d[col].dtype, pd.CategoricalDtype) else \
-            pd.Index(_enum("survey", col))
+        cats = (
+            d[col].cat.categories
+            if isinstance(d[col].dtype, pd.CategoricalDtype)
+            else pd.Index(_enum("survey", col))
+        )
         for cat in cats[1:]:
             X[f"{col}[{cat}]"] = (d[col].astype(str) == str(cat)).astype(float).to_numpy()
     X["born_abroad"] = d["born_abroad"].astype(float).to_numpy()
@@ -1075,32 +1317,52 @@ def attitude_model(frame: pd.DataFrame, index_scores: pd.Series, ci: float = 0.9
     X = pd.DataFrame(X, index=d.index)
     constant = [c for c in X.columns if c != "Intercept" and X[c].std() == 0]
     if constant:
-        raise ValueError(f"Model term(s) {constant} do not vary among the respondents in the model; "
-                         "the coefficients cannot be estimated.")
+        raise ValueError(
+            f"Model term(s) {constant} do not vary among the respondents in the model; "
+            "the coefficients cannot be estimated."
+        )
     groups = lid[keep].to_numpy()
     model = sm.MixedLM(d["attitude_index"].to_numpy(dtype=float), X, groups=groups)
-    fit = model.fit(reml=True)
+    # Powell's derivative-free search first (Nelder-Mead if it fails): the REML surface is flat
+    # along the locality variance, where gradient methods stop at points that depend on the
+    # BLAS kernel of the machine (converging on one, failing on another); Powell's answer
+    # agrees across kernels to 1e-12.
+    fit = model.fit(reml=True, method=["powell", "nm"])
     fe = fit.fe_params
     se = fit.bse_fe
     q = stats.norm.ppf(0.5 + ci / 2)
-    table = pd.DataFrame({"term": fe.index, "label": [TERM_LABELS.get(t, t) for t in fe.index],
-                          "estimate": fe.to_numpy(), "se": se.to_numpy()})
+    table = pd.DataFrame(
+        {
+            "term": fe.index,
+            "label": [TERM_LABELS.get(t, t) for t in fe.index],
+            "estimate": fe.to_numpy(),
+            "se": se.to_numpy(),
+        }
+    )
     table["lo"] = table["estimate"] - q * table["se"]
     table["hi"] = table["estimate"] + q * table["se"]
     table["p_value"] = 2 * stats.norm.sf(np.abs(table["estimate"] / table["se"]))
     excluded = sorted(set(lid[no_score]))
-    table.attrs.update({
-        "n_obs": int(keep.sum()), "n_localities": int(pd.unique(groups).size),
-        "excluded_localities": excluded, "n_excluded_no_score": int(no_score.sum()),
-        "n_excluded_no_index": int((no_index & ~no_score).sum()),
-        "locality_sd": float(np.sqrt(fit.cov_re.iloc[0, 0])), "residual_sd": float(np.sqrt(fit.scale)),
-        "converged": bool(fit.converged),
-    })
+    table.attrs.update(
+        {
+            "n_obs": int(keep.sum()),
+            "n_localities": int(pd.unique(groups).size),
+            "excluded_localities": excluded,
+            "n_excluded_no_score": int(no_score.sum()),
+            "n_excluded_no_index": int((no_index & ~no_score).sum()),
+            "locality_sd": float(np.sqrt(fit.cov_re.iloc[0, 0])),
+            "residual_sd": float(np.sqrt(fit.scale)),
+            "converged": bool(fit.converged),
+        }
+    )
     return numerics.check_fit(
         "attitude index ~ contact + age + gender + education + born abroad + MIPEX-L (random intercept per "
-        "locality; survey.attitude_model)", table, converged=bool(fit.converged),
+        "locality; survey.attitude_model)",
+        table,
+        converged=bool(fit.converged),
         cause="too few localities with an overall MIPEX-L score, or a covariate category with (almost) no "
-              "respondents, for the random-intercept model")
+        "respondents, for the random-intercept model",
+    )
 
 
 # ------------------------------------------------------------------ composition
@@ -1119,22 +1381,52 @@ def composition(frame: pd.DataFrame, margins: pd.DataFrame, pooling: str = POOLI
     rows = []
     for var in RAKING_VARIABLES:
         cats = _enum("survey", var)
-        pop = m.groupby(["locality_id", var], observed=False)["population"].sum().unstack(var).reindex(columns=cats)
+        pop = (
+            m.groupby(["locality_id", var], observed=False)["population"]
+            .sum()
+            .unstack(var)
+            .reindex(columns=cats)
+        )
         pop_share = pop.div(pop.sum(axis=1), axis=0)
-        for source, w in (("Sample, unweighted", np.ones(len(frame))), ("Sample, raked", frame["weight"].to_numpy())):
+        for source, w in (
+            ("Sample, unweighted", np.ones(len(frame))),
+            ("Sample, raked", frame["weight"].to_numpy()),
+        ):
             t = pd.DataFrame({"locality_id": lid.to_numpy(), var: frame[var].astype(str).to_numpy(), "w": w})
             tab = t.groupby(["locality_id", var])["w"].sum().unstack(var).reindex(columns=cats).fillna(0.0)
             share = tab.div(tab.sum(axis=1), axis=0)
-            loc_w = pd.Series(1.0, index=share.index) if pooling == "equal" else pop.sum(axis=1).reindex(share.index)
+            loc_w = (
+                pd.Series(1.0, index=share.index)
+                if pooling == "equal"
+                else pop.sum(axis=1).reindex(share.index)
+            )
             pooled = share.mul(loc_w, axis=0).sum() / loc_w.sum()
-            rows += [{"variable": var, "category": c, "label": f"{VARIABLE_LABELS[var]}: {c}", "source": source,
-                      "share": 100 * pooled[c]} for c in cats]
+            rows += [
+                {
+                    "variable": var,
+                    "category": c,
+                    "label": f"{VARIABLE_LABELS[var]}: {c}",
+                    "source": source,
+                    "share": 100 * pooled[c],
+                }
+                for c in cats
+            ]
         loc_w = pd.Series(1.0, index=pop_share.index) if pooling == "equal" else pop.sum(axis=1)
         pooled = pop_share.mul(loc_w, axis=0).sum() / loc_w.sum()
-        rows += [{"variable": var, "category": c, "label": f"{VARIABLE_LABELS[var]}: {c}", "source": "Population",
-                  "share": 100 * pooled[c]} for c in cats]
+        rows += [
+            {
+                "variable": var,
+                "category": c,
+                "label": f"{VARIABLE_LABELS[var]}: {c}",
+                "source": "Population",
+                "share": 100 * pooled[c],
+            }
+            for c in cats
+        ]
     out = pd.DataFrame(rows)
-    out["source"] = pd.Categorical(out["source"], categories=["Population", "Sample, unweighted", "Sample, raked"])
+    out["source"] = pd.Categorical(
+        out["source"], categories=["Population", "Sample, unweighted", "Sample, raked"]
+    )
     return out
 
 
@@ -1146,16 +1438,19 @@ PLACE_STRATA = "country"
 PLACE_CLUSTERS = "locality_id"
 
 
-def _place_parts(df: pd.DataFrame, value: str, weights, pooling: str, proportion: bool, strata: str,
-                 clusters: str):
+def _place_parts(
+    df: pd.DataFrame, value: str, weights, pooling: str, proportion: bool, strata: str, clusters: str
+):
     """Values, weights (pooled as in :func:`_estimate`), cluster and stratum codes."""
     if pooling not in ("weights", "equal"):
         raise ValueError(f"pooling must be 'weights' or 'equal', got {pooling!r}.")
     _require_columns(df, [strata, clusters], "The frame")
     for col in (strata, clusters):
         if df[col].isna().any():
-            raise ValueError(f"Design column {col!r} is empty for {int(df[col].isna().sum())} rows "
-                             f"({_first_ids(df, df[col].isna().to_numpy())}).")
+            raise ValueError(
+                f"Design column {col!r} is empty for {int(df[col].isna().sum())} rows "
+                f"({_first_ids(df, df[col].isna().to_numpy())})."
+            )
     y = _values(df, value, proportion)
     w = _weights(df, weights)
     c = pd.factorize(df[clusters].astype(str), sort=True)[0].astype(np.int64)
@@ -1166,7 +1461,9 @@ def _place_parts(df: pd.DataFrame, value: str, weights, pooling: str, proportion
     clash = pd.DataFrame({"c": c, "h": h_of_row}).groupby("c")["h"].nunique()
     if (clash > 1).any():
         bad = df[clusters].astype(str).to_numpy()[np.isin(c, clash.index[clash > 1])]
-        raise ValueError(f"Each {clusters!r} must lie in one {strata!r}; {sorted(set(bad))[:5]} lie in several.")
+        raise ValueError(
+            f"Each {clusters!r} must lie in one {strata!r}; {sorted(set(bad))[:5]} lie in several."
+        )
     if pooling == "equal":
         w = w / np.bincount(c, weights=w, minlength=n_c)[c]
     return y, w, c, h
@@ -1214,9 +1511,17 @@ def _domain_df(valid: np.ndarray, c: np.ndarray, h: np.ndarray) -> int:
     return max(int(len(used) - len(np.unique(h[used]))), MIN_PLACE_DF)
 
 
-def place_estimates(frame: pd.DataFrame, value: str, by: str | None = "country", kind: str = "mean",
-                    weights="weight", pooling: str = POOLING, ci: float = 0.95, strata: str = PLACE_STRATA,
-                    clusters: str = PLACE_CLUSTERS) -> pd.DataFrame:
+def place_estimates(
+    frame: pd.DataFrame,
+    value: str,
+    by: str | None = "country",
+    kind: str = "mean",
+    weights="weight",
+    pooling: str = POOLING,
+    ci: float = 0.95,
+    strata: str = PLACE_STRATA,
+    clusters: str = PLACE_CLUSTERS,
+) -> pd.DataFrame:
     """Estimates of ``value`` by ``by`` (None: overall) for comparisons of places.
 
     Point estimates are those of :func:`weighted_mean` / :func:`weighted_proportion`;
@@ -1254,8 +1559,18 @@ def place_estimates(frame: pd.DataFrame, value: str, by: str | None = "country",
         else:
             q = stats.t.ppf(0.5 + ci / 2, df) if df >= 1 else np.nan
             lo, hi = R - q * se, R + q * se
-        rows.append({by or "group": group, "estimate": R, "se": se, "lo": lo, "hi": hi, "df": df, "n": n,
-                     "localities": int(len(np.unique(c[valid])))})
+        rows.append(
+            {
+                by or "group": group,
+                "estimate": R,
+                "se": se,
+                "lo": lo,
+                "hi": hi,
+                "df": df,
+                "n": n,
+                "localities": int(len(np.unique(c[valid]))),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -1271,13 +1586,28 @@ def _place_contrast(y, w, c, h, in_a: np.ndarray, in_b: np.ndarray, ci: float) -
     if df < 1 or not np.isfinite(se) or se == 0:
         return {"estimate": est, "se": se, "lo": np.nan, "hi": np.nan, "df": df, "p_value": np.nan}
     q = stats.t.ppf(0.5 + ci / 2, df)
-    return {"estimate": est, "se": se, "lo": est - q * se, "hi": est + q * se, "df": df,
-            "p_value": float(2 * stats.t.sf(abs(est / se), df))}
+    return {
+        "estimate": est,
+        "se": se,
+        "lo": est - q * se,
+        "hi": est + q * se,
+        "df": df,
+        "p_value": float(2 * stats.t.sf(abs(est / se), df)),
+    }
 
 
-def place_contrast(frame: pd.DataFrame, value: str, in_a, in_b, kind: str = "mean", weights="weight",
-                   pooling: str = POOLING, ci: float = 0.95, strata: str = PLACE_STRATA,
-                   clusters: str = PLACE_CLUSTERS) -> dict:
+def place_contrast(
+    frame: pd.DataFrame,
+    value: str,
+    in_a,
+    in_b,
+    kind: str = "mean",
+    weights="weight",
+    pooling: str = POOLING,
+    ci: float = 0.95,
+    strata: str = PLACE_STRATA,
+    clusters: str = PLACE_CLUSTERS,
+) -> dict:
     """Difference A - B of the estimates of ``value`` over two sets of respondents
     (boolean masks ``in_a``, ``in_b``, e.g. one country and the others) under the place
     design (localities as clusters within country strata), with a t interval and test
@@ -1293,9 +1623,17 @@ def place_contrast(frame: pd.DataFrame, value: str, in_a, in_b, kind: str = "mea
     return _place_contrast(y, w, c, h, a, b, ci)
 
 
-def place_contrasts(frame: pd.DataFrame, value: str, by: str = "country", kind: str = "mean", weights="weight",
-                    pooling: str = POOLING, ci: float = 0.95, strata: str = PLACE_STRATA,
-                    clusters: str = PLACE_CLUSTERS) -> pd.DataFrame:
+def place_contrasts(
+    frame: pd.DataFrame,
+    value: str,
+    by: str = "country",
+    kind: str = "mean",
+    weights="weight",
+    pooling: str = POOLING,
+    ci: float = 0.95,
+    strata: str = PLACE_STRATA,
+    clusters: str = PLACE_CLUSTERS,
+) -> pd.DataFrame:
     """Every pairwise difference between the groups of ``by`` (group_a - group_b, for
     group_a < group_b alphabetically) under the place design, with t intervals and
     p-values, and Holm-adjusted p-values over the family of all pairs (``p_holm``)."""
@@ -1309,8 +1647,11 @@ def place_contrasts(frame: pd.DataFrame, value: str, by: str = "country", kind: 
     groups = sorted(pd.unique(labels))
     if len(groups) < 2:
         raise ValueError(f"place_contrasts: {by!r} has fewer than two groups.")
-    rows = [{"group_a": a, "group_b": b, **_place_contrast(y, w, c, h, labels == a, labels == b, ci)}
-            for i, a in enumerate(groups) for b in groups[i + 1:]]
+    rows = [
+        {"group_a": a, "group_b": b, **_place_contrast(y, w, c, h, labels == a, labels == b, ci)}
+        for i, a in enumerate(groups)
+        for b in groups[i + 1 :]
+    ]
     out = pd.DataFrame(rows)
     ok = out["p_value"].notna()
     out["p_holm"] = np.nan
@@ -1319,7 +1660,9 @@ def place_contrasts(frame: pd.DataFrame, value: str, by: str = "country", kind: 
     return out
 
 
-def extremes(estimates: pd.DataFrame, contrasts: pd.DataFrame, by: str = "country", alpha: float = 0.05) -> dict:
+def extremes(
+    estimates: pd.DataFrame, contrasts: pd.DataFrame, by: str = "country", alpha: float = 0.05
+) -> dict:
     """Which group may be called highest and which lowest. The group with the largest
     (smallest) estimate is *highest* (*lowest*) only when its difference from every other
     group is positive (negative) with a Holm-adjusted p-value below ``alpha`` over those
@@ -1338,9 +1681,15 @@ def extremes(estimates: pd.DataFrame, contrasts: pd.DataFrame, by: str = "countr
         for _, r in contrasts.iterrows():
             if group in (r["group_a"], r["group_b"]):
                 s = 1.0 if r["group_a"] == group else -1.0
-                rows.append({"other": r["group_b"] if s > 0 else r["group_a"], "estimate": s * r["estimate"],
-                             "lo": min(s * r["lo"], s * r["hi"]), "hi": max(s * r["lo"], s * r["hi"]),
-                             "p_value": r["p_value"]})
+                rows.append(
+                    {
+                        "other": r["group_b"] if s > 0 else r["group_a"],
+                        "estimate": s * r["estimate"],
+                        "lo": min(s * r["lo"], s * r["hi"]),
+                        "hi": max(s * r["lo"], s * r["hi"]),
+                        "p_value": r["p_value"],
+                    }
+                )
         diffs = pd.DataFrame(rows)
         if diffs.empty or diffs["p_value"].isna().any():
             out[name] = None
@@ -1354,8 +1703,14 @@ def extremes(estimates: pd.DataFrame, contrasts: pd.DataFrame, by: str = "countr
     return out
 
 
-def design_comparison(frame: pd.DataFrame, value: str, by: str = "country", kind: str = "mean",
-                      pooling: str = POOLING, ci: float = 0.95) -> pd.DataFrame:
+def design_comparison(
+    frame: pd.DataFrame,
+    value: str,
+    by: str = "country",
+    kind: str = "mean",
+    pooling: str = POOLING,
+    ci: float = 0.95,
+) -> pd.DataFrame:
     """Standard errors of the group estimates of ``value`` under the two designs: the
     residents of the studied localities (localities as strata, :func:`weighted_mean`) and
     places as units (localities as clusters in country strata, :func:`place_estimates`),
@@ -1365,15 +1720,23 @@ def design_comparison(frame: pd.DataFrame, value: str, by: str = "country", kind
     resid = fn(frame, value, "weight", by, ci, pooling=pooling).rename(columns={by: "group"})
     place = place_estimates(frame, value, by, kind, pooling=pooling, ci=ci).rename(columns={by: "group"})
     resid["group"] = resid["group"].astype(str)
-    out = resid[["group", "estimate", "se"]].rename(columns={"se": "se_residents"}).merge(
-        place[["group", "se", "lo", "hi", "df"]].rename(columns={"se": "se_places"}), on="group")
+    out = (
+        resid[["group", "estimate", "se"]]
+        .rename(columns={"se": "se_residents"})
+        .merge(place[["group", "se", "lo", "hi", "df"]].rename(columns={"se": "se_places"}), on="group")
+    )
     out["ratio"] = out["se_places"] / out["se_residents"]
     return out[["group", "estimate", "se_residents", "se_places", "ratio", "lo", "hi", "df"]]
 
 
-def place_by_groups(frame: pd.DataFrame, value: str, kind: str = "mean",
-                    groupings: Sequence[str] = ("country", "size_class", "locality_type"), pooling: str = POOLING,
-                    ci: float = 0.95) -> pd.DataFrame:
+def place_by_groups(
+    frame: pd.DataFrame,
+    value: str,
+    kind: str = "mean",
+    groupings: Sequence[str] = ("country", "size_class", "locality_type"),
+    pooling: str = POOLING,
+    ci: float = 0.95,
+) -> pd.DataFrame:
     """:func:`place_estimates` for each grouping, stacked like :func:`by_groups`:
     grouping, group, estimate, se, lo, hi, df, n, localities."""
     parts = []
@@ -1385,41 +1748,59 @@ def place_by_groups(frame: pd.DataFrame, value: str, kind: str = "mean",
     return out[["grouping", "group", "estimate", "se", "lo", "hi", "df", "n", "localities"]]
 
 
-def ranking_text(ext: dict, labels: dict, what: str, fmt: str = "{:.2f}", unit: str = "",
-                 group_word: str = "country", scale: float = 1.0) -> str:
+def ranking_text(
+    ext: dict,
+    labels: dict,
+    what: str,
+    fmt: str = "{:.2f}",
+    unit: str = "",
+    group_word: str = "country",
+    scale: float = 1.0,
+) -> str:
     """The sentence a page may write about the highest and lowest groups, given
     :func:`extremes`: a group is named highest or lowest only when the rule of
     :func:`extremes` holds; otherwise the sentence says the groups cannot be told apart
     and gives the closest difference with its 95% interval (place design). ``labels``
     maps group codes to names; ``what`` names the quantity; numbers are multiplied by
     ``scale`` (100 for shares in percentage points) and followed by ``unit``."""
+
     def name(code) -> str:
         return labels.get(code, str(code))
 
     def gap(key: str) -> str:
         g = {k: (v * scale if k in ("estimate", "lo", "hi") else v) for k, v in ext[f"{key}_gap"].items()}
-        return (f"{fmt.format(g['estimate'])}{unit} above {name(g['other'])}" if key == "highest" else
-                f"{fmt.format(-g['estimate'])}{unit} below {name(g['other'])}") + \
-            f", 95% CI {fmt.format(g['lo'] if key == 'highest' else -g['hi'])} to " \
+        return (
+            (
+                f"{fmt.format(g['estimate'])}{unit} above {name(g['other'])}"
+                if key == "highest"
+                else f"{fmt.format(-g['estimate'])}{unit} below {name(g['other'])}"
+            )
+            + f", 95% CI {fmt.format(g['lo'] if key == 'highest' else -g['hi'])} to "
             f"{fmt.format(g['hi'] if key == 'highest' else -g['lo'])}{unit}"
+        )
 
     parts = []
     for key, word in (("highest", "highest"), ("lowest", "lowest")):
         group = ext["top"] if key == "highest" else ext["bottom"]
         if ext.get(key):
-            parts.append(f"{what} is {word} in the localities of {name(group)}, clearly different from every other "
-                         f"{group_word}'s (closest: {gap(key)})")
+            parts.append(
+                f"{what} is {word} in the localities of {name(group)}, clearly different from every other "
+                f"{group_word}'s (closest: {gap(key)})"
+            )
         elif ext.get(f"{key}_gap"):
-            parts.append(f"the {word} point estimate, in the localities of {name(group)}, cannot be told apart from "
-                         f"the next ({gap(key)})")
+            parts.append(
+                f"the {word} point estimate, in the localities of {name(group)}, cannot be told apart from "
+                f"the next ({gap(key)})"
+            )
     if not parts:
         return f"The groups cannot be ranked on {what}."
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
 
 
-def awareness_dont_know(sv: pd.DataFrame, frame: pd.DataFrame, pooling: str = POOLING,
-                        ci: float = 0.95) -> pd.DataFrame:
+def awareness_dont_know(
+    sv: pd.DataFrame, frame: pd.DataFrame, pooling: str = POOLING, ci: float = 0.95
+) -> pd.DataFrame:
     """Sensitivity of the awareness share to the treatment of "don't know" (code 8):
     as missing (the chapter's rule), as not aware, and as aware (the two bounds);
     refusals (9) stay missing throughout. ``sv``: the survey resource (raw codes);
@@ -1431,14 +1812,25 @@ def awareness_dont_know(sv: pd.DataFrame, frame: pd.DataFrame, pooling: str = PO
     ids = frame["respondent_id"].astype(str)
     missing = sorted(set(ids) - set(codes.index))
     if missing:
-        raise ValueError(f"awareness_dont_know: respondents {missing[:5]} of the frame are not in the survey.")
+        raise ValueError(
+            f"awareness_dont_know: respondents {missing[:5]} of the frame are not in the survey."
+        )
     raw = pd.to_numeric(codes.reindex(ids), errors="raise").to_numpy(dtype=float)
     rows = []
-    for treatment, dk_value in (("don't know as missing", np.nan), ("don't know as not aware", 0.0),
-                                ("don't know as aware", 1.0)):
+    for treatment, dk_value in (
+        ("don't know as missing", np.nan),
+        ("don't know as not aware", 0.0),
+        ("don't know as aware", 1.0),
+    ):
         y = np.where(raw == DONT_KNOW, dk_value, np.where(raw == REFUSED, np.nan, raw))
-        tmp = pd.DataFrame({"locality_id": frame["locality_id"].to_numpy(), "weight": frame["weight"].to_numpy(),
-                            "aware": y}, index=frame.index)
+        tmp = pd.DataFrame(
+            {
+                "locality_id": frame["locality_id"].to_numpy(),
+                "weight": frame["weight"].to_numpy(),
+                "aware": y,
+            },
+            index=frame.index,
+        )
         est = weighted_proportion(tmp, "aware", "weight", ci=ci, pooling=pooling).iloc[0]
         rows.append({"treatment": treatment, **{k: est[k] for k in ("estimate", "se", "lo", "hi", "n")}})
     out = pd.DataFrame(rows)

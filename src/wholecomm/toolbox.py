@@ -74,10 +74,15 @@ import numpy as np
 import pandas as pd
 
 from . import data, index, overview, paths
+from .errors import InputError
 
 #: Peer groups, in report order: the locality attribute shared with the municipality.
 PEER_GROUPS = ("size_class", "country", "locality_type")
-GROUP_LABELS = {"size_class": "Same size class", "country": "Same country", "locality_type": "Same locality type"}
+GROUP_LABELS = {
+    "size_class": "Same size class",
+    "country": "Same country",
+    "locality_type": "Same locality type",
+}
 #: Peer groups with fewer scored localities than this are flagged.
 MIN_PEERS = 3
 #: The resources the toolbox reads (for the provenance notice).
@@ -92,8 +97,11 @@ EXAMPLE = "fictional-town.yml"
 QUESTIONNAIRE_FILENAME = "whole-comm-questionnaire.yml"
 
 SIZE_LABELS = {"rural_area": "rural areas", "small_town": "small towns", "medium_town": "medium-sized towns"}
-SIZE_HELP = {"rural_area": "under 5,000 inhabitants", "small_town": "5,000-49,999",
-             "medium_town": "50,000-250,000"}
+SIZE_HELP = {
+    "rural_area": "under 5,000 inhabitants",
+    "small_town": "5,000-49,999",
+    "medium_town": "50,000-250,000",
+}
 # Labels shared with the rest of the book (wholecomm.overview), in the case used in sentences.
 TYPE_LABELS = {key: label[0].lower() + label[1:] for key, label in overview.TYPE_LABELS.items()}
 COUNTRY_NAMES = dict(overview.COUNTRY_NAMES)
@@ -153,7 +161,7 @@ def _short(value: str, limit: int = 40) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-class QuestionnaireError(ValueError):
+class QuestionnaireError(InputError):
     """A questionnaire that cannot be scored. ``problems`` lists (where, message) pairs,
     where = a line number counting from 1, a workbook :class:`Cell`, or None (the whole
     file); ``source`` names the file."""
@@ -192,8 +200,10 @@ class Catalogue:
     def _codes(self) -> dict:
         cache = self.__dict__.get("_codes_cache")
         if cache is None:
-            cache = {str(ind): sorted(str(c) for c in g["answer_code"])
-                     for ind, g in self.options.groupby(self.options["indicator_id"].astype(str), sort=False)}
+            cache = {
+                str(ind): sorted(str(c) for c in g["answer_code"])
+                for ind, g in self.options.groupby(self.options["indicator_id"].astype(str), sort=False)
+            }
             object.__setattr__(self, "_codes_cache", cache)
         return cache
 
@@ -206,20 +216,36 @@ def catalogue() -> Catalogue:
     frames = data.load_resources(RESOURCES)  # validated together, once
     ind, opt = frames["mipex_l_indicators"], frames["mipex_l_options"]
     fields = {f["name"]: f for f in data.resource_descriptor("localities")["schema"]["fields"]}
-    allowed = {name: list(fields[name]["constraints"]["enum"]) for name in ("country", "size_class", "locality_type")}
-    ind = ind.assign(indicator_id=ind["indicator_id"].astype(str), area=ind["area"].astype(str),
-                     stage=ind["stage"].astype(str), question=ind["question"].astype(str))
-    opt = opt.assign(indicator_id=opt["indicator_id"].astype(str), answer_code=opt["answer_code"].astype(str),
-                     answer_text=opt["answer_text"].astype(str))
+    allowed = {
+        name: list(fields[name]["constraints"]["enum"]) for name in ("country", "size_class", "locality_type")
+    }
+    ind = ind.assign(
+        indicator_id=ind["indicator_id"].astype(str),
+        area=ind["area"].astype(str),
+        stage=ind["stage"].astype(str),
+        question=ind["question"].astype(str),
+    )
+    opt = opt.assign(
+        indicator_id=opt["indicator_id"].astype(str),
+        answer_code=opt["answer_code"].astype(str),
+        answer_text=opt["answer_text"].astype(str),
+    )
     order = {a: k for k, a in enumerate(index.AREAS)}
-    ind = ind.sort_values(["area", "indicator_id"], key=lambda s: s.map(order).fillna(len(order))
-                          if s.name == "area" else s, kind="stable").reset_index(drop=True)
-    opt = opt.sort_values(["indicator_id", "score"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    ind = ind.sort_values(
+        ["area", "indicator_id"],
+        key=lambda s: s.map(order).fillna(len(order)) if s.name == "area" else s,
+        kind="stable",
+    ).reset_index(drop=True)
+    opt = opt.sort_values(["indicator_id", "score"], ascending=[True, False], kind="stable").reset_index(
+        drop=True
+    )
     return Catalogue(ind, opt, allowed)
 
 
 def area_label(area: str) -> str:
-    return "Overall" if area == "overall" else index.AREA_LABELS.get(area, area.replace("_", " ").capitalize())
+    return (
+        "Overall" if area == "overall" else index.AREA_LABELS.get(area, area.replace("_", " ").capitalize())
+    )
 
 
 def _rule_text(sizes: pd.Series, share: float) -> str:
@@ -237,11 +263,18 @@ def _needed(n: int, share: float) -> int:
 
 # --------------------------------------------------------------- blank questionnaire
 def _comment(text: str, indent: str, width: int = 92, hang: str = "") -> list[str]:
-    return textwrap.wrap(text, width=width, initial_indent=f"{indent}# ",
-                         subsequent_indent=f"{indent}# {hang}", break_on_hyphens=False)
+    return textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=f"{indent}# ",
+        subsequent_indent=f"{indent}# {hang}",
+        break_on_hyphens=False,
+    )
 
 
-def blank_questionnaire(limit: int | None = None, min_answered_share: float = index.MIN_ANSWERED_SHARE) -> str:
+def blank_questionnaire(
+    limit: int | None = None, min_answered_share: float = index.MIN_ANSWERED_SHARE
+) -> str:
     """The blank MIPEX-L questionnaire as YAML text, generated from the indicator catalogue.
 
     A header explains how to fill it in; every indicator line is preceded by comments
@@ -277,8 +310,8 @@ def blank_questionnaire(limit: int | None = None, min_answered_share: float = in
         "locality:",
         "  name:            # free text (the report shows it as written)",
         f"  country:         # one of {' '.join(allowed['country'])}",
-        "  size_class:      # " + " | ".join(f"{s} ({SIZE_HELP.get(s, '')})" if s in SIZE_HELP else s
-                                          for s in allowed["size_class"]),
+        "  size_class:      # "
+        + " | ".join(f"{s} ({SIZE_HELP.get(s, '')})" if s in SIZE_HELP else s for s in allowed["size_class"]),
         f"  locality_type:   # one of {' | '.join(allowed['locality_type'])}",
         "  #   thriving = the local economy improved or was stable over the last five years and",
         "  #   unemployment is below 10 percent, otherwise struggling; experienced = the",
@@ -294,12 +327,17 @@ def blank_questionnaire(limit: int | None = None, min_answered_share: float = in
     for row in shown.itertuples(index=False):
         if row.area != current_area:
             current_area = row.area
-            lines += ["", f"{indent}# ===== {area_label(row.area)} " + "=" * max(3, 70 - len(area_label(row.area)))]
+            lines += [
+                "",
+                f"{indent}# ===== {area_label(row.area)} " + "=" * max(3, 70 - len(area_label(row.area))),
+            ]
         stage = index.STAGE_LABELS.get(row.stage, row.stage)
         lines += _comment(f"{row.indicator_id} ({stage}): {row.question}", indent)
         opts = cat.options[cat.options["indicator_id"] == row.indicator_id]
         for opt in opts.itertuples(index=False):
-            lines += _comment(f"  {opt.answer_code} = {opt.answer_text} ({int(opt.score)})", indent, hang="      ")
+            lines += _comment(
+                f"  {opt.answer_code} = {opt.answer_text} ({int(opt.score)})", indent, hang="      "
+            )
         codes = ", ".join(sorted(opts["answer_code"]))
         lines.append(f"{indent}{row.indicator_id}:        # {codes}")
     if limit is not None and limit < len(cat.indicators):
@@ -310,15 +348,19 @@ def blank_questionnaire(limit: int | None = None, min_answered_share: float = in
 def download_link(text: str, filename: str, label: str, mime: str = "application/yaml") -> str:
     """An HTML link that downloads ``text`` as ``filename`` (a data: URI: works offline)."""
     payload = base64.b64encode(text.encode("utf-8")).decode("ascii")
-    return (f'<a class="wholecomm-download" href="data:{mime};charset=utf-8;base64,{payload}" '
-            f'download="{html.escape(filename)}">{html.escape(label)}</a>')
+    return (
+        f'<a class="wholecomm-download" href="data:{mime};charset=utf-8;base64,{payload}" '
+        f'download="{html.escape(filename)}">{html.escape(label)}</a>'
+    )
 
 
 def download_link_bytes(content: bytes, filename: str, label: str, mime: str) -> str:
     """An HTML link that downloads binary ``content`` as ``filename`` (a data: URI)."""
     payload = base64.b64encode(content).decode("ascii")
-    return (f'<a class="wholecomm-download" href="data:{mime};base64,{payload}" '
-            f'download="{html.escape(filename)}">{html.escape(label)}</a>')
+    return (
+        f'<a class="wholecomm-download" href="data:{mime};base64,{payload}" '
+        f'download="{html.escape(filename)}">{html.escape(label)}</a>'
+    )
 
 
 def questionnaire_download_link(label: str = "Download the blank questionnaire (YAML)") -> str:
@@ -360,9 +402,13 @@ def example_for_catalogue(cat: Catalogue, bundled: dict) -> str:
     ``(crc32(id) + 2k) mod (number of options)`` of its options, and every seventh
     indicator is left empty in the first year (so no area loses more than a third of its
     answers and every area stays scorable under the default rule)."""
-    lines = ["# EXAMPLE: Exampleton is a fictional municipality in an imaginary region, invented to",
-             "# show the toolbox; its answers follow a fixed rule over the indicator catalogue in use",
-             "# and describe no real place.", "", "locality:"]
+    lines = [
+        "# EXAMPLE: Exampleton is a fictional municipality in an imaginary region, invented to",
+        "# show the toolbox; its answers follow a fixed rule over the indicator catalogue in use",
+        "# and describe no real place.",
+        "",
+        "locality:",
+    ]
     for key, value in bundled["locality"].items():
         lines.append(f"  {key}: {json.dumps(str(value))}")
     lines.append("assessments:")
@@ -398,8 +444,12 @@ class Questionnaire:
 
     @property
     def locality(self) -> dict:
-        return {"name": self.name, "country": self.country, "size_class": self.size_class,
-                "locality_type": self.locality_type}
+        return {
+            "name": self.name,
+            "country": self.country,
+            "size_class": self.size_class,
+            "locality_type": self.locality_type,
+        }
 
     def warning_lines(self) -> list[str]:
         return [_format(self.source, line, msg, "warning: ") for line, msg in self.warnings]
@@ -414,7 +464,13 @@ def _mapping(node, what: str, problems: list) -> dict | None:
     import yaml
 
     if not isinstance(node, yaml.MappingNode):
-        kind = "empty" if _is_null(node) else "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
+        kind = (
+            "empty"
+            if _is_null(node)
+            else "a list"
+            if isinstance(node, yaml.SequenceNode)
+            else "a single value"
+        )
         problems.append((_line(node), f"{what} must be a block of `key: value` lines, found {kind}"))
         return None
     out: dict = {}
@@ -426,8 +482,12 @@ def _mapping(node, what: str, problems: list) -> dict | None:
             problems.append((_line(key), f"{what}: a key is too long ({len(key.value):,} characters)"))
             continue
         if key.value in out:
-            problems.append((_line(key), f"{what}: duplicate key '{key.value}' "
-                                         f"(first given on line {_line(out[key.value][0])})"))
+            problems.append(
+                (
+                    _line(key),
+                    f"{what}: duplicate key '{key.value}' (first given on line {_line(out[key.value][0])})",
+                )
+            )
             continue
         out[key.value] = (key, value)
     return out
@@ -436,7 +496,9 @@ def _mapping(node, what: str, problems: list) -> dict | None:
 def _is_null(node) -> bool:
     import yaml
 
-    return node is None or (isinstance(node, yaml.ScalarNode) and (node.tag == _NULL_TAG or node.value.strip() == ""))
+    return node is None or (
+        isinstance(node, yaml.ScalarNode) and (node.tag == _NULL_TAG or node.value.strip() == "")
+    )
 
 
 def _text(node, what: str, problems: list) -> str | None:
@@ -449,8 +511,9 @@ def _text(node, what: str, problems: list) -> str | None:
         problems.append((_line(node), f"{what} must be a single value, not a list or block"))
         return None
     if len(node.value) > MAX_TEXT_CHARS:
-        problems.append((_line(node), f"{what} is too long ({len(node.value):,} characters; at most "
-                                      f"{MAX_TEXT_CHARS})"))
+        problems.append(
+            (_line(node), f"{what} is too long ({len(node.value):,} characters; at most {MAX_TEXT_CHARS})")
+        )
         return None
     return node.value.strip()
 
@@ -469,8 +532,13 @@ def _parse_locality(node, line: int, cat: Catalogue, problems: list) -> dict:
         return out
     for key, (knode, _) in block.items():
         if key not in LOCALITY_FIELDS:
-            problems.append((_line(knode), f"unknown field '{_short(key)}' under locality: expected "
-                                           f"{', '.join(LOCALITY_FIELDS)}{_suggest(key, LOCALITY_FIELDS)}"))
+            problems.append(
+                (
+                    _line(knode),
+                    f"unknown field '{_short(key)}' under locality: expected "
+                    f"{', '.join(LOCALITY_FIELDS)}{_suggest(key, LOCALITY_FIELDS)}",
+                )
+            )
     for name in LOCALITY_FIELDS:
         if name not in block:
             problems.append((line, f"locality: the field '{name}' is missing"))
@@ -483,8 +551,13 @@ def _parse_locality(node, line: int, cat: Catalogue, problems: list) -> dict:
                 problems.append((_line(knode), f"locality {name} is empty{extra}"))
             continue
         if name in cat.allowed and value not in cat.allowed[name]:
-            problems.append((_line(vnode), f"unknown {FIELD_WORDS[name]} '{_short(value)}': must be one of "
-                                           f"{', '.join(cat.allowed[name])}{_suggest(value, cat.allowed[name])}"))
+            problems.append(
+                (
+                    _line(vnode),
+                    f"unknown {FIELD_WORDS[name]} '{_short(value)}': must be one of "
+                    f"{', '.join(cat.allowed[name])}{_suggest(value, cat.allowed[name])}",
+                )
+            )
             continue
         out[name] = value
     return out
@@ -497,8 +570,12 @@ def _parse_year(node, knode, problems: list) -> int | None:
             problems.append((_line(knode), "year is empty: give the year the answers describe, e.g. 2024"))
         return None
     if not re.fullmatch(r"[0-9]{4}", text) or not (YEAR_RANGE[0] <= int(text) <= YEAR_RANGE[1]):
-        problems.append((_line(node), f"year '{_short(text)}' must be a four-digit year from {YEAR_RANGE[0]} "
-                                      f"to {YEAR_RANGE[1]}"))
+        problems.append(
+            (
+                _line(node),
+                f"year '{_short(text)}' must be a four-digit year from {YEAR_RANGE[0]} to {YEAR_RANGE[1]}",
+            )
+        )
         return None
     return int(text)
 
@@ -510,8 +587,13 @@ def _parse_assessment(entry, k: int, cat: Catalogue, problems: list, warnings: l
         return None
     for key, (knode, _) in block.items():
         if key not in ("year", "answers"):
-            problems.append((_line(knode), f"unknown field '{_short(key)}' in assessment {k}: expected year and answers"
-                                           f"{_suggest(key, ('year', 'answers'))}"))
+            problems.append(
+                (
+                    _line(knode),
+                    f"unknown field '{_short(key)}' in assessment {k}: expected year and answers"
+                    f"{_suggest(key, ('year', 'answers'))}",
+                )
+            )
     year = None
     year_line = _line(entry)
     if "year" not in block:
@@ -536,8 +618,13 @@ def _parse_assessment(entry, k: int, cat: Catalogue, problems: list, warnings: l
     given: dict = {}
     for ind, (inode, anode) in amap.items():
         if ind not in known:
-            problems.append((_line(inode), f"unknown indicator '{_short(ind)}': not in the MIPEX-L catalogue"
-                                           f"{_suggest(ind, cat.ids)}"))
+            problems.append(
+                (
+                    _line(inode),
+                    f"unknown indicator '{_short(ind)}': not in the MIPEX-L catalogue"
+                    f"{_suggest(ind, cat.ids)}",
+                )
+            )
             continue
         code = _text(anode, f"the answer for {ind}", problems)
         if code is None:
@@ -546,8 +633,12 @@ def _parse_assessment(entry, k: int, cat: Catalogue, problems: list, warnings: l
             continue
         codes = cat.codes(ind)
         if code not in codes:
-            problems.append((_line(anode), f"answer '{_short(code)}' for {ind} is not among the options "
-                                          f"{', '.join(codes)}"))
+            problems.append(
+                (
+                    _line(anode),
+                    f"answer '{_short(code)}' for {ind} is not among the options {', '.join(codes)}",
+                )
+            )
             continue
         given[ind] = (code, _line(anode))
     return year, year_line, given, answers_line
@@ -587,48 +678,85 @@ def depth_line(text: str) -> int | None:
     return None
 
 
-def parse_questionnaire(text: str, source: str = "<questionnaire>",
-                        min_answered_share: float = index.MIN_ANSWERED_SHARE) -> Questionnaire:
+def parse_questionnaire(
+    text: str, source: str = "<questionnaire>", min_answered_share: float = index.MIN_ANSWERED_SHARE
+) -> Questionnaire:
     """Check a questionnaire given as YAML text (see :func:`read_questionnaire`)."""
     import yaml
 
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-        raise QuestionnaireError([(None, f"the questionnaire is too large ({len(text.encode('utf-8')):,} bytes; at "
-                                         f"most {MAX_FILE_BYTES:,}): is this the right file?")], source)
+        raise QuestionnaireError(
+            [
+                (
+                    None,
+                    f"the questionnaire is too large ({len(text.encode('utf-8')):,} bytes; at "
+                    f"most {MAX_FILE_BYTES:,}): is this the right file?",
+                )
+            ],
+            source,
+        )
     depth = _nesting_depth(text)
     if depth > MAX_DEPTH:
-        raise QuestionnaireError([(depth_line(text), f"not a questionnaire: blocks or brackets are nested more than "
-                                                     f"{MAX_DEPTH} levels deep")], source)
+        raise QuestionnaireError(
+            [
+                (
+                    depth_line(text),
+                    f"not a questionnaire: blocks or brackets are nested more than {MAX_DEPTH} levels deep",
+                )
+            ],
+            source,
+        )
     try:
         root = _compose(text)
     except RecursionError:
-        raise QuestionnaireError([(None, f"not a questionnaire: nested too deeply (more than {MAX_DEPTH} "
-                                         "levels)")], source) from None
+        raise QuestionnaireError(
+            [(None, f"not a questionnaire: nested too deeply (more than {MAX_DEPTH} levels)")], source
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = str(exc.problem or exc.context or "cannot be read")
         if exc.context and exc.problem:
-            where = (f" that starts on line {exc.context_mark.line + 1}"
-                     if exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line
-                     else "")
+            where = (
+                f" that starts on line {exc.context_mark.line + 1}"
+                if exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line
+                else ""
+            )
             reason += f" ({exc.context}{where})"
-        raise QuestionnaireError([(mark.line + 1 if mark else None, f"not valid YAML: {reason}")], source) from None
+        raise QuestionnaireError(
+            [(mark.line + 1 if mark else None, f"not valid YAML: {reason}")], source
+        ) from None
     except yaml.YAMLError as exc:
         raise QuestionnaireError([(None, f"not valid YAML: {exc}")], source) from None
     if root is None:
-        raise QuestionnaireError([(None, "the file is empty: it needs a locality: block and an assessments: list "
-                                         "(start from `wholecomm questionnaire`)")], source)
+        raise QuestionnaireError(
+            [
+                (
+                    None,
+                    "the file is empty: it needs a locality: block and an assessments: list "
+                    "(start from `wholecomm questionnaire`)",
+                )
+            ],
+            source,
+        )
     problems: list = []
     warnings: list = []
     top = _mapping(root, "the questionnaire", problems)
     if top is None:
-        problems[-1] = (problems[-1][0], "wrong structure: the file must have the top-level keys locality: and "
-                                         "assessments: (start from `wholecomm questionnaire`)")
+        problems[-1] = (
+            problems[-1][0],
+            "wrong structure: the file must have the top-level keys locality: and "
+            "assessments: (start from `wholecomm questionnaire`)",
+        )
         raise QuestionnaireError(problems, source)
     for key, (knode, _) in top.items():
         if key not in ("locality", "assessments"):
-            problems.append((_line(knode), f"unknown top-level key '{_short(key)}': expected locality: and assessments:"
-                                           f"{_suggest(key, ('locality', 'assessments'))}"))
+            problems.append(
+                (
+                    _line(knode),
+                    f"unknown top-level key '{_short(key)}': expected locality: and assessments:"
+                    f"{_suggest(key, ('locality', 'assessments'))}",
+                )
+            )
     cat = catalogue()
     if "locality" not in top:
         problems.append((1, "the top-level key locality: is missing"))
@@ -643,11 +771,20 @@ def parse_questionnaire(text: str, source: str = "<questionnaire>",
         knode, vnode = top["assessments"]
         if not isinstance(vnode, yaml.SequenceNode) or not vnode.value:
             found = "empty" if _is_null(vnode) or isinstance(vnode, yaml.SequenceNode) else "not a list"
-            problems.append((_line(knode), f"assessments: must be a list of `- year: ... answers: ...` entries, "
-                                           f"found {found}"))
+            problems.append(
+                (
+                    _line(knode),
+                    f"assessments: must be a list of `- year: ... answers: ...` entries, found {found}",
+                )
+            )
         elif len(vnode.value) > MAX_YEARS:
-            problems.append((_line(knode), f"assessments: has {len(vnode.value)} entries; at most {MAX_YEARS} "
-                                           "years can be assessed in one questionnaire"))
+            problems.append(
+                (
+                    _line(knode),
+                    f"assessments: has {len(vnode.value)} entries; at most {MAX_YEARS} "
+                    "years can be assessed in one questionnaire",
+                )
+            )
         else:
             for k, entry in enumerate(vnode.value, start=1):
                 parsed = _parse_assessment(entry, k, cat, problems, warnings)
@@ -656,8 +793,15 @@ def parse_questionnaire(text: str, source: str = "<questionnaire>",
     return _build_questionnaire(loc, entries, cat, problems, warnings, source, min_answered_share)
 
 
-def _build_questionnaire(loc: dict, entries: list, cat: Catalogue, problems: list, warnings: list, source: str,
-                         min_answered_share: float) -> Questionnaire:
+def _build_questionnaire(
+    loc: dict,
+    entries: list,
+    cat: Catalogue,
+    problems: list,
+    warnings: list,
+    source: str,
+    min_answered_share: float,
+) -> Questionnaire:
     """The checks shared by both formats: duplicate years, missing answers, scorability.
     ``entries`` = [(year, where, {indicator: (code, where)}, where of the answers)]."""
     seen: dict[int, object] = {}
@@ -669,18 +813,25 @@ def _build_questionnaire(loc: dict, entries: list, cat: Catalogue, problems: lis
         if year in seen:
             first = seen[year]
             first = f"line {first}" if not isinstance(first, Cell) else str(first)
-            problems.append((year_line, f"year {year} appears twice (first on {first}): "
-                                        "each year may be assessed once"))
+            problems.append(
+                (year_line, f"year {year} appears twice (first on {first}): each year may be assessed once")
+            )
             continue
         seen[year] = year_line
         year_lines[year] = year_line
         for ind in cat.ids:
             code, line = given.get(ind, (None, answers_line))
             if ind not in given:
-                warnings.append((answers_line, f"{year}: {ind} is missing from the answers; "
-                                               "it counts as not answered (never as 0)"))
+                warnings.append(
+                    (
+                        answers_line,
+                        f"{year}: {ind} is missing from the answers; it counts as not answered (never as 0)",
+                    )
+                )
             elif code is None:
-                warnings.append((line, f"{year}: {ind} is not answered; it counts as not answered (never as 0)"))
+                warnings.append(
+                    (line, f"{year}: {ind} is not answered; it counts as not answered (never as 0)")
+                )
             rows.append({"year": year, "indicator_id": ind, "answer_code": code, "line": line})
     answers = pd.DataFrame(rows, columns=["year", "indicator_id", "answer_code", "line"])
     if not answers.empty:
@@ -689,9 +840,17 @@ def _build_questionnaire(loc: dict, entries: list, cat: Catalogue, problems: lis
         raise QuestionnaireError(problems, source)
     years = sorted(seen)
     answers = answers.sort_values(["year"], kind="stable").reset_index(drop=True)
-    return Questionnaire(name=loc["name"], country=loc["country"], size_class=loc["size_class"],
-                         locality_type=loc["locality_type"], years=years, answers=answers, source=source,
-                         warnings=sorted(warnings, key=lambda w: (_loc_key(w[0]), w[1])), year_lines=year_lines)
+    return Questionnaire(
+        name=loc["name"],
+        country=loc["country"],
+        size_class=loc["size_class"],
+        locality_type=loc["locality_type"],
+        years=years,
+        answers=answers,
+        source=source,
+        warnings=sorted(warnings, key=lambda w: (_loc_key(w[0]), w[1])),
+        year_lines=year_lines,
+    )
 
 
 def _scorability_problems(answers: pd.DataFrame, cat: Catalogue, year_lines: dict, share: float) -> list:
@@ -704,9 +863,14 @@ def _scorability_problems(answers: pd.DataFrame, cat: Catalogue, year_lines: dic
         answered = answered.reindex(sizes.index, fill_value=0)
         ok = answered >= np.array([_needed(int(n), share) for n in sizes])
         if not ok.any():
-            out.append((year_lines.get(year), f"{year}: too few answers to score anything "
-                                              f"({int(answered.sum())} of {int(sizes.sum())} answered; "
-                                              f"an area needs {_rule_text(sizes, share)} answered)"))
+            out.append(
+                (
+                    year_lines.get(year),
+                    f"{year}: too few answers to score anything "
+                    f"({int(answered.sum())} of {int(sizes.sum())} answered; "
+                    f"an area needs {_rule_text(sizes, share)} answered)",
+                )
+            )
     return out
 
 
@@ -718,11 +882,27 @@ def check_questionnaire_file(path) -> None:
         raise QuestionnaireError([(None, "file not found" if not path.exists() else "not a file")], source)
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise QuestionnaireError([(None, f"the file is too large ({size:,} bytes; at most {MAX_FILE_BYTES:,}): "
-                                         "is this the right file?")], source)
+        raise QuestionnaireError(
+            [
+                (
+                    None,
+                    f"the file is too large ({size:,} bytes; at most {MAX_FILE_BYTES:,}): "
+                    "is this the right file?",
+                )
+            ],
+            source,
+        )
     if path.suffix.lower() in (".xls", ".ods", ".xlsm", ".csv"):
-        raise QuestionnaireError([(None, f"cannot read {path.suffix} files: save the workbook as .xlsx, or use "
-                                         "the YAML questionnaire")], source)
+        raise QuestionnaireError(
+            [
+                (
+                    None,
+                    f"cannot read {path.suffix} files: save the workbook as .xlsx, or use "
+                    "the YAML questionnaire",
+                )
+            ],
+            source,
+        )
 
 
 def _compose(text: str):
@@ -783,14 +963,19 @@ _FIRST_QUESTION_ROW = 3
 
 def _choice_label(field_name: str, value: str) -> str:
     """The text shown in a workbook drop-down for a locality value: 'AT (Austria)'."""
-    label = {"country": COUNTRY_NAMES, "size_class": SIZE_LABELS, "locality_type": TYPE_LABELS}[field_name].get(value)
+    label = {"country": COUNTRY_NAMES, "size_class": SIZE_LABELS, "locality_type": TYPE_LABELS}[
+        field_name
+    ].get(value)
     if field_name == "size_class" and value in SIZE_HELP:
         label = f"{label}, {SIZE_HELP[value]}"
     return f"{value} ({label})" if label else value
 
 
-def questionnaire_workbook(example: bool = False, q: Questionnaire | None = None,
-                           min_answered_share: float = index.MIN_ANSWERED_SHARE) -> bytes:
+def questionnaire_workbook(
+    example: bool = False,
+    q: Questionnaire | None = None,
+    min_answered_share: float = index.MIN_ANSWERED_SHARE,
+) -> bytes:
     """The questionnaire as an Excel workbook (bytes), generated from the indicator catalogue.
 
     Sheets: *Instructions* (how to fill it in), *Locality* (name and drop-downs for
@@ -818,27 +1003,54 @@ def questionnaire_workbook(example: bool = False, q: Questionnaire | None = None
     ins = wb.active
     ins.title = SHEETS[0]
     lines = [
-        ("MIPEX-L-style self-evaluation questionnaire (Whole-COMM research companion pilot)", Font(bold=True, size=14)),
-        ("This book's own pilot questionnaire, modelled on MIPEX and MIPEX-R: not the Whole-COMM toolbox and "
-         "not MIPEX-L (whose indicators are not public).", None),
+        (
+            "MIPEX-L-style self-evaluation questionnaire (Whole-COMM research companion pilot)",
+            Font(bold=True, size=14),
+        ),
+        (
+            "This book's own pilot questionnaire, modelled on MIPEX and MIPEX-R: not the Whole-COMM toolbox and "
+            "not MIPEX-L (whose indicators are not public).",
+            None,
+        ),
         ("", None),
         ("How to fill it in", bold),
-        ("1. On the sheet Locality, type the municipality's name and choose its country, size class and "
-         "locality type from the lists (yellow cells).", None),
-        (f"2. On the sheet Answers, type the year the answers describe in the yellow cell above the answer "
-         f"column (row 2), then choose one answer per question from the list in its cell.", None),
-        (f"3. When you do not know an answer, choose \"{DONT_KNOW}\" or leave the cell empty. It counts as not "
-         f"answered, never as 0: an area is scored only when {rule} are answered, and the overall score only "
-         "when every area is scored.", None),
-        ("4. To monitor change over time, fill in the next answer column for another year (its year in row 2). "
-         "Leave unused columns empty. Each year may appear only once.", None),
-        ("5. Save the file (keep the .xlsx format), then run:   wholecomm assess this-file.xlsx --out "
-         "report.html", None),
+        (
+            "1. On the sheet Locality, type the municipality's name and choose its country, size class and "
+            "locality type from the lists (yellow cells).",
+            None,
+        ),
+        (
+            "2. On the sheet Answers, type the year the answers describe in the yellow cell above the answer "
+            "column (row 2), then choose one answer per question from the list in its cell.",
+            None,
+        ),
+        (
+            f'3. When you do not know an answer, choose "{DONT_KNOW}" or leave the cell empty. It counts as not '
+            f"answered, never as 0: an area is scored only when {rule} are answered, and the overall score only "
+            "when every area is scored.",
+            None,
+        ),
+        (
+            "4. To monitor change over time, fill in the next answer column for another year (its year in row 2). "
+            "Leave unused columns empty. Each year may appear only once.",
+            None,
+        ),
+        (
+            "5. Save the file (keep the .xlsx format), then run:   wholecomm assess this-file.xlsx --out "
+            "report.html",
+            None,
+        ),
         ("", None),
-        ("Do not rename the sheets or move the rows; the indicator codes in column B tell the toolbox which "
-         "question a row answers.", None),
-        (f"{len(cat.ids)} questions in {len(cat.areas)} policy areas. Answer texts and their scores (0-100) are "
-         "listed on the sheet Answers, next to each question.", None),
+        (
+            "Do not rename the sheets or move the rows; the indicator codes in column B tell the toolbox which "
+            "question a row answers.",
+            None,
+        ),
+        (
+            f"{len(cat.ids)} questions in {len(cat.areas)} policy areas. Answer texts and their scores (0-100) are "
+            "listed on the sheet Answers, next to each question.",
+            None,
+        ),
     ]
     for k, (text, font) in enumerate(lines, start=1):
         c = ins.cell(row=k, column=1, value=text)
@@ -873,11 +1085,14 @@ def questionnaire_workbook(example: bool = False, q: Questionnaire | None = None
     # -- locality
     loc = wb.create_sheet(SHEETS[1], 1)
     loc.append(["Field", "Value", "How to fill it in"])
-    helps = {"name": "Free text, as the report should show it",
-             "country": "Choose from the list", "size_class": "Choose from the list (inhabitants)",
-             "locality_type": "thriving = economy improved or stable over five years and unemployment below 10%, "
-                              "otherwise struggling; experienced = foreign-born share at least 5% in 2014, "
-                              "otherwise new"}
+    helps = {
+        "name": "Free text, as the report should show it",
+        "country": "Choose from the list",
+        "size_class": "Choose from the list (inhabitants)",
+        "locality_type": "thriving = economy improved or stable over five years and unemployment below 10%, "
+        "otherwise struggling; experienced = foreign-born share at least 5% in 2014, "
+        "otherwise new",
+    }
     for k, name in enumerate(LOCALITY_FIELDS, start=2):
         value = None
         if q is not None:
@@ -887,9 +1102,14 @@ def questionnaire_workbook(example: bool = False, q: Questionnaire | None = None
         cell.fill = input_fill
         loc.cell(row=k, column=3, value=helps[name]).alignment = wrap
         if name in list_ranges:
-            dv = DataValidation(type="list", formula1=f"={list_ranges[name]}", allow_blank=True,
-                                showErrorMessage=True, errorTitle="Not in the list",
-                                error="Choose a value from the list.")
+            dv = DataValidation(
+                type="list",
+                formula1=f"={list_ranges[name]}",
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle="Not in the list",
+                error="Choose a value from the list.",
+            )
             loc.add_data_validation(dv)
             dv.add(cell)
     for c in loc[1]:
@@ -910,18 +1130,30 @@ def questionnaire_workbook(example: bool = False, q: Questionnaire | None = None
     ans.cell(row=2, column=4).font = bold
     given = {}
     if q is not None:
-        given = {(int(r.year), r.indicator_id): r.answer_code for r in q.answers.itertuples(index=False)
-                 if isinstance(r.answer_code, str)}
+        given = {
+            (int(r.year), r.indicator_id): r.answer_code
+            for r in q.answers.itertuples(index=False)
+            if isinstance(r.answer_code, str)
+        }
     text_of = {(r.indicator_id, r.answer_code): r.answer_text for r in cat.options.itertuples(index=False)}
     for k in range(len(years)):
         cell = ans.cell(row=2, column=_FIRST_ANSWER_COL + k)
         cell.fill = input_fill
         cell.font = bold
-    year_dv = DataValidation(type="whole", operator="between", formula1=str(YEAR_RANGE[0]),
-                             formula2=str(YEAR_RANGE[1]), allow_blank=True, showErrorMessage=True,
-                             errorTitle="Not a year", error=f"Type a year from {YEAR_RANGE[0]} to {YEAR_RANGE[1]}.")
+    year_dv = DataValidation(
+        type="whole",
+        operator="between",
+        formula1=str(YEAR_RANGE[0]),
+        formula2=str(YEAR_RANGE[1]),
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Not a year",
+        error=f"Type a year from {YEAR_RANGE[0]} to {YEAR_RANGE[1]}.",
+    )
     ans.add_data_validation(year_dv)
-    year_dv.add(f"{get_column_letter(_FIRST_ANSWER_COL)}2:{get_column_letter(_FIRST_ANSWER_COL + len(years) - 1)}2")
+    year_dv.add(
+        f"{get_column_letter(_FIRST_ANSWER_COL)}2:{get_column_letter(_FIRST_ANSWER_COL + len(years) - 1)}2"
+    )
     last_col = _FIRST_ANSWER_COL + len(years) - 1
     for r, row in enumerate(cat.indicators.itertuples(index=False), start=_FIRST_QUESTION_ROW):
         opts = cat.options[cat.options["indicator_id"] == row.indicator_id]
@@ -931,16 +1163,26 @@ def questionnaire_workbook(example: bool = False, q: Questionnaire | None = None
         ans.cell(row=r, column=4, value=row.question).alignment = wrap
         for k, year in enumerate(years):
             code = given.get((year, row.indicator_id)) if year is not None else None
-            cell = ans.cell(row=r, column=_FIRST_ANSWER_COL + k,
-                            value=text_of[(row.indicator_id, code)] if code else None)
+            cell = ans.cell(
+                row=r, column=_FIRST_ANSWER_COL + k, value=text_of[(row.indicator_id, code)] if code else None
+            )
             cell.fill = input_fill
             cell.alignment = wrap
-        ans.cell(row=r, column=last_col + 1,
-                 value="\n".join(f"{t} ({int(sc)})" for t, sc in zip(opts["answer_text"], opts["score"]))
-                 ).alignment = wrap
-        dv = DataValidation(type="list", formula1=f"={list_ranges[row.indicator_id]}", allow_blank=True,
-                            showErrorMessage=True, errorTitle="Not an answer option",
-                            error=f"Choose one of the answers in the list, or {DONT_KNOW}.")
+        ans.cell(
+            row=r,
+            column=last_col + 1,
+            value="\n".join(
+                f"{t} ({int(sc)})" for t, sc in zip(opts["answer_text"], opts["score"], strict=False)
+            ),
+        ).alignment = wrap
+        dv = DataValidation(
+            type="list",
+            formula1=f"={list_ranges[row.indicator_id]}",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="Not an answer option",
+            error=f"Choose one of the answers in the list, or {DONT_KNOW}.",
+        )
         ans.add_data_validation(dv)
         dv.add(f"{get_column_letter(_FIRST_ANSWER_COL)}{r}:{get_column_letter(last_col)}{r}")
     widths = {"A": 22, "B": 10, "C": 12, "D": 60}
@@ -978,22 +1220,46 @@ def read_workbook(path, min_answered_share: float = index.MIN_ANSWERED_SHARE) ->
         with zipfile.ZipFile(path) as zf:
             unpacked = sum(i.file_size for i in zf.infolist())
         if unpacked > 20 * MAX_FILE_BYTES:
-            raise QuestionnaireError([(None, f"the workbook unpacks to {unpacked:,} bytes; at most "
-                                             f"{20 * MAX_FILE_BYTES:,}: is this the right file?")], source)
+            raise QuestionnaireError(
+                [
+                    (
+                        None,
+                        f"the workbook unpacks to {unpacked:,} bytes; at most "
+                        f"{20 * MAX_FILE_BYTES:,}: is this the right file?",
+                    )
+                ],
+                source,
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             wb = load_workbook(path, read_only=True, data_only=True)
     except QuestionnaireError:
         raise
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
-        raise QuestionnaireError([(None, f"cannot be read as an Excel workbook (.xlsx): "
-                                         f"{_short(str(exc) or type(exc).__name__, 120)}")], source) from None
+        raise QuestionnaireError(
+            [
+                (
+                    None,
+                    f"cannot be read as an Excel workbook (.xlsx): "
+                    f"{_short(str(exc) or type(exc).__name__, 120)}",
+                )
+            ],
+            source,
+        ) from None
     try:
         missing = [name for name in SHEETS[1:3] if name not in wb.sheetnames]
         if missing:
-            raise QuestionnaireError([(None, f"the sheet{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                                             "is missing: start from `wholecomm questionnaire --format xlsx` and do "
-                                             "not rename its sheets")], source)
+            raise QuestionnaireError(
+                [
+                    (
+                        None,
+                        f"the sheet{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                        "is missing: start from `wholecomm questionnaire --format xlsx` and do "
+                        "not rename its sheets",
+                    )
+                ],
+                source,
+            )
         sheet_no = {name: k for k, name in enumerate(wb.sheetnames)}
         cat = catalogue()
         problems: list = []
@@ -1005,8 +1271,12 @@ def read_workbook(path, min_answered_share: float = index.MIN_ANSWERED_SHARE) ->
         def text_at(sheet, row, col, value, what):
             text = _cell_text(value)
             if text is not None and len(text) > MAX_TEXT_CHARS:
-                problems.append((where(sheet, row, col), f"{what} is too long ({len(text):,} characters; at most "
-                                                         f"{MAX_TEXT_CHARS})"))
+                problems.append(
+                    (
+                        where(sheet, row, col),
+                        f"{what} is too long ({len(text):,} characters; at most {MAX_TEXT_CHARS})",
+                    )
+                )
                 return None
             return text
 
@@ -1020,7 +1290,9 @@ def read_workbook(path, min_answered_share: float = index.MIN_ANSWERED_SHARE) ->
                 found[key] = (r, row[1] if len(row) > 1 else None)
         for name in LOCALITY_FIELDS:
             if name not in found:
-                problems.append((Cell(SHEETS[1], 1, "A", sheet_no[SHEETS[1]]), f"the row '{name}' is missing"))
+                problems.append(
+                    (Cell(SHEETS[1], 1, "A", sheet_no[SHEETS[1]]), f"the row '{name}' is missing")
+                )
                 continue
             r, value = found[name]
             text = text_at(SHEETS[1], r, 2, value, f"locality {name}")
@@ -1033,9 +1305,13 @@ def read_workbook(path, min_answered_share: float = index.MIN_ANSWERED_SHARE) ->
                 choices = {_choice_label(name, v): v for v in cat.allowed[name]}
                 code = text if text in cat.allowed[name] else choices.get(text)
                 if code is None:
-                    problems.append((where(SHEETS[1], r, 2),
-                                     f"unknown {FIELD_WORDS[name]} '{_short(text)}': choose one of "
-                                     f"{', '.join(cat.allowed[name])}{_suggest(text, cat.allowed[name])}"))
+                    problems.append(
+                        (
+                            where(SHEETS[1], r, 2),
+                            f"unknown {FIELD_WORDS[name]} '{_short(text)}': choose one of "
+                            f"{', '.join(cat.allowed[name])}{_suggest(text, cat.allowed[name])}",
+                        )
+                    )
                     continue
                 text = code
             loc[name] = text
@@ -1045,8 +1321,11 @@ def read_workbook(path, min_answered_share: float = index.MIN_ANSWERED_SHARE) ->
         grid = list(wb[sheet].iter_rows(min_row=1, max_row=len(cat.ids) + 200, values_only=True))
         header = grid[0] if grid else ()
         year_row = grid[1] if len(grid) > 1 else ()
-        answer_cols = [c for c in range(_FIRST_ANSWER_COL, len(header) + 1)
-                       if str(_cell_text(header[c - 1]) or "").startswith("Answer (")]
+        answer_cols = [
+            c
+            for c in range(_FIRST_ANSWER_COL, len(header) + 1)
+            if str(_cell_text(header[c - 1]) or "").startswith("Answer (")
+        ]
         if len(answer_cols) > MAX_YEARS:
             problems.append((where(sheet, 1, answer_cols[MAX_YEARS]), f"at most {MAX_YEARS} answer columns"))
             answer_cols = answer_cols[:MAX_YEARS]
@@ -1057,11 +1336,18 @@ def read_workbook(path, min_answered_share: float = index.MIN_ANSWERED_SHARE) ->
             ind = _cell_text(row[1]) if len(row) > 1 else None
             if ind is None:
                 if any(_cell_text(row[c - 1]) for c in answer_cols if c - 1 < len(row)):
-                    problems.append((where(sheet, r, 2), "an answer is given on a row without an indicator code"))
+                    problems.append(
+                        (where(sheet, r, 2), "an answer is given on a row without an indicator code")
+                    )
                 continue
             if ind not in known:
-                problems.append((where(sheet, r, 2), f"unknown indicator '{_short(ind)}': not in the MIPEX-L "
-                                                     f"catalogue{_suggest(ind, cat.ids)}"))
+                problems.append(
+                    (
+                        where(sheet, r, 2),
+                        f"unknown indicator '{_short(ind)}': not in the MIPEX-L "
+                        f"catalogue{_suggest(ind, cat.ids)}",
+                    )
+                )
                 continue
             if ind in by_ind:
                 problems.append((where(sheet, r, 2), f"{ind} appears twice (first on row {by_ind[ind]})"))
@@ -1072,22 +1358,36 @@ def read_workbook(path, min_answered_share: float = index.MIN_ANSWERED_SHARE) ->
             options.setdefault(o.indicator_id, {})[str(o.answer_text).strip().casefold()] = o.answer_code
         entries = []
         for c in answer_cols:
-            col_values = {ind: (grid[r - 1][c - 1] if c - 1 < len(grid[r - 1]) else None)
-                          for ind, r in by_ind.items()}
+            col_values = {
+                ind: (grid[r - 1][c - 1] if c - 1 < len(grid[r - 1]) else None) for ind, r in by_ind.items()
+            }
             year_value = year_row[c - 1] if c - 1 < len(year_row) else None
-            any_answer = any(_cell_text(v) not in (None,) and _cell_text(v).casefold() != DONT_KNOW.casefold()
-                             for v in col_values.values())
+            any_answer = any(
+                _cell_text(v) not in (None,) and _cell_text(v).casefold() != DONT_KNOW.casefold()
+                for v in col_values.values()
+            )
             year_text = text_at(sheet, 2, c, year_value, "the year")
             if year_text is None and not any_answer:
                 continue  # an unused answer column
             year = None
             if year_text is None:
                 if _cell_text(year_value) is None:
-                    problems.append((where(sheet, 2, c), "this answer column has answers but no year: type the "
-                                                         "year the answers describe"))
-            elif not re.fullmatch(r"[0-9]{4}", year_text) or not (YEAR_RANGE[0] <= int(year_text) <= YEAR_RANGE[1]):
-                problems.append((where(sheet, 2, c), f"year '{_short(year_text)}' must be a four-digit year from "
-                                                     f"{YEAR_RANGE[0]} to {YEAR_RANGE[1]}"))
+                    problems.append(
+                        (
+                            where(sheet, 2, c),
+                            "this answer column has answers but no year: type the year the answers describe",
+                        )
+                    )
+            elif not re.fullmatch(r"[0-9]{4}", year_text) or not (
+                YEAR_RANGE[0] <= int(year_text) <= YEAR_RANGE[1]
+            ):
+                problems.append(
+                    (
+                        where(sheet, 2, c),
+                        f"year '{_short(year_text)}' must be a four-digit year from "
+                        f"{YEAR_RANGE[0]} to {YEAR_RANGE[1]}",
+                    )
+                )
             else:
                 year = int(year_text)
             given = {}
@@ -1104,14 +1404,23 @@ def read_workbook(path, min_answered_share: float = index.MIN_ANSWERED_SHARE) ->
                 if code is None and text in cat.codes(ind):
                     code = text  # the letter of the option, as in the YAML questionnaire
                 if code is None:
-                    problems.append((where(sheet, r, c), f"'{_short(text)}' is not an answer option for {ind}: "
-                                                         f"choose one from the list, or {DONT_KNOW}"))
+                    problems.append(
+                        (
+                            where(sheet, r, c),
+                            f"'{_short(text)}' is not an answer option for {ind}: "
+                            f"choose one from the list, or {DONT_KNOW}",
+                        )
+                    )
                     continue
                 given[ind] = (code, where(sheet, r, c))
             entries.append((year, where(sheet, 2, c), given, where(sheet, 2, c)))
         if not entries and not problems:
-            problems.append((where(sheet, 2, _FIRST_ANSWER_COL), "no answers: type the year in row 2 and answer "
-                                                                 "the questions below it"))
+            problems.append(
+                (
+                    where(sheet, 2, _FIRST_ANSWER_COL),
+                    "no answers: type the year in row 2 and answer the questions below it",
+                )
+            )
     finally:
         wb.close()
     return _build_questionnaire(loc, entries, cat, problems, warns, source, min_answered_share)
@@ -1174,13 +1483,19 @@ class Assessment:
         first_year = q.years[0]
         first = self.scores[self.scores["year"] == first_year].set_index("unit")
         out = {
-            "name": q.name, "country": q.country, "size_class": q.size_class, "locality_type": q.locality_type,
-            "n_years": len(q.years), "first_year": first_year, "latest_year": self.latest_year,
+            "name": q.name,
+            "country": q.country,
+            "size_class": q.size_class,
+            "locality_type": q.locality_type,
+            "n_years": len(q.years),
+            "first_year": first_year,
+            "latest_year": self.latest_year,
             "years": ", ".join(str(y) for y in q.years),
             "overall_latest": float(latest.loc["overall", "score"]),
             "overall_first": float(first.loc["overall", "score"]),
-            "n_unanswered_latest": int(q.answers.loc[q.answers["year"] == self.latest_year,
-                                                     "answer_code"].isna().sum()),
+            "n_unanswered_latest": int(
+                q.answers.loc[q.answers["year"] == self.latest_year, "answer_code"].isna().sum()
+            ),
             "n_indicators": int(latest.loc["overall", "n_indicators"]),
             "n_areas_scored_latest": int(latest.drop(index="overall")["scored"].sum()),
             "n_areas": int(len(latest) - 1),
@@ -1197,10 +1512,19 @@ class Assessment:
             out[f"{group}_n_scored"] = int(row["n_scored"])
             out[f"{group}_median"] = float(row["median"])
             out[f"{group}_gap"] = float(row["gap"])
-        out["answer_rule"] = _rule_text(self.result.indicators["area"].value_counts().reindex(self.result.areas),
-                                        self.min_answered_share)
-        out.update({"largest_gap_area": "–", "largest_gap": np.nan, "n_areas_improved": 0, "n_areas_declined": 0,
-                    "most_improved_area": "–", "most_improved_change": np.nan})
+        out["answer_rule"] = _rule_text(
+            self.result.indicators["area"].value_counts().reindex(self.result.areas), self.min_answered_share
+        )
+        out.update(
+            {
+                "largest_gap_area": "–",
+                "largest_gap": np.nan,
+                "n_areas_improved": 0,
+                "n_areas_declined": 0,
+                "most_improved_area": "–",
+                "most_improved_change": np.nan,
+            }
+        )
         sizes = [out[f"{g}_n_peers"] for g in self.groups]
         out["min_group_n"], out["max_group_n"] = int(min(sizes)), int(max(sizes))
         gaps = self.gaps.dropna(subset=["reference_gap"])
@@ -1226,9 +1550,13 @@ class Assessment:
 
 
 def _answers_for_engine(q: Questionnaire) -> pd.DataFrame:
-    return pd.DataFrame({"locality_id": q.answers["year"].astype(str),
-                         "indicator_id": q.answers["indicator_id"].astype(str),
-                         "answer_code": q.answers["answer_code"].fillna("").astype(str)})
+    return pd.DataFrame(
+        {
+            "locality_id": q.answers["year"].astype(str),
+            "indicator_id": q.answers["indicator_id"].astype(str),
+            "answer_code": q.answers["answer_code"].fillna("").astype(str),
+        }
+    )
 
 
 def _scores_table(res: index.IndexResult, sizes: pd.Series) -> pd.DataFrame:
@@ -1236,12 +1564,28 @@ def _scores_table(res: index.IndexResult, sizes: pd.Series) -> pd.DataFrame:
     for loc in res.localities:
         for area in res.areas:
             score = float(res.area_scores.loc[loc, area])
-            rows.append({"year": int(loc), "unit": area, "label": area_label(area),
-                         "answered": int(res.area_answered.loc[loc, area]), "n_indicators": int(sizes[area]),
-                         "score": score, "scored": not bool(res.area_flags.loc[loc, area])})
-        rows.append({"year": int(loc), "unit": "overall", "label": "Overall",
-                     "answered": int(res.area_answered.loc[loc].sum()), "n_indicators": int(sizes.sum()),
-                     "score": float(res.overall[loc]), "scored": not bool(res.overall_flag[loc])})
+            rows.append(
+                {
+                    "year": int(loc),
+                    "unit": area,
+                    "label": area_label(area),
+                    "answered": int(res.area_answered.loc[loc, area]),
+                    "n_indicators": int(sizes[area]),
+                    "score": score,
+                    "scored": not bool(res.area_flags.loc[loc, area]),
+                }
+            )
+        rows.append(
+            {
+                "year": int(loc),
+                "unit": "overall",
+                "label": "Overall",
+                "answered": int(res.area_answered.loc[loc].sum()),
+                "n_indicators": int(sizes.sum()),
+                "score": float(res.overall[loc]),
+                "scored": not bool(res.overall_flag[loc]),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -1283,8 +1627,9 @@ def _group_value_label(group: str, value: str) -> str:
     return TYPE_LABELS.get(value, value)
 
 
-def peer_groups(q: Questionnaire, localities: pd.DataFrame, assessed: Iterable[str],
-                groups: Sequence[str] = PEER_GROUPS) -> pd.DataFrame:
+def peer_groups(
+    q: Questionnaire, localities: pd.DataFrame, assessed: Iterable[str], groups: Sequence[str] = PEER_GROUPS
+) -> pd.DataFrame:
     """Members of each peer group: assessed localities sharing the group's attribute with ``q``.
 
     Returns group, locality_id (sorted by group order, then locality_id)."""
@@ -1303,7 +1648,9 @@ def _check_groups(groups) -> list[str]:
     groups = list(groups)
     unknown = [g for g in groups if g not in PEER_GROUPS]
     if unknown or not groups:
-        raise ValueError(f"peer groups must be a non-empty selection of {', '.join(PEER_GROUPS)}; got {groups}.")
+        raise ValueError(
+            f"peer groups must be a non-empty selection of {', '.join(PEER_GROUPS)}; got {groups}."
+        )
     if len(set(groups)) != len(groups):
         raise ValueError(f"peer groups must not repeat; got {groups}.")
     return [g for g in PEER_GROUPS if g in groups]
@@ -1333,13 +1680,21 @@ def peer_data(cat: Catalogue | None = None, min_answered_share: float = index.MI
     frames = data.load_resources(RESOURCES)
     res = index.score(frames["mipex_l_answers"], cat.indicators, cat.options, min_answered_share=share)
     prov = data.provenance("mipex_l_answers")
-    return PeerData(result=res, localities=frames["localities"], min_answered_share=share,
-                    notice=_local_paths_removed(data.provenance_notice(list(RESOURCES))),
-                    synthetic=prov.get("kind") == "synthetic")
+    return PeerData(
+        result=res,
+        localities=frames["localities"],
+        min_answered_share=share,
+        notice=_local_paths_removed(data.provenance_notice(list(RESOURCES))),
+        synthetic=prov.get("kind") == "synthetic",
+    )
 
 
-def assess(q: Questionnaire, min_answered_share: float = index.MIN_ANSWERED_SHARE,
-           groups: Sequence[str] = PEER_GROUPS, peers: PeerData | None = None) -> Assessment:
+def assess(
+    q: Questionnaire,
+    min_answered_share: float = index.MIN_ANSWERED_SHARE,
+    groups: Sequence[str] = PEER_GROUPS,
+    peers: PeerData | None = None,
+) -> Assessment:
     """Score a checked questionnaire and benchmark it against its peers (rules in the module docstring).
 
     Raises :class:`QuestionnaireError` when a year has too few answers to score any area
@@ -1354,8 +1709,10 @@ def assess(q: Questionnaire, min_answered_share: float = index.MIN_ANSWERED_SHAR
     share = float(min_answered_share)
     cat = catalogue()
     if set(q.answers["indicator_id"]) != set(cat.ids):
-        raise ValueError("The questionnaire's indicators differ from the catalogue in use; read it again with "
-                         "read_questionnaire() against the same data.")
+        raise ValueError(
+            "The questionnaire's indicators differ from the catalogue in use; read it again with "
+            "read_questionnaire() against the same data."
+        )
     problems = _scorability_problems(q.answers, cat, q.year_lines, share)
     if problems:
         raise QuestionnaireError(problems, q.source)
@@ -1385,20 +1742,41 @@ def assess(q: Questionnaire, min_answered_share: float = index.MIN_ANSWERED_SHAR
         for unit in units:
             vals = sub[unit].dropna() if len(sub) else pd.Series(dtype=float)
             for loc_id, v in vals.items():
-                peer_rows.append({"group": group, "group_label": glabel, "locality_id": loc_id, "unit": unit,
-                                  "label": area_label(unit), "score": float(v)})
+                peer_rows.append(
+                    {
+                        "group": group,
+                        "group_label": glabel,
+                        "locality_id": loc_id,
+                        "unit": unit,
+                        "label": area_label(unit),
+                        "score": float(v),
+                    }
+                )
             n = int(len(vals))
             own_score = float(own_latest.loc[unit, "score"])
             median = float(vals.median()) if n else np.nan
-            bench_rows.append({
-                "group": group, "group_label": glabel, "value": value, "unit": unit, "label": area_label(unit),
-                "n_peers": len(ids), "n_scored": n, "median": median,
-                "q1": float(vals.quantile(0.25)) if n else np.nan, "q3": float(vals.quantile(0.75)) if n else np.nan,
-                "best": float(vals.max()) if n else np.nan, "own": own_score, "gap": own_score - median,
-                "few_peers": n < MIN_PEERS,
-            })
+            bench_rows.append(
+                {
+                    "group": group,
+                    "group_label": glabel,
+                    "value": value,
+                    "unit": unit,
+                    "label": area_label(unit),
+                    "n_peers": len(ids),
+                    "n_scored": n,
+                    "median": median,
+                    "q1": float(vals.quantile(0.25)) if n else np.nan,
+                    "q3": float(vals.quantile(0.75)) if n else np.nan,
+                    "best": float(vals.max()) if n else np.nan,
+                    "own": own_score,
+                    "gap": own_score - median,
+                    "few_peers": n < MIN_PEERS,
+                }
+            )
     benchmarks = pd.DataFrame(bench_rows)
-    peer_scores = pd.DataFrame(peer_rows, columns=["group", "group_label", "locality_id", "unit", "label", "score"])
+    peer_scores = pd.DataFrame(
+        peer_rows, columns=["group", "group_label", "locality_id", "unit", "label", "score"]
+    )
 
     # -- gaps
     gap_rows = []
@@ -1414,8 +1792,12 @@ def assess(q: Questionnaire, min_answered_share: float = index.MIN_ANSWERED_SHAR
         row["few_peers"] = len(enough) == 0
         gap_rows.append(row)
     gaps = pd.DataFrame(gap_rows)
-    gaps = gaps.assign(_na=gaps["reference_gap"].isna(), _g=gaps["reference_gap"].round(index.TIE_DECIMALS)).sort_values(
-        ["_na", "_g", "unit"], kind="stable").drop(columns=["_na", "_g"]).reset_index(drop=True)
+    gaps = (
+        gaps.assign(_na=gaps["reference_gap"].isna(), _g=gaps["reference_gap"].round(index.TIE_DECIMALS))
+        .sort_values(["_na", "_g", "unit"], kind="stable")
+        .drop(columns=["_na", "_g"])
+        .reset_index(drop=True)
+    )
 
     # -- priorities
     priorities = _priorities(q, cat, own, peer_res, members, gaps, latest)
@@ -1434,33 +1816,76 @@ def assess(q: Questionnaire, min_answered_share: float = index.MIN_ANSWERED_SHAR
     warnings = []
     flagged = scores[~scores["scored"] & (scores["unit"] != "overall")]
     for r in flagged.itertuples(index=False):
-        warnings.append((q.year_lines.get(r.year), f"{r.year}: {r.label} is {NOT_SCORED} ({r.answered} of "
-                                                   f"{r.n_indicators} answered, at least "
-                                                   f"{_needed(r.n_indicators, share)} needed)"))
+        warnings.append(
+            (
+                q.year_lines.get(r.year),
+                f"{r.year}: {r.label} is {NOT_SCORED} ({r.answered} of "
+                f"{r.n_indicators} answered, at least "
+                f"{_needed(r.n_indicators, share)} needed)",
+            )
+        )
     for r in scores[~scores["scored"] & (scores["unit"] == "overall")].itertuples(index=False):
-        warnings.append((q.year_lines.get(r.year), f"{r.year}: the overall score is not given because "
-                                                   "not every area is scored"))
+        warnings.append(
+            (
+                q.year_lines.get(r.year),
+                f"{r.year}: the overall score is not given because not every area is scored",
+            )
+        )
     for group in groups:
         b = benchmarks[(benchmarks["group"] == group) & (benchmarks["unit"] == "overall")].iloc[0]
         if b["n_peers"] < MIN_PEERS:
-            warnings.append((None, f"{b['group_label']}: only {b['n_peers']} peer"
-                                   f"{'s' if b['n_peers'] != 1 else ''} (fewer than {MIN_PEERS}); "
-                                   "read this benchmark with care"))
+            warnings.append(
+                (
+                    None,
+                    f"{b['group_label']}: only {b['n_peers']} peer"
+                    f"{'s' if b['n_peers'] != 1 else ''} (fewer than {MIN_PEERS}); "
+                    "read this benchmark with care",
+                )
+            )
     return Assessment(
-        questionnaire=q, min_answered_share=share, groups=groups, latest_year=latest, result=own, scores=scores,
-        benchmarks=benchmarks, peer_scores=peer_scores, peers=members, gaps=gaps, priorities=priorities,
-        monitoring=monitoring, changes=changes, warnings=warnings,
-        notice=peers.notice, synthetic=peers.synthetic,
-        peer_descriptions=describe_localities(localities[localities["locality_id"].astype(str)
-                                                         .isin(set(members["locality_id"]))]),
+        questionnaire=q,
+        min_answered_share=share,
+        groups=groups,
+        latest_year=latest,
+        result=own,
+        scores=scores,
+        benchmarks=benchmarks,
+        peer_scores=peer_scores,
+        peers=members,
+        gaps=gaps,
+        priorities=priorities,
+        monitoring=monitoring,
+        changes=changes,
+        warnings=warnings,
+        notice=peers.notice,
+        synthetic=peers.synthetic,
+        peer_descriptions=describe_localities(
+            localities[localities["locality_id"].astype(str).isin(set(members["locality_id"]))]
+        ),
         n_assessed=len(peer_res.localities),
     )
 
 
 def _priorities(q, cat, own, peer_res, members, gaps, latest) -> pd.DataFrame:
-    cols = ["rank", "indicator_id", "area", "area_label", "question", "answer_code", "answer_text", "score",
-            "next_code", "next_text", "points_gained", "area_points", "reference_gap", "priority", "best_peer",
-            "n_peers_100", "peers_100"]
+    cols = [
+        "rank",
+        "indicator_id",
+        "area",
+        "area_label",
+        "question",
+        "answer_code",
+        "answer_text",
+        "score",
+        "next_code",
+        "next_text",
+        "points_gained",
+        "area_points",
+        "reference_gap",
+        "priority",
+        "best_peer",
+        "n_peers_100",
+        "peers_100",
+    ]
     pool = sorted(set(members["locality_id"]))
     if not pool:
         return pd.DataFrame(columns=cols)
@@ -1472,7 +1897,9 @@ def _priorities(q, cat, own, peer_res, members, gaps, latest) -> pd.DataFrame:
     codes = q.answers[q.answers["year"] == latest].set_index("indicator_id")["answer_code"]
     meta = cat.indicators.set_index("indicator_id")
     area_of, question_of = meta["area"].to_dict(), meta["question"].to_dict()
-    options = {ind: list(g.itertuples(index=False)) for ind, g in cat.options.groupby("indicator_id", sort=False)}
+    options = {
+        ind: list(g.itertuples(index=False)) for ind, g in cat.options.groupby("indicator_id", sort=False)
+    }
     best_of = peer_ind.max().to_dict()
     top = peer_ind.to_numpy() >= 100 - _EPS
     peer_ids = peer_ind.index.to_numpy()
@@ -1489,27 +1916,46 @@ def _priorities(q, cat, own, peer_res, members, gaps, latest) -> pd.DataFrame:
         opts = options[ind]
         nxt = min((o for o in opts if o.score > score + _EPS), key=lambda o: o.score)
         current = next(o for o in opts if o.answer_code == codes[ind])
-        nxt, current = {"answer_code": nxt.answer_code, "answer_text": nxt.answer_text, "score": nxt.score}, \
-            {"answer_text": current.answer_text}
+        nxt, current = (
+            {"answer_code": nxt.answer_code, "answer_text": nxt.answer_text, "score": nxt.score},
+            {"answer_text": current.answer_text},
+        )
         gain = float(nxt["score"]) - float(score)
         gap = float(ref_gap[area])
         at100 = sorted(peer_ids[top[:, column[ind]]])
-        rows.append({
-            "indicator_id": ind, "area": area, "area_label": area_label(area), "question": question_of[ind],
-            "answer_code": codes[ind], "answer_text": current["answer_text"], "score": float(score),
-            "next_code": nxt["answer_code"], "next_text": nxt["answer_text"], "points_gained": gain,
-            "area_points": gain / int(answered[area]), "reference_gap": gap,
-            "priority": max(0.0, -gap) * gain / 100 if np.isfinite(gap) else 0.0,
-            "best_peer": float(best), "n_peers_100": len(at100), "peers_100": ", ".join(at100),
-        })
+        rows.append(
+            {
+                "indicator_id": ind,
+                "area": area,
+                "area_label": area_label(area),
+                "question": question_of[ind],
+                "answer_code": codes[ind],
+                "answer_text": current["answer_text"],
+                "score": float(score),
+                "next_code": nxt["answer_code"],
+                "next_text": nxt["answer_text"],
+                "points_gained": gain,
+                "area_points": gain / int(answered[area]),
+                "reference_gap": gap,
+                "priority": max(0.0, -gap) * gain / 100 if np.isfinite(gap) else 0.0,
+                "best_peer": float(best),
+                "n_peers_100": len(at100),
+                "peers_100": ", ".join(at100),
+            }
+        )
     if not rows:
         return pd.DataFrame(columns=cols)
     out = pd.DataFrame(rows)
     # Sorted on values rounded by the index's tie rule, so that priorities equal in exact
     # arithmetic tie on every machine (and in the self-assessment page's script).
-    keys = out.assign(_p=out["priority"].round(index.TIE_DECIMALS), _g=out["points_gained"].round(index.TIE_DECIMALS))
-    out = out.loc[keys.sort_values(["_p", "_g", "n_peers_100", "indicator_id"],
-                                   ascending=[False, False, False, True], kind="stable").index].reset_index(drop=True)
+    keys = out.assign(
+        _p=out["priority"].round(index.TIE_DECIMALS), _g=out["points_gained"].round(index.TIE_DECIMALS)
+    )
+    out = out.loc[
+        keys.sort_values(
+            ["_p", "_g", "n_peers_100", "indicator_id"], ascending=[False, False, False, True], kind="stable"
+        ).index
+    ].reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out[cols]
 
@@ -1529,24 +1975,33 @@ def scores_table(a: Assessment, year: int | None = None) -> pd.DataFrame:
     """Scores of one year (default the latest) for display: area, answered, score, status."""
     year = a.latest_year if year is None else year
     sc = a.scores[a.scores["year"] == year]
-    return pd.DataFrame({
-        "policy_area": sc["label"].to_numpy(),
-        "answered": [f"{r.answered} of {r.n_indicators}" for r in sc.itertuples(index=False)],
-        "score": sc["score"].to_numpy(),
-        "status": np.where(sc["scored"], "scored", NOT_SCORED),
-    })
+    return pd.DataFrame(
+        {
+            "policy_area": sc["label"].to_numpy(),
+            "answered": [f"{r.answered} of {r.n_indicators}" for r in sc.itertuples(index=False)],
+            "score": sc["score"].to_numpy(),
+            "status": np.where(sc["scored"], "scored", NOT_SCORED),
+        }
+    )
 
 
 def benchmark_table(a: Assessment, unit: str = "overall") -> pd.DataFrame:
     """One unit's benchmarks for display: peer group, peers, median, quartiles, best, own, gap."""
     b = a.benchmarks[a.benchmarks["unit"] == unit]
-    return pd.DataFrame({
-        "peer_group": b["group_label"].to_numpy(), "peers": b["n_peers"].to_numpy(),
-        "peers_scored": b["n_scored"].to_numpy(), "median": b["median"].to_numpy(), "q1": b["q1"].to_numpy(),
-        "q3": b["q3"].to_numpy(), "best": b["best"].to_numpy(), "own": b["own"].to_numpy(),
-        "own_minus_median": b["gap"].to_numpy(),
-        "note": np.where(b["few_peers"], f"fewer than {MIN_PEERS} peers", ""),
-    })
+    return pd.DataFrame(
+        {
+            "peer_group": b["group_label"].to_numpy(),
+            "peers": b["n_peers"].to_numpy(),
+            "peers_scored": b["n_scored"].to_numpy(),
+            "median": b["median"].to_numpy(),
+            "q1": b["q1"].to_numpy(),
+            "q3": b["q3"].to_numpy(),
+            "best": b["best"].to_numpy(),
+            "own": b["own"].to_numpy(),
+            "own_minus_median": b["gap"].to_numpy(),
+            "note": np.where(b["few_peers"], f"fewer than {MIN_PEERS} peers", ""),
+        }
+    )
 
 
 def gaps_table(a: Assessment) -> pd.DataFrame:
@@ -1562,14 +2017,21 @@ def gaps_table(a: Assessment) -> pd.DataFrame:
 def priorities_table(a: Assessment, top: int | None = 10) -> pd.DataFrame:
     """The ranked priorities for display (the first ``top``; all with None)."""
     p = a.priorities if top is None else a.priorities.head(top)
-    return pd.DataFrame({
-        "rank": p["rank"].to_numpy(), "indicator": p["indicator_id"].to_numpy(),
-        "policy_area": p["area_label"].to_numpy(),
-        "current_answer": [f"{c} ({s:.0f})" for c, s in zip(p["answer_code"], p["score"])],
-        "what_scoring_higher_requires": [f"{c} = {t}" for c, t in zip(p["next_code"], p["next_text"])],
-        "points_gained": p["points_gained"].to_numpy(), "area_gap": p["reference_gap"].to_numpy(),
-        "priority": p["priority"].to_numpy(), "peers_scoring_100": p["peers_100"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "rank": p["rank"].to_numpy(),
+            "indicator": p["indicator_id"].to_numpy(),
+            "policy_area": p["area_label"].to_numpy(),
+            "current_answer": [f"{c} ({s:.0f})" for c, s in zip(p["answer_code"], p["score"], strict=False)],
+            "what_scoring_higher_requires": [
+                f"{c} = {t}" for c, t in zip(p["next_code"], p["next_text"], strict=False)
+            ],
+            "points_gained": p["points_gained"].to_numpy(),
+            "area_gap": p["reference_gap"].to_numpy(),
+            "priority": p["priority"].to_numpy(),
+            "peers_scoring_100": p["peers_100"].to_numpy(),
+        }
+    )
 
 
 def changes_table(a: Assessment) -> pd.DataFrame:
@@ -1586,7 +2048,9 @@ def report_download_link(a: Assessment, label: str = "Download this report (HTML
 def benchmark_figure_data(a: Assessment) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Tidy data of the benchmark figure: peer scores (group_label, label, score) and the
     municipality's own latest scores (label, score, scored)."""
-    own = a.scores[a.scores["year"] == a.latest_year][["unit", "label", "score", "scored"]].reset_index(drop=True)
+    own = a.scores[a.scores["year"] == a.latest_year][["unit", "label", "score", "scored"]].reset_index(
+        drop=True
+    )
     return a.peer_scores.copy(), own
 
 
@@ -1611,24 +2075,55 @@ def plot_benchmarks(a: Assessment, ax=None):
 
             _, ax = plt.subplots(figsize=(7.2, 7.0))
         hue_order = [a.group_label(g) for g in a.groups]
-        palette = dict(zip(hue_order, sns.color_palette("colorblind", len(hue_order))))
+        palette = dict(zip(hue_order, sns.color_palette("colorblind", len(hue_order)), strict=False))
         with warnings.catch_warnings():  # seaborn 0.13 passes a deprecated argument to matplotlib
             warnings.filterwarnings("ignore", message=".*vert: bool.*")
-            sns.boxplot(data=peers, x="score", y="label", hue="group_label", order=order, hue_order=hue_order,
-                        whis=(0, 100), palette=palette, width=0.8, fliersize=0, linewidth=0.9, ax=ax)
+            sns.boxplot(
+                data=peers,
+                x="score",
+                y="label",
+                hue="group_label",
+                order=order,
+                hue_order=hue_order,
+                whis=(0, 100),
+                palette=palette,
+                width=0.8,
+                fliersize=0,
+                linewidth=0.9,
+                ax=ax,
+            )
         scored = own[own["scored"]]
-        sns.stripplot(data=scored, x="score", y="label", order=order, color="black", marker="D", size=8,
-                      jitter=False, ax=ax, zorder=5)
+        sns.stripplot(
+            data=scored,
+            x="score",
+            y="label",
+            order=order,
+            color="black",
+            marker="D",
+            size=8,
+            jitter=False,
+            ax=ax,
+            zorder=5,
+        )
         for k, r in own.iterrows():
             if not r["scored"]:
                 ax.text(1, k, NOT_SCORED, va="center", ha="left", fontsize=10, style="italic")
         handles, labels = ax.get_legend_handles_labels()
-        handles = handles[: len(hue_order)] + [Line2D([], [], color="black", marker="D", linestyle="",
-                                                     markersize=7)]
+        handles = handles[: len(hue_order)] + [
+            Line2D([], [], color="black", marker="D", linestyle="", markersize=7)
+        ]
         labels = labels[: len(hue_order)] + [f"{a.questionnaire.name} ({a.latest_year})"]
-        ax.legend(handles, [plain_text("\n".join(textwrap.wrap(x, 44, break_on_hyphens=False))) for x in labels],
-                  title="Peer group", loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False,
-                  fontsize=10, title_fontsize=11)
+        ax.legend(
+            handles,
+            [plain_text("\n".join(textwrap.wrap(x, 44, break_on_hyphens=False))) for x in labels],
+            title="Peer group",
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.1),
+            ncol=2,
+            frameon=False,
+            fontsize=10,
+            title_fontsize=11,
+        )
         ax.set_xlim(-2, 102)
         ax.set_xlabel("MIPEX-L score (0-100 points)")
         ax.set_ylabel("Policy area")
@@ -1652,11 +2147,13 @@ def plot_monitoring(a: Assessment, fig=None):
 
             fig = plt.figure(figsize=(9.0, 2.3 * nrows + 0.6))
         axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True)).ravel()
-        for ax, unit in zip(axes, units):
+        for ax, unit in zip(axes, units, strict=False):
             sub = mon[mon["unit"] == unit]
             sns.lineplot(data=sub, x="year", y="score", marker="o", color=colour, ax=ax, errorbar=None)
             if sub["score"].isna().all():
-                ax.text(0.5, 0.5, "not scored", transform=ax.transAxes, ha="center", fontsize=10, style="italic")
+                ax.text(
+                    0.5, 0.5, "not scored", transform=ax.transAxes, ha="center", fontsize=10, style="italic"
+                )
             title = textwrap.wrap(sub["label"].iloc[0], 18, break_on_hyphens=False, break_long_words=False)
             ax.set_title(plain_text("\n".join(title)), fontsize=10)
             ax.set_xlabel("")
@@ -1666,7 +2163,7 @@ def plot_monitoring(a: Assessment, fig=None):
             ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
             ax.tick_params(labelsize=10)
             ax.tick_params(axis="x", rotation=45 if len(years) > 3 else 0)
-        for ax in axes[len(units):]:
+        for ax in axes[len(units) :]:
             ax.set_visible(False)
         fig.supxlabel("Assessment year", fontsize=11)
         fig.supylabel("MIPEX-L score (0-100 points)", fontsize=11)
@@ -1703,32 +2200,46 @@ def benchmark_svg(a: Assessment) -> str:
     e = html.escape
     peers, own = benchmark_figure_data(a)
     groups = [a.group_label(g) for g in a.groups]
-    colour = dict(zip(groups, PALETTE))
+    colour = dict(zip(groups, PALETTE, strict=False))
     left, width, top, box_h, gap = 190.0, 500.0, 30.0 + 16.0 * len(groups), 11.0, 12.0
     row_h = box_h * len(groups) + gap
     height = top + row_h * len(own) + 40
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{height:.0f}" viewBox="0 0 720 {height:.0f}" '
-           f'{_FONT} font-size="12"><rect width="100%" height="100%" fill="#ffffff"/>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{height:.0f}" viewBox="0 0 720 {height:.0f}" '
+        f'{_FONT} font-size="12"><rect width="100%" height="100%" fill="#ffffff"/>'
+    ]
     for k, g in enumerate(groups):
         y = 8 + 16 * k
-        out.append(f'<rect x="{left}" y="{y}" width="14" height="10" fill="{colour[g]}" fill-opacity="0.55" '
-                   f'stroke="{colour[g]}"/><text x="{left + 20}" y="{y + 9}">{e(g)}</text>')
+        out.append(
+            f'<rect x="{left}" y="{y}" width="14" height="10" fill="{colour[g]}" fill-opacity="0.55" '
+            f'stroke="{colour[g]}"/><text x="{left + 20}" y="{y + 9}">{e(g)}</text>'
+        )
     y = 8 + 16 * len(groups)
-    out.append(f'<path d="M{left + 7 - 5},{y + 5}l5,-5l5,5l-5,5z" fill="#000"/><text x="{left + 20}" y="{y + 9}">'
-               f'{e(a.questionnaire.name)} ({a.latest_year})</text>')
+    out.append(
+        f'<path d="M{left + 7 - 5},{y + 5}l5,-5l5,5l-5,5z" fill="#000"/><text x="{left + 20}" y="{y + 9}">'
+        f"{e(a.questionnaire.name)} ({a.latest_year})</text>"
+    )
     for t in (0, 25, 50, 75, 100):
         x = _x(t, left, width)
-        out.append(f'<line x1="{x}" x2="{x}" y1="{top - 4}" y2="{top + row_h * len(own)}" stroke="#d9d9d9"/>'
-                   f'<text x="{x}" y="{top + row_h * len(own) + 14}" text-anchor="middle">{t}</text>')
-    out.append(f'<text x="{left + width / 2}" y="{height - 6}" text-anchor="middle">MIPEX-L score (0-100 points)'
-               '</text>')
+        out.append(
+            f'<line x1="{x}" x2="{x}" y1="{top - 4}" y2="{top + row_h * len(own)}" stroke="#d9d9d9"/>'
+            f'<text x="{x}" y="{top + row_h * len(own) + 14}" text-anchor="middle">{t}</text>'
+        )
+    out.append(
+        f'<text x="{left + width / 2}" y="{height - 6}" text-anchor="middle">MIPEX-L score (0-100 points)'
+        "</text>"
+    )
     for r, row in own.iterrows():
         y0 = top + r * row_h
         weight = ' font-weight="700"' if row["unit"] == "overall" else ""
-        out.append(f'<text x="{left - 8}" y="{y0 + row_h / 2}" text-anchor="end" dominant-baseline="middle"'
-                   f'{weight}>{e(row["label"])}</text>')
+        out.append(
+            f'<text x="{left - 8}" y="{y0 + row_h / 2}" text-anchor="end" dominant-baseline="middle"'
+            f"{weight}>{e(row['label'])}</text>"
+        )
         for k, g in enumerate(groups):
-            vals = peers[(peers["group_label"] == g) & (peers["label"] == row["label"])]["score"].to_numpy(float)
+            vals = peers[(peers["group_label"] == g) & (peers["label"] == row["label"])]["score"].to_numpy(
+                float
+            )
             if not len(vals):
                 continue
             q1, med, q3 = np.quantile(vals, [0.25, 0.5, 0.75])
@@ -1736,19 +2247,23 @@ def benchmark_svg(a: Assessment) -> str:
             yb = y0 + k * box_h + 1
             ym = yb + (box_h - 2) / 2
             c = colour[g]
-            out.append(f'<line x1="{_x(lo, left, width):.1f}" x2="{_x(hi, left, width):.1f}" y1="{ym:.1f}" '
-                       f'y2="{ym:.1f}" stroke="{c}"/>'
-                       f'<rect x="{_x(q1, left, width):.1f}" y="{yb:.1f}" width="{max(1.0, width * (q3 - q1) / 100):.1f}" '
-                       f'height="{box_h - 2}" fill="{c}" fill-opacity="0.55" stroke="{c}"/>'
-                       f'<line x1="{_x(med, left, width):.1f}" x2="{_x(med, left, width):.1f}" y1="{yb:.1f}" '
-                       f'y2="{yb + box_h - 2:.1f}" stroke="#000" stroke-width="1.5"/>')
+            out.append(
+                f'<line x1="{_x(lo, left, width):.1f}" x2="{_x(hi, left, width):.1f}" y1="{ym:.1f}" '
+                f'y2="{ym:.1f}" stroke="{c}"/>'
+                f'<rect x="{_x(q1, left, width):.1f}" y="{yb:.1f}" width="{max(1.0, width * (q3 - q1) / 100):.1f}" '
+                f'height="{box_h - 2}" fill="{c}" fill-opacity="0.55" stroke="{c}"/>'
+                f'<line x1="{_x(med, left, width):.1f}" x2="{_x(med, left, width):.1f}" y1="{yb:.1f}" '
+                f'y2="{yb + box_h - 2:.1f}" stroke="#000" stroke-width="1.5"/>'
+            )
         if row["scored"]:
             x = _x(row["score"], left, width)
             yc = y0 + box_h * len(groups) / 2
             out.append(f'<path d="M{x - 6:.1f},{yc:.1f}l6,-6l6,6l-6,6z" fill="#000" stroke="#fff"/>')
         else:
-            out.append(f'<text x="{left + 4}" y="{y0 + row_h / 2}" font-style="italic" dominant-baseline="middle">'
-                       f'{e(NOT_SCORED)}</text>')
+            out.append(
+                f'<text x="{left + 4}" y="{y0 + row_h / 2}" font-style="italic" dominant-baseline="middle">'
+                f"{e(NOT_SCORED)}</text>"
+            )
     out.append("</svg>")
     return "".join(out)
 
@@ -1763,17 +2278,23 @@ def monitoring_svg(a: Assessment) -> str:
     ncols, pw, ph = 5, 136.0, 120.0
     nrows = int(math.ceil(len(units) / ncols))
     height = nrows * (ph + 48) + 20
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{height:.0f}" viewBox="0 0 720 {height:.0f}" '
-           f'{_FONT} font-size="11"><rect width="100%" height="100%" fill="#ffffff"/>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{height:.0f}" viewBox="0 0 720 {height:.0f}" '
+        f'{_FONT} font-size="11"><rect width="100%" height="100%" fill="#ffffff"/>'
+    ]
     for k, unit in enumerate(units):
         sub = mon[mon["unit"] == unit].sort_values("year")
         cx, cy = 30 + (k % ncols) * (pw + 2), 40 + (k // ncols) * (ph + 48)
         title = textwrap.wrap(str(sub["label"].iloc[0]), 22, break_long_words=False)[:2]
         for j, t in enumerate(title):
-            out.append(f'<text x="{cx + pw / 2 - 10}" y="{cy - 16 + 12 * j - 6 * (len(title) - 1)}" '
-                       f'text-anchor="middle" font-weight="600">{e(t)}</text>')
+            out.append(
+                f'<text x="{cx + pw / 2 - 10}" y="{cy - 16 + 12 * j - 6 * (len(title) - 1)}" '
+                f'text-anchor="middle" font-weight="600">{e(t)}</text>'
+            )
         x0, x1, y0, y1 = cx, cx + pw - 24, cy, cy + ph - 20
-        out.append(f'<rect x="{x0}" y="{y0}" width="{x1 - x0}" height="{y1 - y0}" fill="none" stroke="#bdbdbd"/>')
+        out.append(
+            f'<rect x="{x0}" y="{y0}" width="{x1 - x0}" height="{y1 - y0}" fill="none" stroke="#bdbdbd"/>'
+        )
         for t in (0, 50, 100):
             yy = y1 - (y1 - y0) * t / 100
             out.append(f'<line x1="{x0}" x2="{x1}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#eeeeee"/>')
@@ -1781,20 +2302,30 @@ def monitoring_svg(a: Assessment) -> str:
                 out.append(f'<text x="{x0 - 4}" y="{yy + 4:.1f}" text-anchor="end">{t}</text>')
 
         def xpos(year):
-            return x0 + 10 + (x1 - x0 - 20) * ((years.index(year) / (len(years) - 1)) if len(years) > 1 else 0.5)
+            return (
+                x0 + 10 + (x1 - x0 - 20) * ((years.index(year) / (len(years) - 1)) if len(years) > 1 else 0.5)
+            )
 
         for year in years:
             out.append(f'<text x="{xpos(year):.1f}" y="{y1 + 13}" text-anchor="middle">{year}</text>')
-        pts = [(xpos(int(r.year)), y1 - (y1 - y0) * r.score / 100) for r in sub.itertuples(index=False)
-               if np.isfinite(r.score)]
+        pts = [
+            (xpos(int(r.year)), y1 - (y1 - y0) * r.score / 100)
+            for r in sub.itertuples(index=False)
+            if np.isfinite(r.score)
+        ]
         if len(pts) > 1:
-            out.append('<polyline fill="none" stroke="#0173b2" stroke-width="2" points="'
-                       + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"/>')
+            out.append(
+                '<polyline fill="none" stroke="#0173b2" stroke-width="2" points="'
+                + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+                + '"/>'
+            )
         for x, y in pts:
             out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#0173b2"/>')
         if not pts:
-            out.append(f'<text x="{(x0 + x1) / 2}" y="{(y0 + y1) / 2}" text-anchor="middle" font-style="italic">'
-                       'not scored</text>')
+            out.append(
+                f'<text x="{(x0 + x1) / 2}" y="{(y0 + y1) / 2}" text-anchor="middle" font-style="italic">'
+                "not scored</text>"
+            )
     out.append("</svg>")
     return "".join(out)
 
@@ -1827,12 +2358,17 @@ def _at_a_glance(a: Assessment) -> dict:
         gap = float(r.gap)
         word = "above" if gap > 0.05 else "below" if gap < -0.05 else "level with"
         amount = f"{abs(gap):.1f} points {word}" if word != "level with" else "level with"
-        comparisons.append({
-            "group": _group_value_label(r.group, r.value), "n": int(r.n_scored), "median": _num(r.median),
-            "text": f"{amount} the typical score ({_num(r.median)}) of the {int(r.n_scored)} "
-                    f"{'peers' if r.n_scored != 1 else 'peer'} with the same "
-                    f"{FIELD_WORDS[r.group]} ({_group_value_label(r.group, r.value)})",
-            "few": bool(r.few_peers)})
+        comparisons.append(
+            {
+                "group": _group_value_label(r.group, r.value),
+                "n": int(r.n_scored),
+                "median": _num(r.median),
+                "text": f"{amount} the typical score ({_num(r.median)}) of the {int(r.n_scored)} "
+                f"{'peers' if r.n_scored != 1 else 'peer'} with the same "
+                f"{FIELD_WORDS[r.group]} ({_group_value_label(r.group, r.value)})",
+                "few": bool(r.few_peers),
+            }
+        )
     gaps = a.gaps.dropna(subset=["reference_gap"])
     strongest = gaps.sort_values(["reference_gap", "unit"], ascending=[False, True], kind="stable").head(2)
     weakest = gaps.sort_values(["reference_gap", "unit"], ascending=[True, True], kind="stable").head(2)
@@ -1840,33 +2376,62 @@ def _at_a_glance(a: Assessment) -> dict:
     def area_line(r):
         g = float(r["reference_gap"])
         side = "above" if g > 0.05 else "below" if g < -0.05 else "level with"
-        return {"label": r["label"], "own": _num(r["own"]),
-                "text": f"{abs(g):.1f} points {side} similar places on average" if side != "level with"
-                else "level with similar places on average"}
+        return {
+            "label": r["label"],
+            "own": _num(r["own"]),
+            "text": f"{abs(g):.1f} points {side} similar places on average"
+            if side != "level with"
+            else "level with similar places on average",
+        }
 
     steps = []
     for r in a.priorities.head(3).itertuples(index=False):
         peers = r.peers_100.split(", ") if r.peers_100 else []
-        steps.append({"question": r.question, "area": r.area_label, "indicator": r.indicator_id,
-                      "now": r.answer_text, "next": r.next_text, "gain": f"{r.points_gained:.0f}",
-                      "area_gain": _num(r.area_points),
-                      "peers": (f"{len(peers)} similar place{'s' if len(peers) != 1 else ''} already "
-                                f"{'do' if len(peers) != 1 else 'does'} this fully" if peers
-                                else "no peer does this fully yet")})
+        steps.append(
+            {
+                "question": r.question,
+                "area": r.area_label,
+                "indicator": r.indicator_id,
+                "now": r.answer_text,
+                "next": r.next_text,
+                "gain": f"{r.points_gained:.0f}",
+                "area_gain": _num(r.area_points),
+                "peers": (
+                    f"{len(peers)} similar place{'s' if len(peers) != 1 else ''} already "
+                    f"{'do' if len(peers) != 1 else 'does'} this fully"
+                    if peers
+                    else "no peer does this fully yet"
+                ),
+            }
+        )
     latest = a.scores[(a.scores["year"] == a.latest_year) & (a.scores["unit"] != "overall")]
-    unscored = [{"label": r.label, "answered": r.answered, "n": r.n_indicators,
-                 "needed": _needed(r.n_indicators, a.min_answered_share)}
-                for r in latest.itertuples(index=False) if not r.scored]
+    unscored = [
+        {
+            "label": r.label,
+            "answered": r.answered,
+            "n": r.n_indicators,
+            "needed": _needed(r.n_indicators, a.min_answered_share),
+        }
+        for r in latest.itertuples(index=False)
+        if not r.scored
+    ]
     change = None
     if len(q.years) > 1 and np.isfinite(s["overall_change"]):
         c = s["overall_change"]
-        change = (f"{'up' if c > 0.05 else 'down' if c < -0.05 else 'unchanged'}"
-                  f"{f' {abs(c):.1f} points' if abs(c) > 0.05 else ''} since {s['first_year']}")
-    return {"overall": _num(s["overall_latest"], missing=NOT_SCORED), "scored": bool(np.isfinite(s["overall_latest"])),
-            "comparisons": comparisons, "strongest": [area_line(r) for _, r in strongest.iterrows()
-                                                      if r["reference_gap"] > 0.05],
-            "weakest": [area_line(r) for _, r in weakest.iterrows() if r["reference_gap"] < -0.05],
-            "steps": steps, "unscored": unscored, "change": change}
+        change = (
+            f"{'up' if c > 0.05 else 'down' if c < -0.05 else 'unchanged'}"
+            f"{f' {abs(c):.1f} points' if abs(c) > 0.05 else ''} since {s['first_year']}"
+        )
+    return {
+        "overall": _num(s["overall_latest"], missing=NOT_SCORED),
+        "scored": bool(np.isfinite(s["overall_latest"])),
+        "comparisons": comparisons,
+        "strongest": [area_line(r) for _, r in strongest.iterrows() if r["reference_gap"] > 0.05],
+        "weakest": [area_line(r) for _, r in weakest.iterrows() if r["reference_gap"] < -0.05],
+        "steps": steps,
+        "unscored": unscored,
+        "change": change,
+    }
 
 
 def report_context(a: Assessment, top: int = 10) -> dict:
@@ -1874,35 +2439,77 @@ def report_context(a: Assessment, top: int = 10) -> dict:
     q = a.questionnaire
     s = a.summary()
     latest = a.scores[a.scores["year"] == a.latest_year]
-    score_rows = [{"label": r.label, "answered": f"{r.answered} of {r.n_indicators}",
-                   "score": _num(r.score) if r.scored else NOT_SCORED, "scored": r.scored,
-                   "overall": r.unit == "overall"} for r in latest.itertuples(index=False)]
+    score_rows = [
+        {
+            "label": r.label,
+            "answered": f"{r.answered} of {r.n_indicators}",
+            "score": _num(r.score) if r.scored else NOT_SCORED,
+            "scored": r.scored,
+            "overall": r.unit == "overall",
+        }
+        for r in latest.itertuples(index=False)
+    ]
     groups = []
     for group in a.groups:
         b = a.benchmarks[a.benchmarks["group"] == group]
         first = b.iloc[0]
-        groups.append({
-            "label": first["group_label"], "n_peers": int(first["n_peers"]),
-            "few": int(first["n_peers"]) < MIN_PEERS,
-            "members": _count_phrase([a.peer_descriptions.get(i, i)
-                                      for i in a.peers.loc[a.peers["group"] == group, "locality_id"]]),
-            "rows": [{"label": r.label, "own": _num(r.own, missing=NOT_SCORED), "n": int(r.n_scored),
-                      "median": _num(r.median), "q1": _num(r.q1), "q3": _num(r.q3), "best": _num(r.best),
-                      "gap": _signed(r.gap), "few": bool(r.few_peers), "overall": r.unit == "overall"}
-                     for r in b.itertuples(index=False)],
-        })
-    gap_rows = [{"label": r["label"], "own": _num(r["own"], missing=NOT_SCORED),
-                 "gaps": [_signed(r[f"gap_{g}"]) for g in a.groups], "reference": _signed(r["reference_gap"]),
-                 "few": bool(r["few_peers"])} for _, r in a.gaps.iterrows()]
+        groups.append(
+            {
+                "label": first["group_label"],
+                "n_peers": int(first["n_peers"]),
+                "few": int(first["n_peers"]) < MIN_PEERS,
+                "members": _count_phrase(
+                    [
+                        a.peer_descriptions.get(i, i)
+                        for i in a.peers.loc[a.peers["group"] == group, "locality_id"]
+                    ]
+                ),
+                "rows": [
+                    {
+                        "label": r.label,
+                        "own": _num(r.own, missing=NOT_SCORED),
+                        "n": int(r.n_scored),
+                        "median": _num(r.median),
+                        "q1": _num(r.q1),
+                        "q3": _num(r.q3),
+                        "best": _num(r.best),
+                        "gap": _signed(r.gap),
+                        "few": bool(r.few_peers),
+                        "overall": r.unit == "overall",
+                    }
+                    for r in b.itertuples(index=False)
+                ],
+            }
+        )
+    gap_rows = [
+        {
+            "label": r["label"],
+            "own": _num(r["own"], missing=NOT_SCORED),
+            "gaps": [_signed(r[f"gap_{g}"]) for g in a.groups],
+            "reference": _signed(r["reference_gap"]),
+            "few": bool(r["few_peers"]),
+        }
+        for _, r in a.gaps.iterrows()
+    ]
     pri = a.priorities.head(top)
-    pri_rows = [{"rank": int(r.rank), "indicator": r.indicator_id, "area": r.area_label, "question": r.question,
-                 "current": f"{r.answer_code} = {r.answer_text} ({r.score:.0f})",
-                 "next": f"{r.next_code} = {r.next_text}", "gained": f"{r.points_gained:.0f}",
-                 "area_points": _num(r.area_points), "gap": _signed(r.reference_gap),
-                 "priority": _num(r.priority),
-                 "peers": _count_phrase([a.peer_descriptions.get(i, i) for i in r.peers_100.split(", ")])
-                 if r.peers_100 else []}
-                for r in pri.itertuples(index=False)]
+    pri_rows = [
+        {
+            "rank": int(r.rank),
+            "indicator": r.indicator_id,
+            "area": r.area_label,
+            "question": r.question,
+            "current": f"{r.answer_code} = {r.answer_text} ({r.score:.0f})",
+            "next": f"{r.next_code} = {r.next_text}",
+            "gained": f"{r.points_gained:.0f}",
+            "area_points": _num(r.area_points),
+            "gap": _signed(r.reference_gap),
+            "priority": _num(r.priority),
+            "peers": _count_phrase([a.peer_descriptions.get(i, i) for i in r.peers_100.split(", ")])
+            if r.peers_100
+            else [],
+        }
+        for r in pri.itertuples(index=False)
+    ]
     figures = {}
     figures["benchmarks"] = _svg_uri(benchmark_svg(a))
     monitoring = None
@@ -1910,9 +2517,15 @@ def report_context(a: Assessment, top: int = 10) -> dict:
         figures["monitoring"] = _svg_uri(monitoring_svg(a))
         monitoring = {
             "years": [str(y) for y in q.years],
-            "rows": [{"label": r["label"], "scores": [_num(r[str(y)], missing=NOT_SCORED) for y in q.years],
-                      "change": _signed(r["change"]), "overall": r["unit"] == "overall"}
-                     for _, r in a.changes.iterrows()],
+            "rows": [
+                {
+                    "label": r["label"],
+                    "scores": [_num(r[str(y)], missing=NOT_SCORED) for y in q.years],
+                    "change": _signed(r["change"]),
+                    "overall": r["unit"] == "overall",
+                }
+                for _, r in a.changes.iterrows()
+            ],
         }
     import wholecomm
 
@@ -1923,22 +2536,39 @@ def report_context(a: Assessment, top: int = 10) -> dict:
         "country": f"{COUNTRY_NAMES.get(q.country, q.country)} ({q.country})",
         "size_class": f"{q.size_class} ({SIZE_LABELS.get(q.size_class, q.size_class)})",
         "locality_type": f"{q.locality_type} ({TYPE_LABELS.get(q.locality_type, q.locality_type)})",
-        "years": s["years"], "latest_year": a.latest_year, "source": Path(q.source).name,
-        "synthetic": a.synthetic, "notice_html": _md_html(a.notice),
+        "years": s["years"],
+        "latest_year": a.latest_year,
+        "source": Path(q.source).name,
+        "synthetic": a.synthetic,
+        "notice_html": _md_html(a.notice),
         # File name only: the report may be shared, the local folder is nobody's business.
-        "warnings": [_format(Path(q.source).name, line, msg, "warning: ")
-                     for line, msg in [*q.warnings, *a.warnings]],
+        "warnings": [
+            _format(Path(q.source).name, line, msg, "warning: ") for line, msg in [*q.warnings, *a.warnings]
+        ],
         "overall": _num(s["overall_latest"], missing=NOT_SCORED),
-        "scores": score_rows, "groups": groups, "group_labels": [a.group_label(g) for g in a.groups],
-        "gaps": gap_rows, "priorities": pri_rows, "n_priorities": len(a.priorities), "top": top,
-        "monitoring": monitoring, "figures": figures,
-        "share": f"{a.min_answered_share:.0%}", "share_exact": a.min_answered_share,
-        "min_peers": MIN_PEERS, "n_assessed": a.n_assessed, "not_scored": NOT_SCORED,
+        "scores": score_rows,
+        "groups": groups,
+        "group_labels": [a.group_label(g) for g in a.groups],
+        "gaps": gap_rows,
+        "priorities": pri_rows,
+        "n_priorities": len(a.priorities),
+        "top": top,
+        "monitoring": monitoring,
+        "figures": figures,
+        "share": f"{a.min_answered_share:.0%}",
+        "share_exact": a.min_answered_share,
+        "min_peers": MIN_PEERS,
+        "n_assessed": a.n_assessed,
+        "not_scored": NOT_SCORED,
         "version": getattr(wholecomm, "__version__", ""),
-        "alt_benchmarks": ("Box plots of the peers' MIPEX-L scores for each policy area and overall, one box per "
-                           f"peer group, with the score of {q.name} in {a.latest_year} marked by a black diamond."),
-        "alt_monitoring": (f"Small line charts, one per policy area and overall, showing the score of {q.name} in "
-                           f"each assessment year ({s['years']})."),
+        "alt_benchmarks": (
+            "Box plots of the peers' MIPEX-L scores for each policy area and overall, one box per "
+            f"peer group, with the score of {q.name} in {a.latest_year} marked by a black diamond."
+        ),
+        "alt_monitoring": (
+            f"Small line charts, one per policy area and overall, showing the score of {q.name} in "
+            f"each assessment year ({s['years']})."
+        ),
     }
 
 
@@ -1950,8 +2580,13 @@ def render_report(a: Assessment, top: int = 10) -> str:
 
     if top < 1:
         raise ValueError(f"top must be at least 1, got {top}.")
-    env = jinja2.Environment(loader=jinja2.PackageLoader("wholecomm", "templates"), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("wholecomm", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     ctx = report_context(a, top=top)
     # The notice is built from the package metadata and escaped by _md_html before the
     # bold/code markup is added; everything else is escaped by the template.

@@ -9,8 +9,12 @@ from .generate import generate, write
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=None,
-                        help="data directory holding datapackage.json (default: the book's data/)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="data directory holding datapackage.json (default: the book's data/)",
+    )
     args = parser.parse_args(argv)
     out = args.out or book_data_dir()
     twin = generate()

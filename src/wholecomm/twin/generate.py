@@ -78,22 +78,29 @@ def _localities(p: dict, national: pd.DataFrame, seed: int) -> tuple[pd.DataFram
             lo, hi = lp["population_range"][size]
             population = int(round(np.exp(rng.uniform(np.log(lo), np.log(hi)))))
             trend = _choice(rng, lp["economic_trend"])
-            unemp = lp["unemployment_mean"][trend] + lp["unemployment_country_shift"][country] \
+            unemp = (
+                lp["unemployment_mean"][trend]
+                + lp["unemployment_country_shift"][country]
                 + rng.normal(0, lp["unemployment_sd"])
-            fb2014 = lp["foreign_born_2014_median"][country] * np.exp(rng.normal(0, lp["foreign_born_2014_log_sd"]))
+            )
+            fb2014 = lp["foreign_born_2014_median"][country] * np.exp(
+                rng.normal(0, lp["foreign_born_2014_log_sd"])
+            )
             fb2014 = min(fb2014, 40.0)
-            rows.append({
-                "locality_id": f"{country}-{k:02d}",
-                "country": country,
-                "region_type": _choice(rng, lp["region_type"][size]),
-                "size_class": size,
-                "population": population,
-                "foreign_born_share_2014": round(fb2014, 1),
-                "foreign_born_share_now": round(fb2014 + rng.uniform(*lp["foreign_born_increase"]), 1),
-                "economic_trend": trend,
-                "unemployment_rate": round(max(unemp, 1.5), 1),
-                "political_orientation": _choice(rng, lp["political_orientation"]),
-            })
+            rows.append(
+                {
+                    "locality_id": f"{country}-{k:02d}",
+                    "country": country,
+                    "region_type": _choice(rng, lp["region_type"][size]),
+                    "size_class": size,
+                    "population": population,
+                    "foreign_born_share_2014": round(fb2014, 1),
+                    "foreign_born_share_now": round(fb2014 + rng.uniform(*lp["foreign_born_increase"]), 1),
+                    "economic_trend": trend,
+                    "unemployment_rate": round(max(unemp, 1.5), 1),
+                    "political_orientation": _choice(rng, lp["political_orientation"]),
+                }
+            )
     loc = pd.DataFrame(rows)
     from ..data import locality_type  # the documented typology rule lives with the data layer
 
@@ -103,12 +110,19 @@ def _localities(p: dict, national: pd.DataFrame, seed: int) -> tuple[pd.DataFram
 
     cp = p["commitment"]
     nat = national.set_index("iso2")["mipex2020_overall"]
-    country_shift = (loc["country"].map(nat) - cp["country_from_national_mipex"]["centre"]) \
-        / cp["country_from_national_mipex"]["scale"]
+    country_shift = (loc["country"].map(nat) - cp["country_from_national_mipex"]["centre"]) / cp[
+        "country_from_national_mipex"
+    ]["scale"]
     crng = _rng(seed, "commitment")
-    commitment = (loc["size_class"].map(cp["size_class"]) + loc["political_orientation"].map(cp["political_orientation"])
-                  + country_shift + crng.normal(0, cp["residual_sd"], len(loc)))
-    commitment = pd.Series((commitment - commitment.mean()).to_numpy(), index=loc["locality_id"], name="commitment")
+    commitment = (
+        loc["size_class"].map(cp["size_class"])
+        + loc["political_orientation"].map(cp["political_orientation"])
+        + country_shift
+        + crng.normal(0, cp["residual_sd"], len(loc))
+    )
+    commitment = pd.Series(
+        (commitment - commitment.mean()).to_numpy(), index=loc["locality_id"], name="commitment"
+    )
     return loc, commitment
 
 
@@ -117,31 +131,40 @@ def _catalogue_frames(cat: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     ind = pd.DataFrame([{k: i[k] for k in ("id", "area", "stage", "question")} for i in cat["indicators"]])
     ind = ind.rename(columns={"id": "indicator_id"})
     scores = {"a": 100, "b": 50, "c": 0}
-    opts = pd.DataFrame([
-        {"indicator_id": i["id"], "answer_code": code, "answer_text": text, "score": scores[code]}
-        for i in cat["indicators"] for code, text in i["options"].items()
-    ])
+    opts = pd.DataFrame(
+        [
+            {"indicator_id": i["id"], "answer_code": code, "answer_text": text, "score": scores[code]}
+            for i in cat["indicators"]
+            for code, text in i["options"].items()
+        ]
+    )
     return ind, opts
 
 
 def _mipex_answers(p: dict, loc: pd.DataFrame, commitment: pd.Series, ind: pd.DataFrame, seed: int):
     mp, rng = p["mipex_l"], _rng(seed, "mipex_l")
     assessed = loc.loc[loc["mipex_l_assessed"], "locality_id"].to_numpy()
-    eta = (mp["loading"] * commitment.loc[assessed].to_numpy()[:, None]
-           + ind["area"].map(mp["area_effect"]).to_numpy()[None, :]
-           + ind["stage"].map(mp["stage_effect"]).to_numpy()[None, :])
+    eta = (
+        mp["loading"] * commitment.loc[assessed].to_numpy()[:, None]
+        + ind["area"].map(mp["area_effect"]).to_numpy()[None, :]
+        + ind["stage"].map(mp["stage_effect"]).to_numpy()[None, :]
+    )
     c1, c2 = mp["cut_points"]["c_to_b"], mp["cut_points"]["b_to_a"]
     expected = 50 * expit(eta - c1) + 50 * expit(eta - c2)  # E[score] = 50 P(>=b) + 50 P(a)
     level = _ordered(rng, eta, c1, c2)
     codes = np.array(["c", "b", "a"])[level]
-    miss_p = mp["missing_rate"] + np.where(ind["stage"].to_numpy() == "evaluation", mp["missing_extra_evaluation"], 0)
+    miss_p = mp["missing_rate"] + np.where(
+        ind["stage"].to_numpy() == "evaluation", mp["missing_extra_evaluation"], 0
+    )
     missing = rng.random(eta.shape) < miss_p[None, :]
     codes = np.where(missing, "", codes)
-    answers = pd.DataFrame({
-        "locality_id": np.repeat(assessed, len(ind)),
-        "indicator_id": np.tile(ind["indicator_id"].to_numpy(), len(assessed)),
-        "answer_code": codes.ravel(),
-    })
+    answers = pd.DataFrame(
+        {
+            "locality_id": np.repeat(assessed, len(ind)),
+            "indicator_id": np.tile(ind["indicator_id"].to_numpy(), len(assessed)),
+            "answer_code": codes.ravel(),
+        }
+    )
     exp = pd.DataFrame(expected, index=pd.Index(assessed, name="locality_id"), columns=ind["indicator_id"])
     area_truth = exp.T.groupby(ind.set_index("indicator_id")["area"]).mean().T
     return answers, area_truth
@@ -151,17 +174,24 @@ def _mipex_answers(p: dict, loc: pd.DataFrame, commitment: pd.Series, ind: pd.Da
 def _margins(p: dict, loc: pd.DataFrame, seed: int) -> pd.DataFrame:
     sp, rng = p["survey"], _rng(seed, "margins")
     shares = sp["population_shares"]
-    cells = pd.MultiIndex.from_product([list(shares["age_group"]), list(shares["gender"]), list(shares["education"])],
-                                       names=["age_group", "gender", "education"]).to_frame(index=False)
-    base = (cells["age_group"].map(shares["age_group"]) * cells["gender"].map(shares["gender"])
-            * cells["education"].map(shares["education"])).to_numpy()
+    cells = pd.MultiIndex.from_product(
+        [list(shares["age_group"]), list(shares["gender"]), list(shares["education"])],
+        names=["age_group", "gender", "education"],
+    ).to_frame(index=False)
+    base = (
+        cells["age_group"].map(shares["age_group"])
+        * cells["gender"].map(shares["gender"])
+        * cells["education"].map(shares["education"])
+    ).to_numpy()
     out = []
     for _, row in loc.iterrows():
         w = base * np.exp(rng.normal(0, sp["margin_noise_sd"], len(base)))
         adults = 0.8 * row["population"]
         counts = np.maximum(np.round(adults * w / w.sum()).astype(int), 1)
         out.append(cells.assign(locality_id=row["locality_id"], population=counts))
-    return pd.concat(out, ignore_index=True)[["locality_id", "age_group", "gender", "education", "population"]]
+    return pd.concat(out, ignore_index=True)[
+        ["locality_id", "age_group", "gender", "education", "population"]
+    ]
 
 
 def _likert(rng, latent, noise_sd, reverse=False):
@@ -179,8 +209,14 @@ def _non_substantive(rng, values, rates):
     return out
 
 
-def _survey(p: dict, loc: pd.DataFrame, margins: pd.DataFrame, commitment: pd.Series,
-            index_truth: pd.Series, seed: int) -> pd.DataFrame:
+def _survey(
+    p: dict,
+    loc: pd.DataFrame,
+    margins: pd.DataFrame,
+    commitment: pd.Series,
+    index_truth: pd.Series,
+    seed: int,
+) -> pd.DataFrame:
     sp, rng = p["survey"], _rng(seed, "survey")
     prop = sp["response_propensity"]
     blocks = []
@@ -188,8 +224,12 @@ def _survey(p: dict, loc: pd.DataFrame, margins: pd.DataFrame, commitment: pd.Se
         lid = row["locality_id"]
         n = int(rng.integers(sp["respondents_per_locality"][0], sp["respondents_per_locality"][1] + 1))
         cells = margins[margins["locality_id"] == lid].reset_index(drop=True)
-        w = (cells["population"] * cells["age_group"].map(prop["age_group"]) * cells["gender"].map(prop["gender"])
-             * cells["education"].map(prop["education"])).to_numpy(float)
+        w = (
+            cells["population"]
+            * cells["age_group"].map(prop["age_group"])
+            * cells["gender"].map(prop["gender"])
+            * cells["education"].map(prop["education"])
+        ).to_numpy(float)
         pick = rng.choice(len(cells), size=n, p=w / w.sum())
         resp = cells.loc[pick, ["age_group", "gender", "education"]].reset_index(drop=True)
         resp.insert(0, "locality_id", lid)
@@ -203,7 +243,9 @@ def _survey(p: dict, loc: pd.DataFrame, margins: pd.DataFrame, commitment: pd.Se
     sv = pd.concat(blocks, ignore_index=True)
     n = len(sv)
     age_years = {"18-34": (0, 30), "35-54": (0, 50), "55+": (0, 80)}
-    sv["years_in_locality"] = [int(rng.integers(age_years[a][0], age_years[a][1] + 1)) for a in sv["age_group"]]
+    sv["years_in_locality"] = [
+        int(rng.integers(age_years[a][0], age_years[a][1] + 1)) for a in sv["age_group"]
+    ]
     sv["born_abroad"] = rng.random(n) < sp["born_abroad_share"]
 
     for s in CONTACT_SETTINGS:
@@ -215,38 +257,68 @@ def _survey(p: dict, loc: pd.DataFrame, margins: pd.DataFrame, commitment: pd.Se
         sv[f"contact_{s}"] = rng.random(n) < base
     any_contact = sv[[f"contact_{s}" for s in CONTACT_SETTINGS]].any(axis=1).to_numpy()
     sv["contact_none"] = ~any_contact
-    meaningful = rng.random(n) < np.where(any_contact, sp["meaningful_given_contact"], sp["meaningful_without_contact"])
+    meaningful = rng.random(n) < np.where(
+        any_contact, sp["meaningful_given_contact"], sp["meaningful_without_contact"]
+    )
 
     ap = sp["attitude"]
     loc_effect = pd.Series(rng.normal(0, ap["locality_sd"], len(loc)), index=loc["locality_id"])
     # The planted index effect uses the locality's expected MIPEX-L overall score; the
     # non-assessed locality takes the mean, so its residents carry no index effect.
     index = sv["_index"].fillna(index_truth.mean())
-    latent = (ap["intercept"] + ap["contact_any"] * any_contact + ap["index_per_10_points"] * (index - 50) / 10
-              + sv["education"].map(ap["education"]) + sv["age_group"].map(ap["age_group"])
-              + ap["born_abroad"] * sv["born_abroad"] + sv["locality_id"].map(loc_effect)
-              + rng.normal(0, ap["residual_sd"], n)).to_numpy(float)
+    latent = (
+        ap["intercept"]
+        + ap["contact_any"] * any_contact
+        + ap["index_per_10_points"] * (index - 50) / 10
+        + sv["education"].map(ap["education"])
+        + sv["age_group"].map(ap["age_group"])
+        + ap["born_abroad"] * sv["born_abroad"]
+        + sv["locality_id"].map(loc_effect)
+        + rng.normal(0, ap["residual_sd"], n)
+    ).to_numpy(float)
     ns = sp["non_substantive"]
     for item in SURVEY_LIKERT:
-        sv[item] = _non_substantive(rng, _likert(rng, latent, ap["item_noise_sd"], item in REVERSED_ITEMS), ns)
+        sv[item] = _non_substantive(
+            rng, _likert(rng, latent, ap["item_noise_sd"], item in REVERSED_ITEMS), ns
+        )
     sv["contact_meaningful"] = _non_substantive(rng, meaningful.astype(int), ns)
     tp = sp["trust"]
     trust = 3 + tp["newcomers_from_attitude"] * (latent - 3)
     sv["trust_newcomers"] = _non_substantive(rng, _likert(rng, trust, tp["newcomers_sd"]), ns)
-    sv["trust_local_gov"] = _non_substantive(rng, _likert(rng, np.full(n, tp["local_gov_mean"]), tp["local_gov_sd"]), ns)
+    sv["trust_local_gov"] = _non_substantive(
+        rng, _likert(rng, np.full(n, tp["local_gov_mean"]), tp["local_gov_sd"]), ns
+    )
     aw = sp["awareness"]
-    aware = rng.random(n) < expit(aw["intercept_logit"] + aw["commitment_logit"] * sv["_commitment"].to_numpy())
+    aware = rng.random(n) < expit(
+        aw["intercept_logit"] + aw["commitment_logit"] * sv["_commitment"].to_numpy()
+    )
     aware_coded = _non_substantive(rng, aware.astype(int), ns)
     sv["aware_measures"] = aware_coded
     ip = sp["impact"]
-    impact = _non_substantive(rng, _likert(rng, ip["mean"] + ip["commitment_points"] * sv["_commitment"].to_numpy(),
-                                           ip["sd"]), ns)
+    impact = _non_substantive(
+        rng, _likert(rng, ip["mean"] + ip["commitment_points"] * sv["_commitment"].to_numpy(), ip["sd"]), ns
+    )
     sv["impact_measures"] = pd.array(np.where(aware_coded == 1, impact, 0), dtype="Int64")
     sv.loc[aware_coded != 1, "impact_measures"] = pd.NA
     sv.insert(0, "respondent_id", np.arange(1, n + 1))
-    cols = ["respondent_id", "locality_id", "age_group", "gender", "education", "years_in_locality", "born_abroad",
-            *SURVEY_LIKERT, *[f"contact_{s}" for s in CONTACT_SETTINGS], "contact_none", "contact_meaningful",
-            "trust_newcomers", "trust_local_gov", "aware_measures", "impact_measures", "design_weight"]
+    cols = [
+        "respondent_id",
+        "locality_id",
+        "age_group",
+        "gender",
+        "education",
+        "years_in_locality",
+        "born_abroad",
+        *SURVEY_LIKERT,
+        *[f"contact_{s}" for s in CONTACT_SETTINGS],
+        "contact_none",
+        "contact_meaningful",
+        "trust_newcomers",
+        "trust_local_gov",
+        "aware_measures",
+        "impact_measures",
+        "design_weight",
+    ]
     return sv[cols]
 
 
@@ -266,17 +338,31 @@ def _policies(p: dict, loc: pd.DataFrame, commitment: pd.Series, seed: int) -> t
             present = bool(rng.random() < expit(base + pp["present_logit_commitment"] * c))
             relation = _choice(rng, pp["relation_by_country"][row["country"]])
             if present:
-                eta = (pl["intercept"] + pl["commitment"] * c + pl["dedicated_staff"] * staff[lid]
-                       + pl["medium_town"] * (row["size_class"] == "medium_town")
-                       + pl["progressive_housing"] * (area == "housing" and row["political_orientation"] == "progressive"))
+                eta = (
+                    pl["intercept"]
+                    + pl["commitment"] * c
+                    + pl["dedicated_staff"] * staff[lid]
+                    + pl["medium_town"] * (row["size_class"] == "medium_town")
+                    + pl["progressive_housing"]
+                    * (area == "housing" and row["political_orientation"] == "progressive")
+                )
                 approach = "proactive" if rng.random() < expit(eta) else "reactive"
                 lead = _choice(rng, pp["lead_actor"][row["size_class"]])
                 funding = _choice(rng, pp["main_funding"])
             else:
                 approach, lead, funding = "none", "", ""
-            rows.append({"locality_id": lid, "policy_area": area, "measure_present": present, "approach": approach,
-                         "lead_actor": lead, "relation_higher_level": relation, "dedicated_staff": staff[lid],
-                         "main_funding": funding})
+            rows.append(
+                {
+                    "locality_id": lid,
+                    "policy_area": area,
+                    "measure_present": present,
+                    "approach": approach,
+                    "lead_actor": lead,
+                    "relation_higher_level": relation,
+                    "dedicated_staff": staff[lid],
+                    "main_funding": funding,
+                }
+            )
     return pd.DataFrame(rows), pd.Series(staff, name="dedicated_staff")
 
 
@@ -293,10 +379,14 @@ def _interviews(p: dict, loc: pd.DataFrame, seed: int) -> pd.DataFrame:
             rec = {"locality_id": row["locality_id"], "role": _choice(rng, ip["role"])}
             for kind in ("housing", "employment"):
                 dp = ip[f"{kind}_difficulty"]
-                level = _ordered(rng, np.array(dp["intercept"] + dp[trend]), cut["easy_to_mixed"], cut["mixed_to_hard"])
+                level = _ordered(
+                    rng, np.array(dp["intercept"] + dp[trend]), cut["easy_to_mixed"], cut["mixed_to_hard"]
+                )
                 rec[f"{kind}_access"] = levels[int(level)] if rng.random() < ip["access_discussed"] else ""
             th = dict(ip["themes"])
-            th["registration_barriers"] = ip["registration_barriers_country"].get(row["country"], th["registration_barriers"])
+            th["registration_barriers"] = ip["registration_barriers_country"].get(
+                row["country"], th["registration_barriers"]
+            )
             if trend == "improving":
                 th["housing_shortage"] += ip["housing_shortage_improving_extra"]
                 th["labour_shortage"] += ip["labour_shortage_improving_extra"]
@@ -311,8 +401,9 @@ def _interviews(p: dict, loc: pd.DataFrame, seed: int) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------- driver
-def generate(params: dict | None = None, catalogue: dict | None = None,
-             national: pd.DataFrame | None = None) -> Twin:
+def generate(
+    params: dict | None = None, catalogue: dict | None = None, national: pd.DataFrame | None = None
+) -> Twin:
     """Generate every synthetic resource from the parameters and their seed."""
     p = params or load_parameters()
     cat = catalogue or load_catalogue()
@@ -329,10 +420,22 @@ def generate(params: dict | None = None, catalogue: dict | None = None,
     survey = _survey(p, loc, margins, commitment, overall_truth, seed)
     policies, staff = _policies(p, loc, commitment, seed)
     interviews = _interviews(p, loc, seed)
-    frames = {"localities": loc, "mipex_l_indicators": ind, "mipex_l_options": opts, "mipex_l_answers": answers,
-              "survey": survey, "population_margins": margins, "local_policies": policies, "interviews": interviews}
-    truth = {"commitment": commitment, "area_scores": area_truth, "overall_scores": overall_truth,
-             "dedicated_staff": staff}
+    frames = {
+        "localities": loc,
+        "mipex_l_indicators": ind,
+        "mipex_l_options": opts,
+        "mipex_l_answers": answers,
+        "survey": survey,
+        "population_margins": margins,
+        "local_policies": policies,
+        "interviews": interviews,
+    }
+    truth = {
+        "commitment": commitment,
+        "area_scores": area_truth,
+        "overall_scores": overall_truth,
+        "dedicated_staff": staff,
+    }
     return Twin(frames=frames, truth=truth, params=p)
 
 

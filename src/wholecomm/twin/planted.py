@@ -17,33 +17,81 @@ from .generate import load_parameters
 #: (statement as the sources give it, its source, the chapter that examines it,
 #:  hypothesis ids of wholecomm.access it corresponds to, parameter paths in parameters.yml).
 PLANTED: list[tuple[str, str, str, tuple[str, ...], tuple[str, ...]]] = [
-    ("Language and employment measures lead; political participation, intercultural dialogue and "
-     "anti-discrimination lag", "Final policy brief", "mipex-l", (), ("mipex_l.area_effect",)),
-    ("Improved integration policies go with better social cohesion", "Conference (Basak Yavcan)", "mipex-l", (),
-     ("survey.attitude.index_per_10_points",)),
-    ("Limited meaningful interaction between long-term residents and newcomers", "Conference; policy brief",
-     "survey", (), ("survey.meaningful_given_contact", "survey.meaningful_without_contact")),
-    ("In Sweden, interaction happens mostly in hobby associations, sports clubs and organised leisure",
-     "Conference", "survey", (), ("survey.contact_country_override.SE",)),
-    ("Most localities lack dedicated staff; bigger localities have more capacity", "Final policy brief; CIDOB paper",
-     "local-policies", ("H3",), ("policies.staff_logit", "commitment.size_class")),
-    ("Housing is hard to access, employment relatively easy; a good economy makes housing harder and jobs "
-     "easier", "CIDOB paper", "housing-employment", ("H1", "H2"),
-     ("interviews.housing_difficulty", "interviews.employment_difficulty")),
-    ("Progressive local governments are more active on housing", "CIDOB paper", "housing-employment", ("H4",),
-     ("policies.proactive_logit.progressive_housing",)),
-    ("Discrimination is more common in housing than in employment", "CIDOB paper", "housing-employment", ("H5",),
-     ("interviews.themes.housing_discrimination", "interviews.themes.employment_discrimination")),
-    ("Registration barriers (Spain) push vulnerable people to larger cities", "Conference (Blanca Garcés "
-     "Mascareñas)", "housing-employment", ("H6",),
-     ("interviews.registration_barriers_country", "interviews.onward_given_registration")),
+    (
+        "Language and employment measures lead; political participation, intercultural dialogue and "
+        "anti-discrimination lag",
+        "Final policy brief",
+        "mipex-l",
+        (),
+        ("mipex_l.area_effect",),
+    ),
+    (
+        "Improved integration policies go with better social cohesion",
+        "Conference (Basak Yavcan)",
+        "mipex-l",
+        (),
+        ("survey.attitude.index_per_10_points",),
+    ),
+    (
+        "Limited meaningful interaction between long-term residents and newcomers",
+        "Conference; policy brief",
+        "survey",
+        (),
+        ("survey.meaningful_given_contact", "survey.meaningful_without_contact"),
+    ),
+    (
+        "In Sweden, interaction happens mostly in hobby associations, sports clubs and organised leisure",
+        "Conference",
+        "survey",
+        (),
+        ("survey.contact_country_override.SE",),
+    ),
+    (
+        "Most localities lack dedicated staff; bigger localities have more capacity",
+        "Final policy brief; CIDOB paper",
+        "local-policies",
+        ("H3",),
+        ("policies.staff_logit", "commitment.size_class"),
+    ),
+    (
+        "Housing is hard to access, employment relatively easy; a good economy makes housing harder and jobs "
+        "easier",
+        "CIDOB paper",
+        "housing-employment",
+        ("H1", "H2"),
+        ("interviews.housing_difficulty", "interviews.employment_difficulty"),
+    ),
+    (
+        "Progressive local governments are more active on housing",
+        "CIDOB paper",
+        "housing-employment",
+        ("H4",),
+        ("policies.proactive_logit.progressive_housing",),
+    ),
+    (
+        "Discrimination is more common in housing than in employment",
+        "CIDOB paper",
+        "housing-employment",
+        ("H5",),
+        ("interviews.themes.housing_discrimination", "interviews.themes.employment_discrimination"),
+    ),
+    (
+        "Registration barriers (Spain) push vulnerable people to larger cities",
+        "Conference (Blanca Garcés Mascareñas)",
+        "housing-employment",
+        ("H6",),
+        ("interviews.registration_barriers_country", "interviews.onward_given_registration"),
+    ),
 ]
 
 
 #: Hypotheses whose planted parameters differ from the statement's row above.
 BY_HYPOTHESIS: dict[str, tuple[str, ...]] = {
-    "H3 (proactive)": ("policies.proactive_logit.medium_town", "policies.proactive_logit.dedicated_staff",
-                       "commitment.size_class"),
+    "H3 (proactive)": (
+        "policies.proactive_logit.medium_town",
+        "policies.proactive_logit.dedicated_staff",
+        "commitment.size_class",
+    ),
 }
 
 
@@ -51,7 +99,9 @@ def _lookup(params: dict, path: str):
     value = params
     for part in path.split("."):
         if not isinstance(value, dict) or part not in value:
-            raise KeyError(f"parameters.yml has no {path!r} (missing {part!r}); update wholecomm.twin.planted.")
+            raise KeyError(
+                f"parameters.yml has no {path!r} (missing {part!r}); update wholecomm.twin.planted."
+            )
         value = value[part]
     return value
 
@@ -68,8 +118,14 @@ def planted_table(params: dict | None = None) -> pd.DataFrame:
     params = params if params is not None else load_parameters()
     rows = []
     for statement, source, chapter, _ids, keys in PLANTED:
-        rows.append({"statement": statement, "source": source, "chapter": chapter,
-                     "planted": "; ".join(f"{key} = {_show(_lookup(params, key))}" for key in keys)})
+        rows.append(
+            {
+                "statement": statement,
+                "source": source,
+                "chapter": chapter,
+                "planted": "; ".join(f"{key} = {_show(_lookup(params, key))}" for key in keys),
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -42,8 +42,17 @@ from .generate import CONTACT_SETTINGS, DONT_KNOW, SURVEY_LIKERT, expit, to_csv_
 GENERATOR = "wholecomm.twin.rough"
 VERSION = "1.0.0"
 COUNTRIES = ["AT", "BE", "DE", "ES", "IT", "NL", "PL", "SE"]
-AREAS = ["governance_capacity", "labour_market", "education", "health", "housing", "language_orientation",
-         "political_participation", "anti_discrimination", "intercultural_relations"]
+AREAS = [
+    "governance_capacity",
+    "labour_market",
+    "education",
+    "health",
+    "housing",
+    "language_orientation",
+    "political_participation",
+    "anti_discrimination",
+    "intercultural_relations",
+]
 POLICY_AREAS = AREAS[1:]
 STAGES = ["formulation", "output", "implementation", "evaluation"]
 SIZE_RANGES = {"rural_area": (600, 4_900), "small_town": (5_000, 49_000), "medium_town": (50_000, 200_000)}
@@ -123,17 +132,31 @@ def _localities(v: dict, seed: int) -> pd.DataFrame:
             lo, hi = SIZE_RANGES[size]
             trend = TRENDS[rng.integers(3)]
             fb = float(np.clip(rng.lognormal(np.log(7), 0.7), 0.5, 40))
-            rows.append({
-                "locality_id": f"{country}-{k:02d}", "country": country,
-                "region_type": ["predominantly_rural", "intermediate", "predominantly_urban"][rng.integers(3)],
-                "size_class": size, "population": int(np.exp(rng.uniform(np.log(lo), np.log(hi)))),
-                "foreign_born_share_2014": round(fb, 1),
-                "foreign_born_share_now": round(fb + rng.uniform(0, 4), 1),
-                "economic_trend": trend,
-                "unemployment_rate": round(float(np.clip(rng.normal({"declining": 12, "stable": 8,
-                                                                     "improving": 5}[trend], 2.5), 1.5, 30)), 1),
-                "political_orientation": ORIENTATIONS[rng.integers(3)],
-            })
+            rows.append(
+                {
+                    "locality_id": f"{country}-{k:02d}",
+                    "country": country,
+                    "region_type": ["predominantly_rural", "intermediate", "predominantly_urban"][
+                        rng.integers(3)
+                    ],
+                    "size_class": size,
+                    "population": int(np.exp(rng.uniform(np.log(lo), np.log(hi)))),
+                    "foreign_born_share_2014": round(fb, 1),
+                    "foreign_born_share_now": round(fb + rng.uniform(0, 4), 1),
+                    "economic_trend": trend,
+                    "unemployment_rate": round(
+                        float(
+                            np.clip(
+                                rng.normal({"declining": 12, "stable": 8, "improving": 5}[trend], 2.5),
+                                1.5,
+                                30,
+                            )
+                        ),
+                        1,
+                    ),
+                    "political_orientation": ORIENTATIONS[rng.integers(3)],
+                }
+            )
     loc = pd.DataFrame(rows)
     loc["locality_type"] = locality_type(loc)
     not_assessed = rng.choice(len(loc), size=3, replace=False)
@@ -146,15 +169,25 @@ def _catalogue(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A catalogue other than the book's: unequal numbers of indicators per area, other ids."""
     rng = _rng(seed, "catalogue")
     rows, n_per_area = [], rng.integers(3, 8, size=len(AREAS))
-    for a, (area, n) in enumerate(zip(AREAS, n_per_area)):
+    for a, (area, n) in enumerate(zip(AREAS, n_per_area, strict=False)):
         prefix = "".join(chr(ord("P") + (a + j) % 10) for j in range(2)) + chr(ord("A") + a)
         for i in range(int(n)):
-            rows.append({"indicator_id": f"{prefix}{i + 11:02d}", "area": area, "stage": STAGES[i % 4],
-                         "question": f"Does the municipality have measure {i + 1} in the area {area.replace('_', ' ')}?"})
+            rows.append(
+                {
+                    "indicator_id": f"{prefix}{i + 11:02d}",
+                    "area": area,
+                    "stage": STAGES[i % 4],
+                    "question": f"Does the municipality have measure {i + 1} in the area {area.replace('_', ' ')}?",
+                }
+            )
     ind = pd.DataFrame(rows)
-    opts = pd.DataFrame([{"indicator_id": r, "answer_code": c, "answer_text": t, "score": s}
-                         for r in ind["indicator_id"]
-                         for c, t, s in (("a", "Yes, fully", 100), ("b", "Partly", 50), ("c", "No", 0))])
+    opts = pd.DataFrame(
+        [
+            {"indicator_id": r, "answer_code": c, "answer_text": t, "score": s}
+            for r in ind["indicator_id"]
+            for c, t, s in (("a", "Yes, fully", 100), ("b", "Partly", 50), ("c", "No", 0))
+        ]
+    )
     return ind, opts
 
 
@@ -172,14 +205,20 @@ def _answers(loc: pd.DataFrame, ind: pd.DataFrame, commitment: pd.Series, seed: 
         codes[i, areas == AREAS[rng.integers(len(AREAS))]] = ""
     expected = 50 * expit(eta - 0.8) + 50 * expit(eta + 0.8)
     overall = pd.DataFrame(expected, index=assessed).T.groupby(areas).mean().mean()
-    return pd.DataFrame({"locality_id": np.repeat(assessed, len(ind)),
-                         "indicator_id": np.tile(ind["indicator_id"].to_numpy(), len(assessed)),
-                         "answer_code": codes.ravel()}), overall
+    return pd.DataFrame(
+        {
+            "locality_id": np.repeat(assessed, len(ind)),
+            "indicator_id": np.tile(ind["indicator_id"].to_numpy(), len(assessed)),
+            "answer_code": codes.ravel(),
+        }
+    ), overall
 
 
 # ---------------------------------------------------------------------- survey
-CELLS = pd.MultiIndex.from_product([["18-34", "35-54", "55+"], ["female", "male"], ["low", "medium", "high"]],
-                                   names=["age_group", "gender", "education"]).to_frame(index=False)
+CELLS = pd.MultiIndex.from_product(
+    [["18-34", "35-54", "55+"], ["female", "male"], ["low", "medium", "high"]],
+    names=["age_group", "gender", "education"],
+).to_frame(index=False)
 
 
 def _margins(loc: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -187,22 +226,29 @@ def _margins(loc: pd.DataFrame, seed: int) -> pd.DataFrame:
     out = []
     for _, row in loc.iterrows():
         w = rng.dirichlet(np.full(len(CELLS), 3.0))
-        out.append(CELLS.assign(locality_id=row["locality_id"],
-                                population=np.maximum(np.round(0.8 * row["population"] * w), 1).astype(int)))
-    return pd.concat(out, ignore_index=True)[["locality_id", "age_group", "gender", "education", "population"]]
+        out.append(
+            CELLS.assign(
+                locality_id=row["locality_id"],
+                population=np.maximum(np.round(0.8 * row["population"] * w), 1).astype(int),
+            )
+        )
+    return pd.concat(out, ignore_index=True)[
+        ["locality_id", "age_group", "gender", "education", "population"]
+    ]
 
 
-def _survey(v: dict, loc: pd.DataFrame, margins: pd.DataFrame, overall: pd.Series, commitment: pd.Series,
-            seed: int) -> pd.DataFrame:
+def _survey(
+    v: dict, loc: pd.DataFrame, margins: pd.DataFrame, overall: pd.Series, commitment: pd.Series, seed: int
+) -> pd.DataFrame:
     rng = _rng(seed, "survey")
     absent = v["absent"].get("survey")
     eligible = loc[loc["country"] != absent].reset_index(drop=True)
     sizes = np.exp(rng.uniform(np.log(8), np.log(705), len(eligible))).astype(int)
-    sizes[rng.integers(len(eligible))] = 0          # one locality not surveyed
+    sizes[rng.integers(len(eligible))] = 0  # one locality not surveyed
     sizes[rng.choice(np.flatnonzero(sizes > 0), size=2, replace=False)] = [8, 705]
-    young_rate = rng.uniform(0.2, 1.0, len(eligible))   # unequal response of the young
+    young_rate = rng.uniform(0.2, 1.0, len(eligible))  # unequal response of the young
     blocks = []
-    for (_, row), n, yr in zip(eligible.iterrows(), sizes, young_rate):
+    for (_, row), n, yr in zip(eligible.iterrows(), sizes, young_rate, strict=False):
         if n == 0:
             continue
         cells = margins[margins["locality_id"] == row["locality_id"]].reset_index(drop=True)
@@ -222,9 +268,14 @@ def _survey(v: dict, loc: pd.DataFrame, margins: pd.DataFrame, overall: pd.Serie
     sv["contact_none"] = ~any_contact
     index = sv["locality_id"].map(overall).fillna(overall.mean()).to_numpy(float)
     loc_effect = sv["locality_id"].map(pd.Series(rng.normal(0, 0.15, len(loc)), index=loc["locality_id"]))
-    latent = (3.0 + v["contact_points"] * any_contact + v["index_points_per_10"] * (index - 50) / 10
-              + sv["education"].map({"low": -0.2, "medium": 0.0, "high": 0.25}).to_numpy(float)
-              + loc_effect.to_numpy(float) + rng.normal(0, 0.6, n))
+    latent = (
+        3.0
+        + v["contact_points"] * any_contact
+        + v["index_points_per_10"] * (index - 50) / 10
+        + sv["education"].map({"low": -0.2, "medium": 0.0, "high": 0.25}).to_numpy(float)
+        + loc_effect.to_numpy(float)
+        + rng.normal(0, 0.6, n)
+    )
 
     def likert(center, sd=0.6):
         x = np.clip(np.round(center + rng.normal(0, sd, n)), 1, 5).astype(int)
@@ -242,16 +293,31 @@ def _survey(v: dict, loc: pd.DataFrame, margins: pd.DataFrame, overall: pd.Serie
     sv["impact_measures"] = pd.array(np.where(aware == 1, likert(3.2 + 0.3 * c), 0), dtype="Int64")
     sv.loc[aware != 1, "impact_measures"] = pd.NA
     sv.insert(0, "respondent_id", np.arange(1001, 1001 + n))
-    cols = ["respondent_id", "locality_id", "age_group", "gender", "education", "years_in_locality", "born_abroad",
-            *SURVEY_LIKERT, *[f"contact_{s}" for s in CONTACT_SETTINGS], "contact_none", "contact_meaningful",
-            "trust_newcomers", "trust_local_gov", "aware_measures", "impact_measures", "design_weight"]
+    cols = [
+        "respondent_id",
+        "locality_id",
+        "age_group",
+        "gender",
+        "education",
+        "years_in_locality",
+        "born_abroad",
+        *SURVEY_LIKERT,
+        *[f"contact_{s}" for s in CONTACT_SETTINGS],
+        "contact_none",
+        "contact_meaningful",
+        "trust_newcomers",
+        "trust_local_gov",
+        "aware_measures",
+        "impact_measures",
+        "design_weight",
+    ]
     return sv[cols]
 
 
 # -------------------------------------------------------------------- policies
 def _policies(v: dict, loc: pd.DataFrame, seed: int) -> pd.DataFrame:
     rng = _rng(seed, "policies")
-    skip = loc["locality_id"].iloc[rng.integers(len(loc))]   # a locality with no coded policies
+    skip = loc["locality_id"].iloc[rng.integers(len(loc))]  # a locality with no coded policies
     rows = []
     for _, row in loc.iterrows():
         if row["locality_id"] == skip:
@@ -260,16 +326,27 @@ def _policies(v: dict, loc: pd.DataFrame, seed: int) -> pd.DataFrame:
         for area in POLICY_AREAS:
             present = bool(rng.random() < 0.6)
             eta = v["proactive_logit"][row["size_class"]] + v["proactive_housing_progressive"] * (
-                area == "housing" and row["political_orientation"] == "progressive")
+                area == "housing" and row["political_orientation"] == "progressive"
+            )
             approach = ("proactive" if rng.random() < expit(eta) else "reactive") if present else "none"
-            rows.append({"locality_id": row["locality_id"], "policy_area": area, "measure_present": present,
-                         "approach": approach,
-                         "lead_actor": ["municipality", "ngo", "region", "state", "volunteers"][rng.integers(5)]
-                         if present else "",
-                         "relation_higher_level": ["cooperative", "conflictual", "decoupled",
-                                                   "hierarchical"][rng.integers(4)],
-                         "dedicated_staff": staff,
-                         "main_funding": ["eu", "national", "regional", "local"][rng.integers(4)] if present else ""})
+            rows.append(
+                {
+                    "locality_id": row["locality_id"],
+                    "policy_area": area,
+                    "measure_present": present,
+                    "approach": approach,
+                    "lead_actor": ["municipality", "ngo", "region", "state", "volunteers"][rng.integers(5)]
+                    if present
+                    else "",
+                    "relation_higher_level": ["cooperative", "conflictual", "decoupled", "hierarchical"][
+                        rng.integers(4)
+                    ],
+                    "dedicated_staff": staff,
+                    "main_funding": ["eu", "national", "regional", "local"][rng.integers(4)]
+                    if present
+                    else "",
+                }
+            )
     return pd.DataFrame(rows), skip
 
 
@@ -281,22 +358,28 @@ def _interviews(v: dict, loc: pd.DataFrame, seed: int) -> pd.DataFrame:
     rows = []
     for _, row in loc[loc["country"] != absent].iterrows():
         for _ in range(int(rng.integers(6, 25))):
-            rec = {"locality_id": row["locality_id"],
-                   "role": ["official", "ngo", "employer", "migrant", "resident"][rng.integers(5)]}
+            rec = {
+                "locality_id": row["locality_id"],
+                "role": ["official", "ngo", "employer", "migrant", "resident"][rng.integers(5)],
+            }
             for kind in ("housing", "employment"):
                 level = _ordered(rng, v[f"{kind}_eta"][row["economic_trend"]])
                 rec[f"{kind}_access"] = level if rng.random() < 0.85 else ""
-            r = bool(rng.random() < (reg["subject_p"] if row["country"] == reg["subject"] else reg["other_p"]))
-            rec.update({
-                "theme_housing_shortage": bool(rng.random() < 0.4),
-                "theme_housing_discrimination": bool(rng.random() < disc["housing"]),
-                "theme_registration_barriers": r,
-                "theme_labour_shortage": bool(rng.random() < 0.35),
-                "theme_employment_discrimination": bool(rng.random() < disc["employment"]),
-                "theme_language_barriers": bool(rng.random() < 0.5),
-                "theme_transport": bool(rng.random() < 0.3),
-                "theme_onward_migration": bool(rng.random() < (onw["with"] if r else onw["without"])),
-            })
+            r = bool(
+                rng.random() < (reg["subject_p"] if row["country"] == reg["subject"] else reg["other_p"])
+            )
+            rec.update(
+                {
+                    "theme_housing_shortage": bool(rng.random() < 0.4),
+                    "theme_housing_discrimination": bool(rng.random() < disc["housing"]),
+                    "theme_registration_barriers": r,
+                    "theme_labour_shortage": bool(rng.random() < 0.35),
+                    "theme_employment_discrimination": bool(rng.random() < disc["employment"]),
+                    "theme_language_barriers": bool(rng.random() < 0.5),
+                    "theme_transport": bool(rng.random() < 0.3),
+                    "theme_onward_migration": bool(rng.random() < (onw["with"] if r else onw["without"])),
+                }
+            )
             rows.append(rec)
     iv = pd.DataFrame(rows)
     iv.insert(0, "interview_id", [f"I{i:04d}" for i in range(101, 101 + len(iv))])
@@ -325,17 +408,25 @@ def _truth(v: dict, variant: int, loc: pd.DataFrame, interviews: pd.DataFrame, n
     if v["absent"].get("interviews") != subject:
         hyp[f"H6 ({subject})"] = _sign(v["registration"]["subject_p"] - v["registration"]["other_p"])
     return {
-        "generator": GENERATOR, "version": VERSION, "variant": variant, "seed": v["seed"],
+        "generator": GENERATOR,
+        "version": VERSION,
+        "variant": variant,
+        "seed": v["seed"],
         "sign_convention": "sign of the estimand minus its null value (odds ratio 1, difference 0); "
-                           "'0' = no effect planted",
+        "'0' = no effect planted",
         "hypotheses": hyp,
         "not_examinable": [f"H6 ({subject})"] if v["absent"].get("interviews") == subject else [],
-        "relations": {"mipex_l_overall_to_attitude": _sign(v["index_points_per_10"]),
-                      "any_contact_to_attitude": _sign(v["contact_points"])},
-        "structure": {"localities": int(len(loc)),
-                      "per_country": {k: int(n) for k, n in v["per_country"].items()},
-                      "absent": v["absent"], "locality_without_policies": no_policies,
-                      "not_assessed": int((~loc["mipex_l_assessed"]).sum())},
+        "relations": {
+            "mipex_l_overall_to_attitude": _sign(v["index_points_per_10"]),
+            "any_contact_to_attitude": _sign(v["contact_points"]),
+        },
+        "structure": {
+            "localities": int(len(loc)),
+            "per_country": {k: int(n) for k, n in v["per_country"].items()},
+            "absent": v["absent"],
+            "locality_without_policies": no_policies,
+            "not_assessed": int((~loc["mipex_l_assessed"]).sum()),
+        },
     }
 
 
@@ -355,9 +446,16 @@ def generate(variant: int) -> tuple[dict[str, pd.DataFrame], dict]:
     survey = _survey(v, loc, margins, overall, commitment, seed)
     policies, no_policies = _policies(v, loc, seed)
     interviews = _interviews(v, loc, seed)
-    frames = {"localities": loc, "mipex_l_indicators": ind, "mipex_l_options": opts, "mipex_l_answers": answers,
-              "survey": survey, "population_margins": margins, "local_policies": policies,
-              "interviews": interviews}
+    frames = {
+        "localities": loc,
+        "mipex_l_indicators": ind,
+        "mipex_l_options": opts,
+        "mipex_l_answers": answers,
+        "survey": survey,
+        "population_margins": margins,
+        "local_policies": policies,
+        "interviews": interviews,
+    }
     return frames, _truth(v, variant, loc, interviews, no_policies)
 
 
@@ -370,15 +468,24 @@ def write(variant: int, out: Path, book_data: Path | None = None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     book_pkg = json.loads((book_data / "datapackage.json").read_text(encoding="utf-8"))
     pkg = {k: v for k, v in book_pkg.items() if k != "resources"}
-    pkg.update({"name": f"rough-twin-{variant}", "title": f"Rough twin, variant {variant}",
-                "description": "Test data standing in for data supplied by a user (see wholecomm.twin.rough)."})
+    pkg.update(
+        {
+            "name": f"rough-twin-{variant}",
+            "title": f"Rough twin, variant {variant}",
+            "description": "Test data standing in for data supplied by a user (see wholecomm.twin.rough).",
+        }
+    )
     pkg["resources"] = []
     for res in book_pkg["resources"]:
         res = copy.deepcopy(res)
         if res["name"] in frames:
             raw = to_csv_bytes(frames[res["name"]])
-            res["provenance"] = {"kind": "user", "generator": GENERATOR, "generator_version": VERSION,
-                                 "variant": variant}
+            res["provenance"] = {
+                "kind": "user",
+                "generator": GENERATOR,
+                "generator_version": VERSION,
+                "variant": variant,
+            }
         elif res.get("provenance", {}).get("kind") == "published" and VARIANTS[variant]["supplies_national"]:
             raw = (book_data / res["path"]).read_bytes()
         else:
@@ -387,7 +494,9 @@ def write(variant: int, out: Path, book_data: Path | None = None) -> dict:
         res["hash"] = "sha256:" + hashlib.sha256(raw).hexdigest()
         res["bytes"] = len(raw)
         pkg["resources"].append(res)
-    (out / "datapackage.json").write_text(json.dumps(pkg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "datapackage.json").write_text(
+        json.dumps(pkg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     return truth
 
@@ -398,8 +507,10 @@ def main(argv=None) -> int:
     parser.add_argument("--variant", type=int, default=1, choices=sorted(VARIANTS))
     args = parser.parse_args(argv)
     truth = write(args.variant, args.out)
-    print(f"Rough twin variant {args.variant} written to {args.out}: "
-          f"{truth['structure']['localities']} localities; planted: {truth['hypotheses']}")
+    print(
+        f"Rough twin variant {args.variant} written to {args.out}: "
+        f"{truth['structure']['localities']} localities; planted: {truth['hypotheses']}"
+    )
     return 0
 
 
