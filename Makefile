@@ -15,11 +15,12 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: book test data results bench lock linkcheck-external clean help
+.PHONY: book test lint data results bench lock linkcheck-external clean help
 
 help:
 	@echo "make book     build the book into _build/html (executes changed notebooks)"
 	@echo "make test     build the book and run every test"
+	@echo "make lint     ruff (lint, format, complexity) and mypy on the library and tools"
 	@echo "make data     regenerate the synthetic twin in data/"
 	@echo "make results  accept the current build's results as the expected results"
 	@echo "make bench    measure build times, page weights and library speed"
@@ -43,6 +44,11 @@ test: $(STAMP)
 	$(BIN)/python tools/build_book.py
 	$(BIN)/python tools/browser_setup.py
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tools tests book/_ext
+	$(BIN)/ruff format --check src tools tests book/_ext
+	$(BIN)/python -m mypy
 
 data: $(STAMP)
 	$(BIN)/python -m wholecomm.twin

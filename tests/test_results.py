@@ -140,3 +140,19 @@ def test_the_publisher_refuses_a_table_with_a_small_cell(tmp_path, monkeypatch):
         json.loads((tmp_path / "disclosure-check.json").read_text())["table_meta"]["ok"]["respondents_column"]
         == "n"
     )
+
+
+def test_changelog_lists_what_a_reader_sees_change_and_nothing_else():
+    base = _record(x=1.0, n=3, t="a")
+    assert results.changelog(base, base) == []
+    noisy = json.loads(json.dumps(base))
+    noisy["p"]["values"]["x"]["value"] = 1.0 + 1e-12  # same text: not a change a reader sees
+    assert results.changelog(noisy, base) == []
+    changed = json.loads(json.dumps(base))
+    changed["p"]["values"]["x"]["text"] = "9.9"
+    changed["p"]["values"]["new_key"] = {"value": 1, "text": "1"}
+    changed["q"] = changed["p"]
+    lines = results.changelog(changed, base)
+    assert lines[0].startswith("- `p`: ") and "`x` '1.0' -> '9.9'" in lines[0] and "`new_key` new: '1'" in lines[0]
+    assert lines[1] == "- `q`: new page."
+    assert results.changelog(base, changed)[1] == "- `q`: page removed."

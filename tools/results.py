@@ -6,6 +6,10 @@ expected results are committed in ``tests/expected_results.json``.
 
     python tools/results.py compare   # exit 1 and list the differences if any (the tests do this)
     python tools/results.py accept    # `make results`: the current results become the expected ones
+    python tools/results.py changelog # what a reader sees changed, as CHANGELOG.md lines
+
+``accept`` also prints the ``changelog`` lines: paste them under "Changed results" in the
+Unreleased section of CHANGELOG.md, with the reason for the change.
 
 Comparison policy (the same on every machine; see "Results and reproducibility" in the README):
 
@@ -224,6 +228,39 @@ def shown_text(results: dict) -> dict:
     }
 
 
+def changelog(current: dict, expected: dict) -> list[str]:
+    """Markdown lines, one per page, of what a reader sees change between ``expected`` and
+    ``current``: glued values with their old and new text, and the tables whose rendered
+    cells or rows changed; pages and keys that appear or go are named."""
+    now, before = shown_text(current), shown_text(expected)
+    lines = []
+    for page in sorted(set(now) | set(before)):
+        if page not in before:
+            lines.append(f"- `{page}`: new page.")
+            continue
+        if page not in now:
+            lines.append(f"- `{page}`: page removed.")
+            continue
+        new, old = now[page], before[page]
+        parts = []
+        for key in sorted(set(new["values"]) | set(old["values"])):
+            a, b = old["values"].get(key), new["values"].get(key)
+            if a != b:
+                parts.append(
+                    f"`{key}` {'new: ' + repr(b) if a is None else 'removed' if b is None else f'{a!r} -> {b!r}'}"
+                )
+        tables = sorted(
+            k
+            for k in set(new["rendered"]) | set(old["rendered"])
+            if new["rendered"].get(k) != old["rendered"].get(k)
+        )
+        if tables:
+            parts.append("tables " + ", ".join(f"`{t}`" for t in tables))
+        if parts:
+            lines.append(f"- `{page}`: " + "; ".join(parts) + ".")
+    return lines
+
+
 def largest_spread(current: dict, expected: dict) -> list[tuple[float, str]]:
     """Relative differences of every recorded float between two collections (largest
     first), for reports: ``[(relative difference, "page.key"), ...]``."""
@@ -252,7 +289,12 @@ def largest_spread(current: dict, expected: dict) -> list[tuple[float, str]]:
 def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else "compare"
     current = collect()
+    if command == "changelog":
+        print("\n".join(changelog(current, json.loads(EXPECTED.read_text(encoding="utf-8")))) or "No change.")
+        return 0
     if command == "accept":
+        before = json.loads(EXPECTED.read_text(encoding="utf-8")) if EXPECTED.is_file() else {}
+        notes = changelog(current, before)
         EXPECTED.write_text(
             json.dumps(current, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
         )
@@ -261,6 +303,9 @@ def main(argv: list[str]) -> int:
             f"Expected results updated: {len(current)} pages, {n_values} values ({EXPECTED.relative_to(ROOT)}). "
             "Review the change with `git diff` before committing."
         )
+        if notes:
+            print("What a reader sees changed (for CHANGELOG.md, Unreleased, with the reason):")
+            print("\n".join(notes))
         return 0
     if command == "compare":
         expected = json.loads(EXPECTED.read_text(encoding="utf-8"))

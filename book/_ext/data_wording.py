@@ -17,8 +17,7 @@ from __future__ import annotations
 #: Substitution keys and their wording, (synthetic twin, user data). ``{seed}`` is filled in.
 WORDING: dict[str, tuple[str, str]] = {
     # A noun phrase for running text: "... examined on {{ data_in_use }}".
-    "data_in_use": ("the {term}`synthetic twin` (seed {seed})",
-                    "the data supplied by the user"),
+    "data_in_use": ("the {term}`synthetic twin` (seed {seed})", "the data supplied by the user"),
     # The kind of data, for table headings.
     "data_kind": ("synthetic twin", "data supplied by the user"),
     # The notice every narrative page that links to an analysis carries.
@@ -49,8 +48,10 @@ WORDING: dict[str, tuple[str, str]] = {
 
 def wording(user_data: bool, seed: object = None) -> dict[str, str]:
     """The substitutions for the data in use (``user_data``) and the twin's ``seed``."""
-    return {key: (user if user_data else twin).replace("{seed}", str(seed))
-            for key, (twin, user) in WORDING.items()}
+    return {
+        key: (user if user_data else twin).replace("{seed}", str(seed))
+        for key, (twin, user) in WORDING.items()
+    }
 
 
 def _twin_seed() -> object:

@@ -68,8 +68,10 @@ def _link_pdf(app, pagename, templatename, context, doctree):
     if not (app.config.html_context or {}).get("wholecomm_pdf") or not isinstance(body, str) or not body:
         return
     href = context["pathto"]("wholecomm-companion.pdf", 1)
-    context["body"] = (f'<p class="wholecomm-pdf-link"><a href="{href}" download>'
-                       "Download the whole book (PDF)</a></p>\n" + body)
+    context["body"] = (
+        f'<p class="wholecomm-pdf-link"><a href="{href}" download>'
+        "Download the whole book (PDF)</a></p>\n" + body
+    )
 
 
 def _offer_notebook(app, pagename, templatename, context, doctree):
@@ -111,10 +113,13 @@ def stamp_notebook(path: Path) -> bool:
     cells = nb.setdefault("cells", [])
     if cells and PROVENANCE_MARK in cells[0].get("metadata", {}).get("tags", []):
         return True
-    cell = {"cell_type": "markdown", "metadata": {"tags": [PROVENANCE_MARK]},
-            "source": f"**About the data in this notebook.** {notice}\n\nThe outputs below were computed "
-                      "by the Whole-COMM research companion on these data; they are not published "
-                      "Whole-COMM results."}
+    cell = {
+        "cell_type": "markdown",
+        "metadata": {"tags": [PROVENANCE_MARK]},
+        "source": f"**About the data in this notebook.** {notice}\n\nThe outputs below were computed "
+        "by the Whole-COMM research companion on these data; they are not published "
+        "Whole-COMM results.",
+    }
     if nb.get("nbformat", 4) >= 4 and nb.get("nbformat_minor", 0) >= 5:
         cell["id"] = "wholecomm-provenance"
     cells.insert(0, cell)

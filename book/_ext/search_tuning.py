@@ -106,14 +106,16 @@ def _finished(app, exception):
     prefix, suffix = "Search.setIndex(", ")"
     if not (raw.startswith(prefix) and raw.rstrip().endswith(suffix)):
         raise RuntimeError(f"search_tuning: unexpected format of {index_file}")
-    index = json.loads(raw[len(prefix):raw.rstrip().rfind(suffix)])
+    index = json.loads(raw[len(prefix) : raw.rstrip().rfind(suffix)])
     tune_index(index, stem)
-    index_file.write_text(prefix + json.dumps(index, separators=(",", ":"), ensure_ascii=False) + suffix,
-                          encoding="utf-8")
+    index_file.write_text(
+        prefix + json.dumps(index, separators=(",", ":"), ensure_ascii=False) + suffix, encoding="utf-8"
+    )
     counts = term_counts(outdir, list(index.get("docnames", [])), stem)
     (outdir / "_static" / TERMS_FILE).write_text(
         "window.wholecommTerms = " + json.dumps(counts, separators=(",", ":"), ensure_ascii=True) + ";\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
 
 
 def _search_page(app, pagename, templatename, context, doctree):
