@@ -242,6 +242,8 @@ def test_the_pdf_follows_the_table_of_contents():
     docs = book_pdf.toc_documents(ROOT)
     assert docs[0] == "book/intro" and "notebooks/mipex-l" in docs and docs[-1] == "book/status"
     assert len(docs) == len(set(docs))
+    printed = book_pdf.printed_documents(ROOT)
+    assert printed == [d for d in docs if d != "book/api"], "every page but the library reference is printed"
 
 
 def test_the_whole_book_pdf_has_every_chapter(built_html):
@@ -257,7 +259,7 @@ def test_the_whole_book_pdf_has_every_chapter(built_html):
         pytest.fail("The build printed no PDF (Chromium missing?): run `make test`, which installs it.")
     reader = PdfReader(str(built_html / book_pdf.PDF_NAME))
     chapters = summary["pdf"]["chapters"]
-    assert [c["doc"] for c in chapters] == book_pdf.toc_documents(ROOT)
+    assert [c["doc"] for c in chapters] == book_pdf.printed_documents(ROOT)
     assert len(reader.pages) == summary["pdf"]["pages"] == sum(c["pages"] for c in chapters)
     assert [o.title for o in reader.outline] == [c["title"] for c in chapters]
     # The self-assessment page prints, by its own print stylesheet, the one-page summary of the

@@ -76,6 +76,16 @@ def toc_documents(root: Path = ROOT) -> list[str]:
     return [d.removesuffix(".md").removesuffix(".ipynb") for d in docs]
 
 
+#: Documents of the table of contents left out of the PDF: the library reference (a long
+#: listing of functions, for developers; read on screen next to the code).
+NOT_PRINTED = ("book/api",)
+
+
+def printed_documents(root: Path = ROOT) -> list[str]:
+    """The documents the PDF holds: the table of contents without :data:`NOT_PRINTED`."""
+    return [d for d in toc_documents(root) if d not in NOT_PRINTED]
+
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
@@ -98,7 +108,7 @@ def build_pdf(html_dir: Path, root: Path = ROOT, out: Path | None = None, cache:
     out = out or html_dir / PDF_NAME
     cache = cache or html_dir.parent / "pdf-cache"
     cache.mkdir(parents=True, exist_ok=True)
-    docs = toc_documents(root)
+    docs = printed_documents(root)
     todo = []
     for doc in docs:
         target = html_dir / f"{doc}.html"
