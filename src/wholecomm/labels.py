@@ -6,6 +6,10 @@ on a page (``book.Page.table``) shows the same table to a reader: its columns na
 :func:`column_label`, ordered by :func:`order_columns` (what identifies a row first, then
 the columns a reader looks for: verdict, status, consistency and the case counts), p-values
 as "< 0.001" (:func:`wholecomm.stats.format_p`) and true/false as yes/no.
+
+The categories of the data (size classes, locality types, countries, the groupings results
+are broken down by, the survey's contact settings and non-substantive answer codes) are
+named here once, for tables, figures and sentences alike.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ the broken rule and what to do; cell values are quoted as short escaped excerpts
 Nothing is dropped, coerced, trimmed or filled.
 
 Validated frames are cached (a pickle per state, keyed by the sha256 of every file, the
-effective descriptor and this module's code) in ``_build/data-cache`` of the book, or in
+effective descriptor and the code of this package) in ``_build/data-cache`` of the book, or in
 ``$WHOLECOMM_DATA_CACHE`` (``off`` disables it): the build validates once and every
 notebook kernel and the ``wholecomm`` command reuse the result. Writes are atomic, so
 concurrent kernels never read a partial file.

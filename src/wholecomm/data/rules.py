@@ -12,10 +12,14 @@ from ..labels import CONTACT_SETTINGS
 from .problems import Problem
 
 RowRule = Callable[[dict[str, pd.DataFrame]], Iterable[tuple[tuple[str, ...], pd.Series, str]]]
+#: Cross-field rules by resource, registered with :func:`row_rule`: each yields (columns, mask of
+#: broken rows, rule) for the frames of the package.
 ROW_RULES: dict[str, list[RowRule]] = {}
 
 
 def row_rule(resource: str) -> Callable[[RowRule], RowRule]:
+    """Register a cross-field rule of ``resource`` in :data:`ROW_RULES` (a decorator)."""
+
     def register(fn: RowRule) -> RowRule:
         ROW_RULES.setdefault(resource, []).append(fn)
         return fn
