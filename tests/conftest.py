@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,16 +18,15 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.md"))
+sys.path.insert(0, str(ROOT / "tools"))
+from book_pdf import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (one Chromium set-up for the book and its tests)
 
 
 @pytest.fixture(scope="session")
 def built_html() -> Path:
     """The built book, which must be current: built from the library, data and lock as they are now."""
-    import sys
-
     if not (HTML / "index.html").is_file():
         pytest.fail("The book is not built: run `make test` (it builds the book first) or `make book`.")
-    sys.path.insert(0, str(ROOT / "tools"))
     from build_book import fingerprint
 
     stamp = ROOT / "_build" / ".wholecomm-fingerprint"
@@ -48,3 +48,20 @@ def data_copy(tmp_path, monkeypatch):
     monkeypatch.setenv("WHOLECOMM_DATA", str(target))
     monkeypatch.setenv("WHOLECOMM_DATA_CACHE", str(tmp_path / "data-cache"))
     return target
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium driven by Playwright, with the flags of a machine whose only
+    network is localhost (the set-up ``tools/book_pdf.py`` prints the book with)."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: run `make test` (it installs it) or "
+            "`sudo apt-get install chromium`."
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -78,3 +78,47 @@ def test_prose_references_give_titles_labels_and_author_year_citations():
         assert cite["text"] == f"{cite['author']} {cite['year']}"
         assert re.fullmatch(r"\d{4}|n\.d\.", cite["year"]), (key, cite)
         assert "{" not in cite["author"]
+
+
+# ------------------------------------------------------ one vocabulary for readers
+def test_one_p_value_format_for_tables_and_prose():
+    from wholecomm import labels, stats
+
+    assert labels.format_p is stats.format_p  # the old name is the same function
+    cases = [(1.7e-10, "< 0.001", "< 0.001"), (0.0031, "0.003", "= 0.003"), (0.0199, "0.020", "= 0.020")]
+    cases += [(0.41, "0.410", "= 0.41"), (1.0, "1.000", "= 1.00")]
+    for p, table, prose in cases:
+        assert stats.format_p(p) == table
+        assert stats.format_p(p, prose=True) == prose == stats.p_text(p)
+    assert stats.format_p(float("nan")) == "–"
+    assert stats.format_p(None, prose=True) == "not computable on these data"
+    for bad in (-0.01, 1.5):
+        with pytest.raises(ValueError, match="p-value must lie between 0 and 1"):
+            stats.format_p(bad)
+        with pytest.raises(ValueError, match="p-value must lie between 0 and 1"):
+            stats.p_text(bad)
+
+
+def test_labels_of_categories_are_defined_once():
+    from wholecomm import data, labels, overview
+    from wholecomm.twin.generate import CONTACT_SETTINGS as twin_settings
+
+    assert data.CONTACT_SETTINGS is labels.CONTACT_SETTINGS is twin_settings
+    assert overview.SIZE_LABELS is labels.SIZE_LABELS and overview.TYPE_LABELS is labels.TYPE_LABELS
+    # a size class reads the same as a column of a table and as a category of a figure
+    for code, label in labels.SIZE_LABELS.items():
+        assert labels.column_label(code) == label
+        assert labels.column_label(f"{code}_pct") == f"{label} (%)"
+    assert labels.SIZE_LABELS.keys() == labels.SIZE_PLURALS.keys()
+    # the columns that identify a row are exactly the labelled identifiers
+    assert labels.ID_COLUMNS == frozenset(labels.ID_LABELS)
+    assert all(labels.COLUMN_LABELS[c] == labels.ID_LABELS[c] for c in labels.ID_LABELS)
+    # the category codes are the ones the data package's schema allows
+    fields = {f["name"]: f for f in data.resource_descriptor("localities")["schema"]["fields"]}
+    assert list(labels.SIZE_LABELS) == fields["size_class"]["constraints"]["enum"]
+    assert sorted(labels.TYPE_LABELS) == sorted(fields["locality_type"]["constraints"]["enum"])
+    assert sorted(labels.COUNTRY_NAMES) == sorted(fields["country"]["constraints"]["enum"])
+    survey = {f["name"] for f in data.resource_descriptor("survey")["schema"]["fields"]}
+    assert {f"contact_{s}" for s in labels.CONTACT_SETTINGS} <= survey
+    att = {f["name"]: f for f in data.resource_descriptor("survey")["schema"]["fields"]}["att_economy"]
+    assert set(labels.NON_SUBSTANTIVE_LABELS) <= set(att["constraints"]["enum"])

@@ -6,6 +6,7 @@ violation. Screenshots are saved under _build/screenshots/ for people to look at
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import threading
@@ -18,17 +19,6 @@ ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 AXE = ROOT / "tools" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
-# Flags for a headless Chromium on a machine with no network beyond localhost.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SKIP_DIRS = {"_static", "_sources", "_images", "reports", "_panels_static"}
 
 
@@ -66,23 +56,10 @@ def server(built_html):
     srv.shutdown()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"Chromium is missing at {CHROMIUM}: run `make test` (it installs it) or "
-            "`sudo apt-get install chromium`."
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
+@contextlib.contextmanager
 def _visit(browser, url: str, color_scheme: str = "light"):
-    """Open ``url``; return the page and what went wrong on the way."""
+    """Open ``url`` in a new browser context; yield the page and what went wrong on the way,
+    and close the context afterwards."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=color_scheme)
     page = context.new_page()
     problems: dict[str, list[str]] = {"console": [], "failed": [], "external": [], "http": []}
@@ -100,8 +77,11 @@ def _visit(browser, url: str, color_scheme: str = "light"):
             problems["external"].append(req.url)
 
     page.on("request", _request)
-    page.goto(url, wait_until="networkidle")
-    return page, problems
+    try:
+        page.goto(url, wait_until="networkidle")
+        yield page, problems
+    finally:
+        context.close()
 
 
 def test_there_are_pages_to_check(built_html):
@@ -111,8 +91,7 @@ def test_there_are_pages_to_check(built_html):
 @pytest.mark.browser
 @pytest.mark.parametrize("path", PAGES)
 def test_page_loads_cleanly_offline_and_accessibly(browser, server, path):
-    page, problems = _visit(browser, f"{server}/{path}")
-    try:
+    with _visit(browser, f"{server}/{path}") as (page, problems):
         assert problems["console"] == [], problems["console"]
         assert problems["failed"] == [] and problems["http"] == [], problems
         assert problems["external"] == [], f"requests leaving localhost: {problems['external']}"
@@ -129,8 +108,6 @@ def test_page_loads_cleanly_offline_and_accessibly(browser, server, path):
                                            nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
         }""")
         assert result == [], f"axe-core serious/critical violations on {path}: {result}"
-    finally:
-        page.context.close()
 
 
 def _repository_url() -> str | None:
@@ -144,8 +121,7 @@ def _repository_url() -> str | None:
 @pytest.mark.parametrize("path", NOTEBOOK_PAGES)
 def test_notebook_pages_offer_launch_and_download_buttons(browser, server, path):
     """Launch buttons exactly when the build knew the repository (never a guessed link)."""
-    page, _ = _visit(browser, f"{server}/{path}")
-    try:
+    with _visit(browser, f"{server}/{path}") as (page, _):
         stem = Path(path).stem
         binder = page.eval_on_selector_all("a[href*='mybinder.org']", "els => els.map(e => e.href)")
         repo = _repository_url()
@@ -165,8 +141,6 @@ def test_notebook_pages_offer_launch_and_download_buttons(browser, server, path)
             assert any(h.endswith(f"{stem}.ipynb") for h in downloads), downloads
         assert any(h.endswith(f"{stem}.md") for h in downloads), downloads
         assert page.locator(".wholecomm-provenance").count() >= 1
-    finally:
-        page.context.close()
 
 
 CONTRAST_JS = """(selector) => {
@@ -194,25 +168,19 @@ CONTRAST_JS = """(selector) => {
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("path", NOTICE_PAGES)
 def test_provenance_notice_is_readable_in_light_and_dark_mode(browser, server, path, scheme):
-    page, _ = _visit(browser, f"{server}/{path}", color_scheme=scheme)
-    try:
+    with _visit(browser, f"{server}/{path}", color_scheme=scheme) as (page, _):
         ratios = page.evaluate(CONTRAST_JS, ".wholecomm-provenance p")
         assert ratios, "no provenance notice on the page"
         assert min(ratios) >= 4.5, f"notice text contrast {min(ratios):.2f} < 4.5 in {scheme} mode"
-    finally:
-        page.context.close()
 
 
 @pytest.mark.browser
 def test_search_finds_housing(browser, server):
-    page, problems = _visit(browser, f"{server}/search.html?q=housing")
-    try:
+    with _visit(browser, f"{server}/search.html?q=housing") as (page, problems):
         page.wait_for_selector("#search-results ul.search li", timeout=15000)
         hits = page.locator("#search-results ul.search li").count()
         assert hits >= 1
         assert problems["console"] == [] and problems["external"] == []
-    finally:
-        page.context.close()
 
 
 @pytest.mark.browser
@@ -221,13 +189,10 @@ def test_screenshots_of_home_and_analysis_chapters(browser, server):
     targets = ["book/intro.html", *NOTEBOOK_PAGES]
     for path in targets:
         for scheme in ("light", "dark"):
-            page, _ = _visit(browser, f"{server}/{path}", color_scheme=scheme)
-            try:
+            with _visit(browser, f"{server}/{path}", color_scheme=scheme) as (page, _):
                 out = SHOTS / f"{path.replace('/', '-').removesuffix('.html')}-{scheme}.png"
                 page.screenshot(path=str(out), full_page=False)
                 assert out.stat().st_size > 10_000
-            finally:
-                page.context.close()
 
 
 def test_figures_are_svg_on_an_opaque_background_for_dark_mode(built_html):
@@ -300,8 +265,7 @@ def test_figures_are_svg_with_readable_text_and_a_provenance_footer(browser, ser
     """Every figure: an SVG whose smallest text, at the size the page shows it on a 1,280 px
     desktop, is at least 10 px; never wider than the text column; with the footer that says
     which data it was computed on."""
-    page, _ = _visit(browser, f"{server}/{path}")
-    try:
+    with _visit(browser, f"{server}/{path}") as (page, _):
         figures = page.evaluate(FIGURE_TEXT_JS)
         footer = _expected_footer()
         for fig in figures:
@@ -322,8 +286,6 @@ def test_figures_are_svg_with_readable_text_and_a_provenance_footer(browser, ser
             )
             footers = [t["text"] for t in fig["texts"] if t["text"].startswith(footer)]
             assert footers, f"{path}: {fig['src']} lacks the provenance footer {footer!r}"
-    finally:
-        page.context.close()
 
 
 KEY_HEADERS = ("Verdict", "Status", "Consistency", "Count (n)")
@@ -384,8 +346,7 @@ def test_tables_clip_nothing_important(browser, server, path, width):
 
 
 def _search(browser, server, query: str) -> list[str]:
-    page, problems = _visit(browser, f"{server}/search.html?q={query}")
-    try:
+    with _visit(browser, f"{server}/search.html?q={query}") as (page, problems):
         page.wait_for_selector("#search-results ul.search li", timeout=15000)
         # results are added one by one: read them when Sphinx says the search has finished
         page.wait_for_function(
@@ -398,8 +359,6 @@ def _search(browser, server, query: str) -> list[str]:
             "#search-results ul.search li a:first-of-type",
             "els => els.map(e => e.getAttribute('href').split('#')[0])",
         )
-    finally:
-        page.context.close()
 
 
 @pytest.mark.browser
@@ -429,22 +388,16 @@ def test_search_ranks_the_chapters_about_a_topic_first(browser, server):
 
 @pytest.mark.browser
 def test_status_marks_are_text_not_emoji(browser, server):
-    page, _ = _visit(browser, f"{server}/book/status.html")
-    try:
+    with _visit(browser, f"{server}/book/status.html") as (page, _):
         body = page.inner_text("main")
         assert "\u2705" not in body and "\u274c" not in body
         assert page.locator(".wholecomm-mark-ok").count() >= 1
-    finally:
-        page.context.close()
 
 
 @pytest.mark.browser
 def test_one_search_box_on_desktop(browser, server):
-    page, _ = _visit(browser, f"{server}/book/intro.html")
-    try:
+    with _visit(browser, f"{server}/book/intro.html") as (page, _):
         visible = page.evaluate("""() => [...document.querySelectorAll(
             '.search-button-field, .search-button__button, form.bd-search, .bd-search input')]
             .filter(e => e.offsetParent !== null && e.getBoundingClientRect().width > 0).length""")
         assert visible == 1, f"{visible} search boxes visible at 1,280 px"
-    finally:
-        page.context.close()

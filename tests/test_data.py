@@ -29,6 +29,15 @@ def _rewrite(path: Path, edit) -> None:
     path.write_text(buf.getvalue(), encoding="utf-8")
 
 
+def _load_fails(data_copy: Path, name: str, edit):
+    """Edit resource ``name``'s file with ``edit`` (on its rows), then load it: it must fail with a
+    DataError (returned as pytest's ExceptionInfo)."""
+    _rewrite(data_copy / f"{name}.csv", edit)
+    with pytest.raises(data.DataError) as exc:
+        data.load(name)
+    return exc
+
+
 def _col(rows, name):
     return rows[0].index(name)
 
@@ -117,21 +126,25 @@ def test_unexpected_column(data_copy):
         for r in rows[1:]:
             r.append("42")
 
-    _rewrite(data_copy / "localities.csv", add)
-    with pytest.raises(data.DataError) as exc:
-        data.load("localities")
+    exc = _load_fails(data_copy, "localities", add)
     assert "localities.csv" in _problems(exc) and "shoe_size" in _problems(exc)
 
 
-def test_wrong_type(data_copy):
+@pytest.mark.parametrize(
+    "name, column, row, value, words",
+    [
+        ("localities", "population", 4, "many", ("line 5 ", "type-error", "'many'")),  # wrong type
+        ("localities", "unemployment_rate", 2, "150.0", ("line 3 ", "maximum")),  # outside the range
+        ("survey", "education", 10, "", ("line 11 ", "required")),  # a required value left blank
+    ],
+)
+def test_a_broken_cell_is_named_by_column_line_and_rule(data_copy, name, column, row, value, words):
     def edit(rows):
-        rows[4][_col(rows, "population")] = "many"
+        rows[row][_col(rows, column)] = value
 
-    _rewrite(data_copy / "localities.csv", edit)
-    with pytest.raises(data.DataError) as exc:
-        data.load("localities")
-    msg = _problems(exc)
-    assert "'population'" in msg and "line 5 " in msg and "type-error" in msg and "'many'" in msg
+    msg = _problems(_load_fails(data_copy, name, edit))
+    assert f"{name}.csv" in msg and f"'{column}'" in msg
+    assert all(w in msg for w in words), msg
 
 
 def test_value_outside_enum(data_copy):
@@ -139,31 +152,16 @@ def test_value_outside_enum(data_copy):
         rows[6][_col(rows, "age_group")] = "16-17"
         rows[9][_col(rows, "age_group")] = "16-17"
 
-    _rewrite(data_copy / "survey.csv", edit)
-    with pytest.raises(data.DataError) as exc:
-        data.load("survey")
+    exc = _load_fails(data_copy, "survey", edit)
     msg = _problems(exc)
     assert "'age_group'" in msg and "lines 7, 10 (2 in all)" in msg and "enum" in msg
-
-
-def test_value_outside_range(data_copy):
-    def edit(rows):
-        rows[2][_col(rows, "unemployment_rate")] = "150.0"
-
-    _rewrite(data_copy / "localities.csv", edit)
-    with pytest.raises(data.DataError) as exc:
-        data.load("localities")
-    msg = _problems(exc)
-    assert "'unemployment_rate'" in msg and "line 3 " in msg and "maximum" in msg
 
 
 def test_duplicate_key(data_copy):
     def edit(rows):
         rows[3][_col(rows, "respondent_id")] = rows[2][_col(rows, "respondent_id")]
 
-    _rewrite(data_copy / "survey.csv", edit)
-    with pytest.raises(data.DataError) as exc:
-        data.load("survey")
+    exc = _load_fails(data_copy, "survey", edit)
     msg = _problems(exc)
     assert "survey.csv" in msg and "line 4 " in msg and "'respondent_id'" in msg and "primary-key" in msg
 
@@ -172,9 +170,7 @@ def test_foreign_key_to_unknown_locality(data_copy):
     def edit(rows):
         rows[5][_col(rows, "locality_id")] = "SE-99"
 
-    _rewrite(data_copy / "interviews.csv", edit)
-    with pytest.raises(data.DataError) as exc:
-        data.load("interviews")
+    exc = _load_fails(data_copy, "interviews", edit)
     msg = _problems(exc)
     assert "interviews.csv" in msg and "line 6 " in msg and "foreign-key" in msg and "'locality_id'" in msg
 
@@ -218,9 +214,7 @@ def test_cross_field_rule(data_copy):
             rows[7][_col(rows, f"contact_{s}")] = "false"
         rows[7][_col(rows, "contact_work")] = "true"
 
-    _rewrite(data_copy / "survey.csv", edit)
-    with pytest.raises(data.DataError) as exc:
-        data.load("survey")
+    exc = _load_fails(data_copy, "survey", edit)
     msg = _problems(exc)
     assert "'contact_none'" in msg and "line 8 " in msg and "exactly when no contact_* setting" in msg
 
@@ -230,20 +224,8 @@ def test_typology_rule_is_enforced(data_copy):
         col = _col(rows, "locality_type")
         rows[1][col] = "struggling_new" if rows[1][col] != "struggling_new" else "thriving_new"
 
-    _rewrite(data_copy / "localities.csv", edit)
-    with pytest.raises(data.DataError) as exc:
-        data.load("localities")
+    exc = _load_fails(data_copy, "localities", edit)
     assert "typology rule" in _problems(exc) and "line 2 " in _problems(exc)
-
-
-def test_blank_required_value(data_copy):
-    def edit(rows):
-        rows[10][_col(rows, "education")] = ""
-
-    _rewrite(data_copy / "survey.csv", edit)
-    with pytest.raises(data.DataError) as exc:
-        data.load("survey")
-    assert "'education'" in _problems(exc) and "line 11 " in _problems(exc) and "required" in _problems(exc)
 
 
 # ------------------------------------------------------------------ disclosure control
@@ -649,7 +631,7 @@ def test_validated_frames_are_cached_by_content_and_reused(data_copy, monkeypatc
     def must_not_run(desc):
         raise AssertionError("validated again although nothing changed")
 
-    monkeypatch.setattr(data, "_validate", must_not_run)
+    monkeypatch.setattr(data.loading, "_validate", must_not_run)
     data._MEMO.clear()  # a new process: only the cache on disk is left
     again = data.load_all()
     for name in first:
@@ -705,3 +687,53 @@ def test_header_cells_are_quoted_as_short_excerpts_too(data_copy):
     _rewrite(data_copy / "localities.csv", add)
     msg = str(_load_error("localities"))
     assert "header may only name columns" in msg and "50,000 characters" in msg and len(msg) < 2_000
+
+
+# ------------------------------------------------------------ overview of the package
+def test_overview_figures_draw_every_locality_once():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from wholecomm import labels, overview
+
+    loc = data.load("localities")
+    fig = overview.localities_by_type_figure(loc)
+    try:
+        (ax,) = fig.axes
+        heights = sum(p.get_width() for p in ax.patches)  # horizontal bars: one count per segment
+        assert heights == len(loc)
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert legend == [labels.TYPE_LABELS[c] for c in loc["locality_type"].cat.categories]
+    finally:
+        plt.close(fig)
+    sizes = overview.sample_sizes()
+    small = sizes["respondents"].between(1, data.MIN_CELL_DEFAULT - 1)
+    fig = overview.sample_sizes_figure(sizes)
+    try:
+        shown = sum(len(c.get_offsets()) for c in fig.axes[0].collections)
+        assert shown == int((~small).sum())  # disclosure control: small samples are left out
+    finally:
+        plt.close(fig)
+    planted = sizes.assign(respondents=[3] + [50] * (len(sizes) - 1))
+    fig = overview.sample_sizes_figure(planted)
+    try:
+        assert sum(len(c.get_offsets()) for c in fig.axes[0].collections) == len(sizes) - 1
+    finally:
+        plt.close(fig)
+
+
+def test_missingness_counts_codes_and_can_keep_only_columns_with_gaps():
+    from wholecomm import overview
+
+    sv = data.load("survey")
+    full = overview.missingness("survey", sv)
+    assert list(full["column"]) == list(sv.columns)
+    row = full.set_index("column").loc["att_economy"]
+    assert row["dont_know_pct"] == pytest.approx(100 * (sv["att_economy"] == 8).mean())
+    assert row["refused_pct"] == pytest.approx(100 * (sv["att_economy"] == 9).mean())
+    gaps = overview.missingness("survey", sv, missing_only=True)
+    some = full[["empty_pct", "dont_know_pct", "refused_pct"]].fillna(0).sum(axis=1) > 0
+    assert list(gaps["column"]) == list(full.loc[some, "column"])
+    assert "respondent_id" not in set(gaps["column"])  # a complete column is left out

@@ -32,9 +32,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from format_notebooks import notebook_files  # noqa: E402
-from test_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 BIN = Path(sys.executable).parent
 ROLE = re.compile(r"\{(glue:md|glue:text|glue|cite:p|cite:t|cite|doc|ref|numref|term)\}`([^`]*)`")
@@ -146,21 +144,6 @@ def lab(tmp_path_factory, built_html):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"Chromium is missing at {CHROMIUM}: run `make test` (it installs it) or "
-            "`sudo apt-get install chromium`."
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _shut_down_kernels(lab) -> None:

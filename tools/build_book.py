@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nNotebooks executed: {len(executed)}, taken from the cache: {cached}; wall time {wall:.1f} s.")
     if code != 0:
         shutil.copy2(log_path, build / "build-failed.log")
-        print("\nBUILD FAILED (exit code %d). Log: %s" % (code, build / "build-failed.log"))
+        print(f"\nBUILD FAILED (exit code {code}). Log: {build / 'build-failed.log'}")
         for path in warned:
             print(f"  problem in: {path}")
         for line in failed_lines:

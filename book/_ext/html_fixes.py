@@ -26,6 +26,10 @@
 7. Current stylesheets. A rebuild in which no page is out of date does not copy the static
    files, so a changed stylesheet or script of the book would not reach the built book (nor
    its PDF). After every build the book's own static files are copied if they differ.
+8. The button of a code cell hidden behind a click (``hide-input``). myst-nb names its
+   ``<summary>`` "Toggle hidden content" while it shows "Show code cell source", so a
+   spoken name differs from the visible one (axe-core: label-content-name-mismatch,
+   serious). The label is dropped: the visible text is the button's name.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from pathlib import Path
 from shutil import copy2
 
 CITATION_LIST = '<div role="list" class="citation-list">'
+HIDDEN_CELL_SUMMARY = '<summary aria-label="Toggle hidden content">'
 STATUS_MARKS = {
     "\u2705": '<span class="wholecomm-mark-ok">\u2713 <span class="wholecomm-mark-word">ok</span></span>',
     "\u2714\ufe0f": '<span class="wholecomm-mark-ok">\u2713 <span class="wholecomm-mark-word">ok</span></span>',
@@ -57,6 +62,8 @@ def _fix_page(app, pagename, templatename, context, doctree):
     body = context.get("body")
     if isinstance(body, str) and CITATION_LIST in body:
         context["body"] = body = body.replace(CITATION_LIST, '<div class="citation-list">')
+    if isinstance(body, str) and HIDDEN_CELL_SUMMARY in body:
+        context["body"] = body = body.replace(HIDDEN_CELL_SUMMARY, "<summary>")
     if isinstance(body, str) and any(mark in body for mark in STATUS_MARKS):
         for mark, text in STATUS_MARKS.items():
             body = body.replace(mark, text)

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import data, labels, numerics, paths
+from . import data, labels, numerics, paths, stats
 
 #: Set by tools/build_book.py for the kernels of the book build: glued values then go to the book's
 #: prose only, and no JupyterLab script is output.
@@ -119,12 +119,13 @@ def _make_footer(fig, text: str):
                 return
             left = min(b.x0 for b in boxes)
             bottom = min(b.y0 for b in boxes)
-            pad = self.get_fontsize() * self.figure.dpi / 72 * 0.6
+            pad = float(self.get_fontsize()) * self.figure.dpi / 72 * 0.6  # points (the stubs allow a name)
             self.set_transform(IdentityTransform())
             self.set_position((left, bottom - pad))
 
         def get_window_extent(self, renderer=None, dpi=None):
-            renderer = renderer or self.figure.canvas.get_renderer()
+            # Agg canvases (the inline backend's) have get_renderer; the stubs know only the base class.
+            renderer = renderer or self.figure.canvas.get_renderer()  # type: ignore[attr-defined]
             self._place(renderer)
             return super().get_window_extent(renderer, dpi)
 
@@ -251,7 +252,7 @@ def table_records(frame: pd.DataFrame) -> list[dict]:
 
 def rendered_cells(frame: pd.DataFrame, float_format: str = "{:.1f}") -> pd.DataFrame:
     """The cells of ``frame`` as a published table shows them (all text): p-value columns
-    as "< 0.001" or three decimals (``labels.format_p``), other floats with ``float_format``,
+    as "< 0.001" or three decimals (:func:`wholecomm.stats.format_p`), other floats with ``float_format``,
     true/false as yes/no, missing values as a dash, everything else as ``str``. The columns
     keep their code names (``labels`` gives the headers)."""
 
@@ -261,7 +262,7 @@ def rendered_cells(frame: pd.DataFrame, float_format: str = "{:.1f}") -> pd.Data
         if isinstance(value, (bool, np.bool_)):
             return "yes" if value else "no"
         if isinstance(value, (float, np.floating)):
-            return labels.format_p(value) if p_value else float_format.format(value)
+            return stats.format_p(value) if p_value else float_format.format(value)
         return str(value)
 
     return pd.DataFrame(
@@ -465,7 +466,8 @@ class Page:
         self.table_meta: dict[str, dict] = {}
         self.rendered: dict[str, list[list[str]]] = {}
         self.interactive = not in_book_build()
-        self._glue_cell, self._glue_handle, self._cell_values = None, None, {}
+        self._glue_cell, self._glue_handle = None, None
+        self._cell_values: dict[str, str] = {}
         setup_plotting(self.resources)
         if show_notice:
             self._display_html(notice_html(self.resources))

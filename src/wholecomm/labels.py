@@ -5,18 +5,54 @@ The library returns tables with short code names (``locality_id``, ``ci_low_pct`
 on a page (``book.Page.table``) shows the same table to a reader: its columns named by
 :func:`column_label`, ordered by :func:`order_columns` (what identifies a row first, then
 the columns a reader looks for: verdict, status, consistency and the case counts), p-values
-as "< 0.001" (:func:`format_p`) and true/false as yes/no.
+as "< 0.001" (:func:`wholecomm.stats.format_p`) and true/false as yes/no.
+
+The categories of the data (size classes, locality types, countries, the groupings results
+are broken down by, the survey's contact settings and non-substantive answer codes) are
+named here once, for tables, figures and sentences alike.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 
-#: Code name -> label. A name not listed is shown by :func:`column_label`'s fallback rule.
-COLUMN_LABELS: dict[str, str] = {
-    # identifiers
+from .stats import format_p  # noqa: F401  (re-exported: the one p-value format)
+
+# ------------------------------------------------------------------------- categories
+#: Size classes of localities (``localities.size_class``), as a table or a figure shows them.
+SIZE_LABELS = {"rural_area": "Rural area", "small_town": "Small town", "medium_town": "Medium-sized town"}
+#: The same size classes in a sentence ("in rural areas").
+SIZE_PLURALS = {"rural_area": "rural areas", "small_town": "small towns", "medium_town": "medium-sized towns"}
+#: Locality types (``localities.locality_type``, the rule of :func:`wholecomm.data.rules.locality_type`).
+TYPE_LABELS = {
+    "thriving_experienced": "Thriving, experienced with diversity",
+    "thriving_new": "Thriving, new to diversity",
+    "struggling_experienced": "Struggling, experienced with diversity",
+    "struggling_new": "Struggling, new to diversity",
+}
+#: Countries of the study by ISO code.
+COUNTRY_NAMES = {
+    "AT": "Austria",
+    "BE": "Belgium",
+    "DE": "Germany",
+    "ES": "Spain",
+    "IT": "Italy",
+    "NL": "Netherlands",
+    "PL": "Poland",
+    "SE": "Sweden",
+}
+#: The locality characteristics results are broken down by (besides "overall").
+GROUPINGS = {"country": "Country", "size_class": "Size class", "locality_type": "Locality type"}
+#: Settings of contact with immigrants asked in the survey (columns ``contact_<setting>``).
+CONTACT_SETTINGS = ["work", "neighbourhood", "hobby", "sports", "leisure", "school", "religious"]
+#: Codes of the non-substantive answers of the survey's coded items, and their labels.
+DONT_KNOW_CODE, REFUSED_CODE = 8, 9
+NON_SUBSTANTIVE_LABELS = {DONT_KNOW_CODE: "Don't know", REFUSED_CODE: "Refused"}
+
+# ---------------------------------------------------------------------------- columns
+#: Columns that identify a row -> label (kept first in a table, in the order it has them).
+ID_LABELS: dict[str, str] = {
     "locality_id": "Locality",
     "locality": "Locality",
     "country": "Country",
@@ -51,6 +87,11 @@ COLUMN_LABELS: dict[str, str] = {
     "measure": "Measure",
     "set": "Set",
     "k": "Number of types (k)",
+}
+
+#: Code name -> label. A name not listed is shown by :func:`column_label`'s fallback rule.
+COLUMN_LABELS: dict[str, str] = {
+    **ID_LABELS,
     # counts
     "n": "Count (n)",
     "n_outcome": "Cases with the outcome",
@@ -134,11 +175,8 @@ COLUMN_LABELS: dict[str, str] = {
     "status": "Status",
     "verdict": "Verdict",
     # shares by category
-    "rural_area": "Rural area",
-    "small_town": "Small town",
-    "medium_town": "Medium town",
-    "rural_area_pct": "Rural area (%)",
-    "medium_town_pct": "Medium town (%)",
+    **SIZE_LABELS,
+    **{f"{code}_pct": f"{label} (%)" for code, label in SIZE_LABELS.items()},
     "staff_pct": "With staff (%)",
     "improving_pct": "Improving economy (%)",
     "progressive_pct": "Progressive (%)",
@@ -193,44 +231,7 @@ P_VALUE_COLUMNS = frozenset({"p_value", "anova_p", "adjusted_p", "p", "pvalue"})
 KEY_COLUMNS: tuple[str, ...] = ("verdict", "status", "consistency", "n", "n_outcome", "cases_with_outcome")
 
 #: Columns that identify a row (kept first, in the order the table has them).
-ID_COLUMNS = frozenset(
-    {
-        "hypothesis",
-        "configuration",
-        "type",
-        "term",
-        "label",
-        "locality_id",
-        "locality",
-        "grouping",
-        "group",
-        "policy_area",
-        "area",
-        "domain",
-        "theme_label",
-        "role",
-        "setting",
-        "factor",
-        "level",
-        "source",
-        "country",
-        "size_class",
-        "locality_type",
-        "column",
-        "resource",
-        "peer_group",
-        "indicator_id",
-        "indicator",
-        "output",
-        "political_orientation",
-        "economic_trend",
-        "where",
-        "measure",
-        "set",
-        "k",
-        "claim",
-    }
-)
+ID_COLUMNS = frozenset(ID_LABELS)
 
 #: Locality codes (country code, hyphen, number): shown without a line break at the hyphen.
 LOCALITY_CODE = re.compile(r"\b[A-Z]{2}-\d{2,3}\b")
@@ -267,16 +268,6 @@ def order_columns(columns: Sequence[str]) -> list[str]:
     ]
     rest = [c for c in cols if c not in ids and c not in keys]
     return [*ids, *keys, *rest]
-
-
-def format_p(value: float) -> str:
-    """A p-value as a reader should see it: "< 0.001" below 0.001, else three decimals."""
-    value = float(value)
-    if math.isnan(value):
-        return "–"
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"A p-value must lie in [0, 1], got {value}.")
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def labelled(columns: Iterable[str]) -> list[str]:

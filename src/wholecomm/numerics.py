@@ -24,6 +24,7 @@ these data can produce.
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,7 @@ def tie_round(values):
     if isinstance(values, (pd.Series, pd.DataFrame)):
         return values.astype(float).round(TIE_DECIMALS)
     if np.isscalar(values):
-        return float(np.round(float(values), TIE_DECIMALS))
+        return float(np.round(float(cast(float, values)), TIE_DECIMALS))
     return np.round(np.asarray(values, dtype=float), TIE_DECIMALS)
 
 

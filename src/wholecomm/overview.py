@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from . import data
-from .twin.generate import DONT_KNOW, REFUSED
+from .labels import COUNTRY_NAMES, DONT_KNOW_CODE, REFUSED_CODE, SIZE_LABELS, TYPE_LABELS  # noqa: F401  (re-exported)
 
-SIZE_LABELS = {"rural_area": "Rural area", "small_town": "Small town", "medium_town": "Medium-sized town"}
-TYPE_LABELS = {
-    "thriving_experienced": "Thriving, experienced with diversity",
-    "thriving_new": "Thriving, new to diversity",
-    "struggling_experienced": "Struggling, experienced with diversity",
-    "struggling_new": "Struggling, new to diversity",
-}
-COUNTRY_NAMES = {
-    "AT": "Austria",
-    "BE": "Belgium",
-    "DE": "Germany",
-    "ES": "Spain",
-    "IT": "Italy",
-    "NL": "Netherlands",
-    "PL": "Poland",
-    "SE": "Sweden",
-}
+if TYPE_CHECKING:
+    import matplotlib.figure
 
 
 def localities_by(column: str, localities: pd.DataFrame | None = None, wide: bool = False) -> pd.DataFrame:
@@ -47,27 +34,31 @@ def sample_sizes(survey: pd.DataFrame | None = None, localities: pd.DataFrame | 
     return out.reset_index()
 
 
-def missingness(name: str, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+def missingness(name: str, frame: pd.DataFrame | None = None, missing_only: bool = False) -> pd.DataFrame:
     """Per column: share of empty cells and, for coded survey items, of don't know / refused.
 
     Shares are of all rows, in percent. Non-substantive codes are counted only in
-    integer columns whose schema lists them (8 = don't know, 9 = refused).
+    integer columns whose schema lists them (8 = don't know, 9 = refused). With
+    ``missing_only=True`` only the columns with some missing or non-substantive answer.
     """
     df = data.load(name) if frame is None else frame
     fields = {f["name"]: f for f in data.resource_descriptor(name)["schema"]["fields"]}
     rows = []
     for col in df.columns:
         enum = fields[col].get("constraints", {}).get("enum", [])
-        coded = fields[col]["type"] == "integer" and DONT_KNOW in enum
+        coded = fields[col]["type"] == "integer" and DONT_KNOW_CODE in enum
         rows.append(
             {
                 "column": col,
                 "empty_pct": 100 * df[col].isna().mean(),
-                "dont_know_pct": 100 * (df[col] == DONT_KNOW).mean() if coded else float("nan"),
-                "refused_pct": 100 * (df[col] == REFUSED).mean() if coded else float("nan"),
+                "dont_know_pct": 100 * (df[col] == DONT_KNOW_CODE).mean() if coded else float("nan"),
+                "refused_pct": 100 * (df[col] == REFUSED_CODE).mean() if coded else float("nan"),
             }
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if missing_only:
+        out = out[out[["empty_pct", "dont_know_pct", "refused_pct"]].fillna(0).sum(axis=1) > 0]
+    return out
 
 
 def not_assessed(localities: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -137,3 +128,39 @@ def resource_summary() -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------ figures
+def localities_by_type_figure(localities: pd.DataFrame | None = None) -> matplotlib.figure.Figure:
+    """Stacked bars: localities of each country by locality type (:func:`localities_by`)."""
+    import matplotlib.pyplot as plt
+
+    wide = localities_by("locality_type", localities, wide=True).set_index("country")
+    wide = wide.rename(columns=TYPE_LABELS)
+    fig, ax = plt.subplots()
+    wide.plot(kind="barh", stacked=True, width=0.75, ax=ax)
+    ax.set_xlabel("Localities (count)")
+    ax.set_ylabel("Country")
+    ax.invert_yaxis()
+    ax.legend(title="Locality type", bbox_to_anchor=(1.02, 1), loc="upper left", frameon=False)
+    return fig
+
+
+def sample_sizes_figure(
+    sizes: pd.DataFrame | None = None, min_n: int = data.MIN_CELL_DEFAULT
+) -> matplotlib.figure.Figure:
+    """Strip plot of respondents per locality by country and size class (:func:`sample_sizes`);
+    localities with 1 to ``min_n - 1`` respondents are left out (disclosure control)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sizes = sample_sizes() if sizes is None else sizes
+    small = sizes["respondents"].between(1, min_n - 1)
+    fig, ax = plt.subplots()
+    sns.stripplot(
+        data=sizes[~small], x="respondents", y="country", hue="size_class", size=7, jitter=0.15, ax=ax
+    )
+    ax.set_xlabel("Respondents per locality (count)")
+    ax.set_ylabel("Country")
+    ax.legend(title="Size class", bbox_to_anchor=(1.02, 1), loc="upper left", frameon=False)
+    return fig

@@ -1,6 +1,6 @@
 """Shared estimators of the book's inference policy (see the *Methods* page).
 
-One vocabulary for every chapter: p-values for prose (:func:`p_text`), cluster-robust
+One vocabulary for every chapter: p-values in tables and prose (:func:`format_p`), cluster-robust
 t inference on G - 1 degrees of freedom (:func:`ols_cluster`), the wild cluster
 restricted bootstrap for few (treated) clusters (:func:`wild_cluster_bootstrap`) and its
 inverted interval (:func:`wild_cluster_interval`), Holm's step-down adjustment for a
@@ -39,17 +39,30 @@ optimize = _Lazy("optimize")
 DEFAULT_SEED = 1004714
 
 
-def p_text(p: float) -> str:
-    """A p-value for prose with honest precision: "< 0.001" below 0.001, three decimals
-    below 0.1 ("= 0.003", "= 0.020"), otherwise two ("= 0.41"). The relation sign is included.
-    NaN (a test the data cannot support) reads "not computable on these data"."""
-    if p is None or (isinstance(p, float | np.floating) and np.isnan(p)):
-        return "not computable on these data"
-    if not (0 <= p <= 1):
-        raise ValueError(f"A p-value lies between 0 and 1, got {p!r}.")
-    if p < 0.001:
+# ------------------------------------------------------------------ p-values
+def format_p(p: float | np.floating | None, prose: bool = False) -> str:
+    """A p-value as a reader should see it, in a table (default) or in prose (``prose=True``).
+
+    In a table: "< 0.001" below 0.001, else three decimals ("0.049"); a missing value (NaN)
+    reads "–". In prose, with the relation sign and honest precision: "< 0.001", three
+    decimals below 0.1 ("= 0.003", "= 0.020"), otherwise two ("= 0.41"); NaN or None (a test
+    the data cannot support) reads "not computable on these data". A value outside [0, 1]
+    raises ``ValueError``."""
+    if p is None or np.isnan(float(p)):
+        return "not computable on these data" if prose else "–"
+    value = float(p)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"A p-value must lie between 0 and 1, got {p!r}.")
+    if value < 0.001:
         return "< 0.001"
-    return f"= {p:.3f}" if p < 0.0995 else f"= {p:.2f}"
+    if not prose:
+        return f"{value:.3f}"
+    return f"= {value:.3f}" if value < 0.0995 else f"= {value:.2f}"
+
+
+def p_text(p: float | np.floating | None) -> str:
+    """:func:`format_p` in prose (``prose=True``): "< 0.001", "= 0.003", "= 0.41"."""
+    return format_p(p, prose=True)
 
 
 def cluster_codes(clusters) -> np.ndarray:

@@ -61,8 +61,8 @@ How localities are pooled is a choice, made explicit by ``pooling``:
 Disclosure control
 ------------------
 Every locality-level table (:func:`locality_outcomes`, :func:`weight_diagnostics`) passes
-through :func:`wholecomm.data.suppress_small_cells` (at least
-:data:`wholecomm.data.MIN_CELL_DEFAULT` respondents).
+through :func:`wholecomm.data.disclosure.suppress_small_cells` (at least
+:data:`wholecomm.data.disclosure.MIN_CELL_DEFAULT` respondents).
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def _enum(resource: str, column: str) -> list:
 def _as_categorical(values: pd.Series, categories: Sequence, column: str, what: str) -> pd.Categorical:
     """Values as a categorical with ``categories`` (in that order); unknown or empty values raise.
 
-    A column that already is a categorical with these categories (as :func:`wholecomm.data.load`
+    A column that already is a categorical with these categories (as :func:`wholecomm.data.loading.load`
     returns enumerated fields) is taken as it is: only its codes are checked."""
     cats = [str(c) for c in categories]
     if isinstance(values.dtype, pd.CategoricalDtype) and [str(c) for c in values.cat.categories] == cats:
@@ -720,7 +720,7 @@ def analysis_frame(
     trust_newcomers (1-5, NaN for 8/9), age_group, gender, education, born_abroad,
     weight (raked, :func:`rake`), and the contact settings contact_<setting> (bool),
     aware_measures (1/0, NaN for 8/9), impact_measures (1-5; NaN when not asked or 8/9).
-    Arguments left as None are loaded with :func:`wholecomm.data.load`.
+    Arguments left as None are loaded with :func:`wholecomm.data.loading.load`.
     """
     sv = data.load("survey") if sv is None else sv
     margins = data.load("population_margins") if margins is None else margins

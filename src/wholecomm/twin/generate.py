@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..labels import CONTACT_SETTINGS
+
 
 def expit(x):
     """The logistic function: :func:`scipy.special.expit`, imported on first use (the
@@ -26,7 +28,6 @@ GENERATOR = "wholecomm.twin"
 HERE = Path(__file__).parent
 SURVEY_LIKERT = ["att_economy", "att_culture", "att_welcome", "att_services", "att_neighbour", "att_belong"]
 REVERSED_ITEMS = {"att_services"}
-CONTACT_SETTINGS = ["work", "neighbourhood", "hobby", "sports", "leisure", "school", "religious"]
 DONT_KNOW, REFUSED = 8, 9
 
 
