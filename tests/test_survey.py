@@ -696,3 +696,32 @@ def test_calibration_needs_strata():
         survey.weighted_mean(df, "y", "w", strata=None, calibration=["gender"])
     with pytest.raises(ValueError, match="sum to fewer than their respondents"):
         survey.weighted_mean(df.assign(w=0.5), "y", "w", fpc=True)
+
+
+# ------------------------------------------------------- the chapter's tables and figures
+def test_chapter_pieces_without_the_claim_country(twin_frame):
+    """Without the claim's country the table is empty and says why, and the figure says so."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    country = survey.CLAIM_COUNTRIES["associational_contact"]["country"]
+    without = twin_frame[twin_frame["country"].astype(str) != country]
+    table = survey.associational_table(without)
+    assert table.empty and "no respondents" in table.attrs["not_examinable"]
+    fig = survey.associational_figure(without)
+    assert isinstance(fig, Figure)
+    assert any("Not examinable" in t.get_text() for t in fig.axes[0].texts)
+    plt.close(fig)
+    shown = survey.associational_table(twin_frame)
+    assert {"estimate", "ci_low", "ci_high", "n"} <= set(shown.columns)
+    assert (shown["ci_low"] <= shown["estimate"]).all() and (shown["estimate"] <= shown["ci_high"]).all()
+
+
+def test_design_table_names_groups_and_widens_place_intervals(twin_frame):
+    table = survey.design_table(twin_frame)
+    assert set(table["measure"]) == {"attitude_index", "aware_measures"}
+    assert not table["group"].str.fullmatch(r"[A-Z]{2}").any()  # country codes replaced by names
+    assert (table["ratio"] > 1).all()

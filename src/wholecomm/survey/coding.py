@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data
+from ..errors import InputError
 
 # ------------------------------------------------------------------- constants
 ATTITUDE_ITEMS = ["att_economy", "att_culture", "att_welcome", "att_services", "att_neighbour", "att_belong"]
@@ -61,7 +62,7 @@ VARIABLE_LABELS = {"age_group": "Age", "gender": "Gender", "education": "Educati
 def _require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise KeyError(f"{what} lacks column(s) {missing}; it has {list(frame.columns)}.")
+        raise InputError(f"{what} lacks column(s) {missing}; it has {list(frame.columns)}.")
 
 
 def _first_ids(frame: pd.DataFrame, mask, k: int = 5) -> str:
@@ -88,20 +89,20 @@ def _as_categorical(values: pd.Series, categories: Sequence, column: str, what: 
     if isinstance(values.dtype, pd.CategoricalDtype) and [str(c) for c in values.cat.categories] == cats:
         codes = values.cat.codes.to_numpy()
         if (codes < 0).any():
-            raise ValueError(
+            raise InputError(
                 f"{what}: column {column!r} has {int((codes < 0).sum())} empty value(s); "
                 "it must be given for every row."
             )
         return pd.Categorical.from_codes(codes, categories=cats)
     raw = values.astype("object") if isinstance(values.dtype, pd.CategoricalDtype) else values
     if raw.isna().any():
-        raise ValueError(
+        raise InputError(
             f"{what}: column {column!r} has {int(raw.isna().sum())} empty value(s); "
             "it must be given for every row."
         )
     unknown = sorted(set(pd.unique(raw.astype(str))) - {str(c) for c in categories})
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"{what}: column {column!r} has unknown categor{'y' if len(unknown) == 1 else 'ies'} "
             f"{unknown}; allowed: {list(categories)}."
         )
@@ -115,7 +116,7 @@ def _coded(
     col = frame[column]
     empty = col.isna().to_numpy()
     if empty.any() and not allow_empty:
-        raise ValueError(
+        raise InputError(
             f"{what}: column {column!r} is empty for {int(empty.sum())} respondent(s) "
             f"({_first_ids(frame, empty)}); every respondent must have a code."
         )
@@ -123,7 +124,7 @@ def _coded(
     bad = ~empty & ~np.isin(values, np.asarray(allowed, dtype=float))
     if bad.any():
         found = sorted(pd.unique(values[bad]).tolist())[:10]
-        raise ValueError(
+        raise InputError(
             f"{what}: column {column!r} has code(s) {found} outside the allowed codes "
             f"{list(allowed)} ({_first_ids(frame, bad)})."
         )
@@ -159,7 +160,7 @@ def attitude_index(sv: pd.DataFrame, min_items: int = MIN_ITEMS) -> pd.Series:
     NaN when fewer than ``min_items`` of the six are substantive.
     """
     if not 1 <= min_items <= len(ATTITUDE_ITEMS):
-        raise ValueError(f"min_items must be between 1 and {len(ATTITUDE_ITEMS)}, got {min_items}.")
+        raise InputError(f"min_items must be between 1 and {len(ATTITUDE_ITEMS)}, got {min_items}.")
     items = recode_items(sv).to_numpy()
     answered = np.isfinite(items).sum(axis=1)
     with np.errstate(invalid="ignore"):

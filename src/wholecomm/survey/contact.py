@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data
+from ..errors import InputError
 from .coding import (
     ASSOCIATIONAL_SETTINGS,
     CONTACT_SETTINGS,
@@ -136,12 +137,12 @@ def associational_contact_claim(
     country = CLAIM_COUNTRIES["associational_contact"]["country"] if country is None else country
     unknown = sorted(set(settings) - set(data.CONTACT_SETTINGS))
     if unknown or not settings:
-        raise ValueError(
+        raise InputError(
             f"settings must be a non-empty subset of {data.CONTACT_SETTINGS}; unknown {unknown}."
         )
     _require_columns(frame, ["country", "weight", "locality_id"], "The analysis frame")
     if country not in set(frame["country"].astype(str)):
-        raise ValueError(f"No respondents in country {country!r}.")
+        raise InputError(f"No respondents in country {country!r}.")
     others_settings = [s for s in data.CONTACT_SETTINGS if s not in settings]
     tmp = pd.DataFrame(
         {
@@ -227,7 +228,7 @@ def meaningful_contact_claim(
     share, overall and among those with contact, is below ``threshold``.
     """
     if not 0 < threshold < 1:
-        raise ValueError(f"threshold must be between 0 and 1, got {threshold}.")
+        raise InputError(f"threshold must be between 0 and 1, got {threshold}.")
     _require_columns(
         frame,
         ["meaningful_contact", "contact_any", "contact_none", "weight", "locality_id"],

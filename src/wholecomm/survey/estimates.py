@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit, logit
 
+from ..errors import InputError
 from .coding import (
     DONT_KNOW,
     GROUPINGS,
@@ -35,15 +36,15 @@ def _values(df: pd.DataFrame, value: str, proportion: bool) -> np.ndarray:
         try:
             y = pd.to_numeric(col, errors="raise").astype("float64").to_numpy()
         except (TypeError, ValueError) as exc:
-            raise ValueError(
+            raise InputError(
                 f"Column {value!r} must be numeric or boolean to be estimated ({exc})."
             ) from None
     if np.isinf(y).any():
-        raise ValueError(f"Column {value!r} has infinite values.")
+        raise InputError(f"Column {value!r} has infinite values.")
     if proportion:
         bad = np.isfinite(y) & ~np.isin(y, (0.0, 1.0))
         if bad.any():
-            raise ValueError(
+            raise InputError(
                 f"A proportion needs 0/1 or true/false values; column {value!r} has "
                 f"{sorted(pd.unique(y[bad]).tolist())[:5]} ({_first_ids(df, bad)})."
             )
@@ -56,7 +57,7 @@ def _codes(df: pd.DataFrame, column: str | None, what: str) -> np.ndarray:
         return np.zeros(len(df), dtype=np.int64)
     _require_columns(df, [column], "The frame")
     if df[column].isna().any():
-        raise ValueError(f"{what} column {column!r} is empty for {int(df[column].isna().sum())} rows.")
+        raise InputError(f"{what} column {column!r} is empty for {int(df[column].isna().sum())} rows.")
     return pd.factorize(df[column], sort=True)[0].astype(np.int64)
 
 
@@ -68,7 +69,7 @@ def _domains(df: pd.DataFrame, by) -> tuple[np.ndarray, pd.DataFrame]:
         return np.zeros(len(df), dtype=np.int64), pd.DataFrame(index=[0])
     for c in by_cols:
         if df[c].isna().any():
-            raise ValueError(
+            raise InputError(
                 f"Grouping column {c!r} is empty for {int(df[c].isna().sum())} rows; assign them a category first."
             )
     grouped = df.groupby(by_cols, observed=True, sort=True)
@@ -131,11 +132,11 @@ def _stratum_sums(
     fitted = np.einsum("qk,qkg->qg", x, beta[stratum])
     e1 = a1 - fitted * sw[:, None]
     e2 = a2 - 2 * fitted * c + fitted**2 * sw2[:, None]
-    s1 = np.zeros((G, H))
-    s2 = np.zeros((G, H))
-    np.add.at(s1.T, stratum, e1)
-    np.add.at(s2.T, stratum, e2)
-    return s1, s2
+    t1 = np.zeros((H, G))
+    t2 = np.zeros((H, G))
+    np.add.at(t1, stratum, e1)
+    np.add.at(t2, stratum, e2)
+    return t1.T, t2.T
 
 
 def _interval(R: np.ndarray, se: np.ndarray, q: float, proportion: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -162,11 +163,11 @@ def _estimate(
     fpc: bool = False,
 ) -> pd.DataFrame:
     if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1, got {level}.")
+        raise InputError(f"level must be between 0 and 1, got {level}.")
     if pooling not in ("weights", "equal"):
-        raise ValueError(f"pooling must be 'weights' or 'equal', got {pooling!r}.")
+        raise InputError(f"pooling must be 'weights' or 'equal', got {pooling!r}.")
     if (calibration or fpc) and strata is None:
-        raise ValueError("Calibration-aware variance and the finite population correction need strata.")
+        raise InputError("Calibration-aware variance and the finite population correction need strata.")
     y = _values(df, value, proportion)
     w = _weights(df, weights)
     n_rows = len(df)
@@ -177,7 +178,7 @@ def _estimate(
     # of its weights (raked weights sum to the locality's adult population).
     f_h = n_h / np.bincount(h, weights=w, minlength=H) if fpc else np.zeros(H)
     if np.any(f_h > 1):
-        raise ValueError(
+        raise InputError(
             "fpc: the weights of some strata sum to fewer than their respondents; the finite population "
             "correction needs weights that sum to each stratum's population."
         )
@@ -294,7 +295,7 @@ def by_groups(
     ``design``: keyword arguments of the variance (default :data:`RESIDENT_DESIGN`)."""
     design = RESIDENT_DESIGN if design is None else design
     if kind not in ("mean", "proportion"):
-        raise ValueError(f"kind must be 'mean' or 'proportion', got {kind!r}.")
+        raise InputError(f"kind must be 'mean' or 'proportion', got {kind!r}.")
     fn = weighted_mean if kind == "mean" else weighted_proportion
     parts = []
     for grouping in groupings:
@@ -358,7 +359,7 @@ def awareness_dont_know(
     ids = frame["respondent_id"].astype(str)
     missing = sorted(set(ids) - set(codes.index))
     if missing:
-        raise ValueError(
+        raise InputError(
             f"awareness_dont_know: respondents {missing[:5]} of the frame are not in the survey."
         )
     raw = pd.to_numeric(codes.reindex(ids), errors="raise").to_numpy(dtype=float)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data
+from ..errors import InputError
 from .coding import (
     ATTITUDE_ITEMS,
     CONTACT_SETTINGS,
@@ -68,7 +69,7 @@ def analysis_frame(
     sv_loc = sv["locality_id"].astype(str)
     unknown = sorted(set(sv_loc) - set(loc.index))
     if unknown:
-        raise ValueError(f"{what}: locality_id value(s) {unknown[:10]} are not in the localities frame.")
+        raise InputError(f"{what}: locality_id value(s) {unknown[:10]} are not in the localities frame.")
 
     out = pd.DataFrame(
         {"respondent_id": sv["respondent_id"].to_numpy(), "locality_id": sv_loc.to_numpy()}, index=sv.index
@@ -82,12 +83,12 @@ def analysis_frame(
     out["attitude_index"] = attitude_index(sv)
     for col in contact_cols:
         if sv[col].isna().any():
-            raise ValueError(f"{what}: column {col!r} is empty for some respondents.")
+            raise InputError(f"{what}: column {col!r} is empty for some respondents.")
         out[col] = sv[col].astype(bool).to_numpy()
     settings = out[[f"contact_{s}" for s in data.CONTACT_SETTINGS]].any(axis=1)
     clash = settings.to_numpy() == out["contact_none"].to_numpy()
     if clash.any():
-        raise ValueError(
+        raise InputError(
             f"{what}: contact_none must be true exactly when no contact setting is true "
             f"({_first_ids(sv, clash)})."
         )
@@ -99,13 +100,13 @@ def analysis_frame(
     for col in RAKING_VARIABLES:
         out[col] = _as_categorical(sv[col], _enum("survey", col), col, what)
     if sv["born_abroad"].isna().any():
-        raise ValueError(f"{what}: column 'born_abroad' is empty for some respondents.")
+        raise InputError(f"{what}: column 'born_abroad' is empty for some respondents.")
     out["born_abroad"] = sv["born_abroad"].astype(bool).to_numpy()
     aware = _coded(sv, "aware_measures", [0, 1, *NON_SUBSTANTIVE], what)
     impact = _coded(sv, "impact_measures", [*LIKERT_POINTS, *NON_SUBSTANTIVE], what, allow_empty=True)
     routed = (aware == 1) != np.isfinite(impact)
     if routed.any():
-        raise ValueError(
+        raise InputError(
             f"{what}: impact_measures must be answered exactly when aware_measures = 1 "
             f"({_first_ids(sv, routed)})."
         )

@@ -7,6 +7,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import numerics
+from ..errors import InputError
 from .coding import MODEL_COVARIATES, _enum, _require_columns
 
 # ---------------------------------------------------------------------- model
@@ -56,20 +57,20 @@ def attitude_model(frame: pd.DataFrame, index_scores: pd.Series, level: float = 
     scores = index_scores.copy()
     scores.index = scores.index.astype(str)
     if scores.index.duplicated().any():
-        raise ValueError(
+        raise InputError(
             f"index_scores has duplicated localities {list(scores.index[scores.index.duplicated()])}."
         )
     lid = frame["locality_id"].astype(str)
     absent = sorted(set(lid) - set(scores.index))
     if absent:
-        raise ValueError(
+        raise InputError(
             f"index_scores has no entry for localit{'y' if len(absent) == 1 else 'ies'} {absent[:10]} "
             "(use NaN for a locality that was not assessed)."
         )
     s = scores.astype("float64")
     out_of_range = s.notna() & ~s.between(0, 100)
     if out_of_range.any():
-        raise ValueError(f"index_scores must lie between 0 and 100; {list(s.index[out_of_range])} do not.")
+        raise InputError(f"index_scores must lie between 0 and 100; {list(s.index[out_of_range])} do not.")
     score = lid.map(s).to_numpy(dtype=float)
     no_score = np.isnan(score)
     no_index = frame["attitude_index"].isna().to_numpy()
@@ -89,7 +90,7 @@ def attitude_model(frame: pd.DataFrame, index_scores: pd.Series, level: float = 
     X = pd.DataFrame(X, index=d.index)
     constant = [c for c in X.columns if c != "Intercept" and X[c].std() == 0]
     if constant:
-        raise ValueError(
+        raise InputError(
             f"Model term(s) {constant} do not vary among the respondents in the model; "
             "the coefficients cannot be estimated."
         )

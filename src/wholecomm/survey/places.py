@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import InputError
 from .coding import OVERALL_LABEL, POOLING, _first_ids, _require_columns
 from .estimates import _values, weighted_mean, weighted_proportion
 from .weights import _weights
@@ -27,11 +28,11 @@ def _place_parts(
 ):
     """Values, weights (pooled as in ``_estimate``), cluster and stratum codes."""
     if pooling not in ("weights", "equal"):
-        raise ValueError(f"pooling must be 'weights' or 'equal', got {pooling!r}.")
+        raise InputError(f"pooling must be 'weights' or 'equal', got {pooling!r}.")
     _require_columns(df, [strata, clusters], "The frame")
     for col in (strata, clusters):
         if df[col].isna().any():
-            raise ValueError(
+            raise InputError(
                 f"Design column {col!r} is empty for {int(df[col].isna().sum())} rows "
                 f"({_first_ids(df, df[col].isna().to_numpy())})."
             )
@@ -45,7 +46,7 @@ def _place_parts(
     clash = pd.DataFrame({"c": c, "h": h_of_row}).groupby("c")["h"].nunique()
     if (clash > 1).any():
         bad = df[clusters].astype(str).to_numpy()[np.isin(c, clash.index[clash > 1])]
-        raise ValueError(
+        raise InputError(
             f"Each {clusters!r} must lie in one {strata!r}; {sorted(set(bad))[:5]} lie in several."
         )
     if pooling == "equal":
@@ -116,19 +117,19 @@ def place_estimates(
     :data:`MIN_PLACE_DF`; means get a t interval,
     proportions the Korn-Graubard interval (:func:`wholecomm.stats.korn_graubard_interval`).
     Returns the ``by`` column (or ``group``), estimate, se, ci_low, ci_high, df, n, localities."""
-    from . import stats as st
+    from .. import stats as st
 
     if kind not in ("mean", "proportion"):
-        raise ValueError(f"kind must be 'mean' or 'proportion', got {kind!r}.")
+        raise InputError(f"kind must be 'mean' or 'proportion', got {kind!r}.")
     if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1, got {level}.")
+        raise InputError(f"level must be between 0 and 1, got {level}.")
     y, w, c, h = _place_parts(frame, value, weights, pooling, kind == "proportion", strata, clusters)
     if by is None:
         labels = pd.Series([OVERALL_LABEL] * len(frame), index=frame.index)
     else:
         _require_columns(frame, [by], "The frame")
         if frame[by].isna().any():
-            raise ValueError(f"Grouping column {by!r} is empty for {int(frame[by].isna().sum())} rows.")
+            raise InputError(f"Grouping column {by!r} is empty for {int(frame[by].isna().sum())} rows.")
         labels = frame[by].astype(str)
     rows = []
     for group in sorted(pd.unique(labels)):
@@ -197,13 +198,13 @@ def place_contrast(
     design (localities as clusters within country strata), with a t interval and test
     on min(df_A, df_B) degrees of freedom. Returns estimate, se, ci_low, ci_high, df, p_value."""
     if kind not in ("mean", "proportion"):
-        raise ValueError(f"kind must be 'mean' or 'proportion', got {kind!r}.")
+        raise InputError(f"kind must be 'mean' or 'proportion', got {kind!r}.")
     y, w, c, h = _place_parts(frame, value, weights, pooling, kind == "proportion", strata, clusters)
     a, b = np.asarray(in_a, dtype=bool), np.asarray(in_b, dtype=bool)
     if a.shape != (len(frame),) or b.shape != (len(frame),):
-        raise ValueError("place_contrast: in_a and in_b need one True/False per row of the frame.")
+        raise InputError("place_contrast: in_a and in_b need one True/False per row of the frame.")
     if (a & b).any():
-        raise ValueError("place_contrast: the two sets of respondents overlap.")
+        raise InputError("place_contrast: the two sets of respondents overlap.")
     return _place_contrast(y, w, c, h, a, b, level)
 
 
@@ -221,16 +222,16 @@ def place_contrasts(
     """Every pairwise difference between the groups of ``by`` (group_a - group_b, for
     group_a < group_b alphabetically) under the place design, with t intervals and
     p-values, and Holm-adjusted p-values over the family of all pairs (``p_holm``)."""
-    from . import stats as st
+    from .. import stats as st
 
     if kind not in ("mean", "proportion"):
-        raise ValueError(f"kind must be 'mean' or 'proportion', got {kind!r}.")
+        raise InputError(f"kind must be 'mean' or 'proportion', got {kind!r}.")
     y, w, c, h = _place_parts(frame, value, weights, pooling, kind == "proportion", strata, clusters)
     _require_columns(frame, [by], "The frame")
     labels = frame[by].astype(str).to_numpy()
     groups = sorted(pd.unique(labels))
     if len(groups) < 2:
-        raise ValueError(f"place_contrasts: {by!r} has fewer than two groups.")
+        raise InputError(f"place_contrasts: {by!r} has fewer than two groups.")
     rows = [
         {"group_a": a, "group_b": b, **_place_contrast(y, w, c, h, labels == a, labels == b, level)}
         for i, a in enumerate(groups)
@@ -253,13 +254,13 @@ def extremes(
     comparisons (the k - 1 contrasts of that group, t intervals of the place design);
     otherwise None. Also returns the top and bottom groups by point estimate, and the
     smallest of the top group's differences with its interval (``top_gap``)."""
-    from . import stats as st
+    from .. import stats as st
 
     est = estimates.set_index(by)["estimate"].dropna()
     if len(est) < 2:
-        raise ValueError("extremes: needs estimates for at least two groups.")
+        raise InputError("extremes: needs estimates for at least two groups.")
     top, bottom = str(est.idxmax()), str(est.idxmin())
-    out = {"top": top, "bottom": bottom}
+    out: dict[str, object] = {"top": top, "bottom": bottom}
     for name, group, sign in (("highest", top, 1.0), ("lowest", bottom, -1.0)):
         rows = []
         for _, r in contrasts.iterrows():

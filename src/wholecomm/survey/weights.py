@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data
+from ..errors import InputError
 from .coding import (
     POOLING,
     RAKING_VARIABLES,
@@ -24,7 +25,7 @@ from .coding import (
 def _check_weights(w: np.ndarray, frame: pd.DataFrame, name: str) -> None:
     bad = ~np.isfinite(w) | (w <= 0)
     if bad.any():
-        raise ValueError(
+        raise InputError(
             f"Weights ({name}) must be positive and finite: {int(bad.sum())} are not "
             f"({_first_ids(frame, bad)})."
         )
@@ -69,17 +70,17 @@ def _check_rake_input(
     _require_columns(sv, ["locality_id", "design_weight", *RAKING_VARIABLES], "The survey frame")
     _require_columns(margins, ["locality_id", *RAKING_VARIABLES, "population"], "The population margins")
     if len(sv) == 0:
-        raise ValueError("The survey frame has no respondents to weight.")
+        raise InputError("The survey frame has no respondents to weight.")
     if max_iter < 1 or not tol > 0:
-        raise ValueError(f"max_iter must be >= 1 and tol > 0 (got {max_iter}, {tol}).")
+        raise InputError(f"max_iter must be >= 1 and tol > 0 (got {max_iter}, {tol}).")
     if trim is not None:
         lo_b, hi_b = (float(t) for t in trim)
         if not (0 < lo_b <= 1 <= hi_b):
-            raise ValueError(f"trim bounds must satisfy 0 < low <= 1 <= high, got {trim}.")
+            raise InputError(f"trim bounds must satisfy 0 < low <= 1 <= high, got {trim}.")
     _check_weights(sv["design_weight"].astype("float64").to_numpy(), sv, "design_weight")
     pop = margins["population"].astype("float64").to_numpy()
     if not np.all(np.isfinite(pop) & (pop >= 0)):
-        raise ValueError(
+        raise InputError(
             "Population margins: column 'population' must be non-negative and given for every cell."
         )
 
@@ -98,7 +99,7 @@ def _raking_targets(
     m_loc = margins["locality_id"].astype(str)
     missing = sorted(set(loc_ids) - set(m_loc))
     if missing:
-        raise ValueError(
+        raise InputError(
             f"Population margins are missing for localit{'y' if len(missing) == 1 else 'ies'} "
             f"{missing}: every locality with respondents needs its margins."
         )
@@ -108,7 +109,7 @@ def _raking_targets(
     m_pop = pop[keep]
     total = np.bincount(m_idx, weights=m_pop, minlength=L)
     if np.any(total <= 0):
-        raise ValueError(f"Population margins sum to zero for {list(loc_ids[total <= 0])}.")
+        raise InputError(f"Population margins sum to zero for {list(loc_ids[total <= 0])}.")
     index_of, targets = [], []
     for var in RAKING_VARIABLES:
         cats = _margin_categories(margins, var)
@@ -128,7 +129,7 @@ def _raking_targets(
                 advice = (
                     " Collapse categories or supply other margins." if "no respondents" in problem else ""
                 )
-                raise ValueError(f"Cannot rake: {problem} {bad}.{advice}")
+                raise InputError(f"Cannot rake: {problem} {bad}.{advice}")
         index_of.append(r_loc * K + r_cat)
         targets.append(target)
     return r_loc, total, index_of, targets
@@ -207,7 +208,7 @@ def _weights(df: pd.DataFrame, weights) -> np.ndarray:
         w = np.asarray(weights, dtype="float64")
         name = "weights"
         if w.shape != (len(df),):
-            raise ValueError(f"weights must have one value per row ({len(df)}), got shape {w.shape}.")
+            raise InputError(f"weights must have one value per row ({len(df)}), got shape {w.shape}.")
     _check_weights(w, df, name)
     return w
 
@@ -349,7 +350,7 @@ def composition(frame: pd.DataFrame, margins: pd.DataFrame, pooling: str = POOLI
     _require_columns(frame, ["locality_id", "weight", *RAKING_VARIABLES], "The analysis frame")
     _require_columns(margins, ["locality_id", *RAKING_VARIABLES, "population"], "The population margins")
     if pooling not in ("weights", "equal"):
-        raise ValueError(f"pooling must be 'weights' or 'equal', got {pooling!r}.")
+        raise InputError(f"pooling must be 'weights' or 'equal', got {pooling!r}.")
     lid = frame["locality_id"].astype(str)
     m = margins.assign(locality_id=margins["locality_id"].astype(str))
     m = m[m["locality_id"].isin(set(lid))]
