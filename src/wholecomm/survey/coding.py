@@ -22,6 +22,7 @@ MIN_ITEMS = 4
 TRIM = (0.2, 5.0)
 CONTACT_SETTINGS = [*data.CONTACT_SETTINGS, "none"]
 ASSOCIATIONAL_SETTINGS = ("hobby", "sports", "leisure")
+#: The variables the weights are raked on within each locality (see :func:`~wholecomm.survey.weights.rake`).
 RAKING_VARIABLES = ("age_group", "gender", "education")
 MODEL_COVARIATES = ("age_group", "gender", "education")
 POOLING = "equal"

@@ -135,8 +135,10 @@ def design_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 def coefficient_table(model: pd.DataFrame) -> pd.DataFrame:
     """The coefficients of :func:`wholecomm.survey.models.attitude_model` as shown: label,
-    estimate, se, df (infinite for respondent-level terms), interval and p-value."""
-    return model.drop(columns="term")
+    estimate, se, df (degrees of freedom of the t quantile; "normal" for respondent-level
+    terms, whose interval uses the normal quantile), interval and p-value."""
+    df = [str(int(d)) if np.isfinite(d) else "normal" for d in model["df"]]
+    return model.drop(columns="term").assign(df=df)
 
 
 # ------------------------------------------------------------------------ figures
