@@ -42,7 +42,7 @@ def _thresholds(codes: np.ndarray, categories: np.ndarray) -> np.ndarray:
 
 def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray:
     """P(X <= h, Y <= k) for standard bivariate normal X, Y with correlation ``rho``
-    (|rho| < 1), exactly through Owen's T function; +-8 stands for +-infinity."""
+    (``abs(rho) < 1``), exactly through Owen's T function; +-8 stands for +-infinity."""
     h = np.asarray(h, dtype=float)
     k = np.asarray(k, dtype=float)
     # Owen's T formula divides by h and k: an exact 0 is moved by a negligible amount.

@@ -25,7 +25,7 @@ from .scales import item_distribution, likert_segments, scale_check
 from .weights import composition, weight_diagnostics
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    import matplotlib.figure
 
 #: Reader-facing names of the groups of every grouping (countries, locality types, size classes).
 GROUP_NAMES = {**overview.COUNTRY_NAMES, **overview.TYPE_LABELS, **overview.SIZE_LABELS}
@@ -158,7 +158,7 @@ def _pointrange(table: pd.DataFrame, ax, y: str = "group", scale: float = 1.0, *
     )
 
 
-def composition_figure(frame: pd.DataFrame, margins: pd.DataFrame) -> Figure:
+def composition_figure(frame: pd.DataFrame, margins: pd.DataFrame) -> matplotlib.figure.Figure:
     """Dot plot of :func:`wholecomm.survey.weights.composition`: population, unweighted and
     raked sample shares of each age group, gender and education level."""
     import matplotlib.pyplot as plt
@@ -184,7 +184,7 @@ def composition_figure(frame: pd.DataFrame, margins: pd.DataFrame) -> Figure:
     return fig
 
 
-def likert_figure(sv: pd.DataFrame, weights) -> Figure:
+def likert_figure(sv: pd.DataFrame, weights) -> matplotlib.figure.Figure:
     """Diverging stacked bars of the substantive answers to each attitude item
     (:func:`wholecomm.survey.scales.likert_segments`) and, beside them, the shares of don't
     know and refused (:func:`wholecomm.survey.scales.item_distribution`)."""
@@ -239,7 +239,7 @@ def likert_figure(sv: pd.DataFrame, weights) -> Figure:
     return fig
 
 
-def attitude_places_figure(frame: pd.DataFrame) -> Figure:
+def attitude_places_figure(frame: pd.DataFrame) -> matplotlib.figure.Figure:
     """Point ranges of the attitude index by country and by locality type under the place
     design (:func:`wholecomm.survey.places.place_by_groups`), with the neutral middle."""
     import matplotlib.pyplot as plt
@@ -257,7 +257,7 @@ def attitude_places_figure(frame: pd.DataFrame) -> Figure:
     return fig
 
 
-def contact_heatmap(frame: pd.DataFrame) -> Figure:
+def contact_heatmap(frame: pd.DataFrame) -> matplotlib.figure.Figure:
     """Heatmap of :func:`wholecomm.survey.contact.contact_by_setting` by country, each cell
     with its interval (:func:`wholecomm.survey.contact.contact_matrix`)."""
     import matplotlib.pyplot as plt
@@ -282,7 +282,7 @@ def contact_heatmap(frame: pd.DataFrame) -> Figure:
     return fig
 
 
-def associational_figure(frame: pd.DataFrame) -> Figure:
+def associational_figure(frame: pd.DataFrame) -> matplotlib.figure.Figure:
     """Point ranges of contact in associational and in other settings, in the claim country
     and in the other countries (:func:`wholecomm.survey.contact.associational_contact_claim`);
     a panel saying why when the claim cannot be examined on these data."""
@@ -333,7 +333,7 @@ def associational_figure(frame: pd.DataFrame) -> Figure:
     return fig
 
 
-def awareness_places_figure(frame: pd.DataFrame) -> Figure:
+def awareness_places_figure(frame: pd.DataFrame) -> matplotlib.figure.Figure:
     """Point ranges by country, under the place design
     (:func:`wholecomm.survey.places.place_estimates`, Korn-Graubard intervals), of the share
     aware of a local measure and of the share of aware residents who see a positive impact."""
@@ -355,7 +355,7 @@ def awareness_places_figure(frame: pd.DataFrame) -> Figure:
     return fig
 
 
-def coefficient_figure(model: pd.DataFrame) -> Figure:
+def coefficient_figure(model: pd.DataFrame) -> matplotlib.figure.Figure:
     """Point ranges of the coefficients of :func:`wholecomm.survey.models.attitude_model`
     except the intercept, with a line at zero."""
     import matplotlib.pyplot as plt
