@@ -72,8 +72,8 @@ def test_place_estimates_keep_the_point_estimates_and_widen_the_intervals(frame)
     comp = survey.design_comparison(frame, "attitude_index", "country")
     assert (comp["ratio"] > 1).all()
     props = survey.place_estimates(frame, "aware_measures", "country", "proportion")
-    assert ((props["lo"] < props["estimate"]) & (props["estimate"] < props["hi"])).all()
-    assert ((props["lo"] >= 0) & (props["hi"] <= 1)).all()
+    assert ((props["ci_low"] < props["estimate"]) & (props["estimate"] < props["ci_high"])).all()
+    assert ((props["ci_low"] >= 0) & (props["ci_high"] <= 1)).all()
 
 
 @pytest.mark.parametrize("design", ["places", "residents"])

@@ -242,8 +242,8 @@ def test_weighted_mean_single_stratum_hand_worked():
     assert est["estimate"] == pytest.approx(2.5)
     assert est["se"] == pytest.approx(np.sqrt(5 / 12))  # s / sqrt(n) with s^2 = 5/3
     q = stats.t.ppf(0.975, 3)
-    assert est["lo"] == pytest.approx(2.5 - q * np.sqrt(5 / 12))
-    assert est["hi"] == pytest.approx(2.5 + q * np.sqrt(5 / 12))
+    assert est["ci_low"] == pytest.approx(2.5 - q * np.sqrt(5 / 12))
+    assert est["ci_high"] == pytest.approx(2.5 + q * np.sqrt(5 / 12))
     assert est["n"] == 4
     df["w"] = [1.0, 1.0, 2.0, 4.0]
     assert survey.weighted_mean(df, "y", "w").iloc[0]["estimate"] == pytest.approx(25 / 8)
@@ -283,9 +283,9 @@ def test_weighted_proportion_hand_worked():
     assert est["estimate"] == pytest.approx(0.75)
     assert est["se"] == pytest.approx(0.25)  # sqrt(p (1 - p) / (n - 1))
     half = stats.t.ppf(0.975, 3) * 0.25 / (0.75 * 0.25)
-    assert est["lo"] == pytest.approx(expit(logit(0.75) - half))
-    assert est["hi"] == pytest.approx(expit(logit(0.75) + half))
-    assert 0 <= est["lo"] < est["estimate"] < est["hi"] <= 1
+    assert est["ci_low"] == pytest.approx(expit(logit(0.75) - half))
+    assert est["ci_high"] == pytest.approx(expit(logit(0.75) + half))
+    assert 0 <= est["ci_low"] < est["estimate"] < est["ci_high"] <= 1
 
 
 def test_missing_values_are_left_out_and_counted():
@@ -344,9 +344,9 @@ def test_ci_coverage_pps_within_strata():
         b = survey.weighted_proportion(s, "b", "w").iloc[0]
         e = survey.weighted_mean(s, "y", "w", pooling="equal").iloc[0]
         hits += [
-            m["lo"] <= true_mean <= m["hi"],
-            b["lo"] <= true_prop <= b["hi"],
-            e["lo"] <= true_equal <= e["hi"],
+            m["ci_low"] <= true_mean <= m["ci_high"],
+            b["ci_low"] <= true_prop <= b["ci_high"],
+            e["ci_low"] <= true_equal <= e["ci_high"],
         ]
     coverage = hits / reps
     assert np.all((coverage >= 0.90) & (coverage <= 0.98)), coverage
@@ -364,7 +364,8 @@ def test_scale_check_twin(twin):
     check = survey.scale_check(twin.frames["survey"])
     assert 0.7 < check.alpha < 0.95
     assert check.same_sign and check.min_abs_loading > 0.4 and check.one_factor
-    assert 0.4 < check.first_share < 0.8
+    assert check.srmr <= check.srmr_threshold and 0.7 < check.omega < 0.97
+    assert check.sentence.startswith("The six items form one scale")
     assert check.n_complete < len(twin.frames["survey"])  # non-substantive answers excluded
 
 
@@ -381,9 +382,19 @@ def test_planted_attitude_effects_recovered(twin, twin_frame):
     assert abs(table.loc["mipex_l_per_10", "estimate"] - planted["index_per_10_points"]) <= 0.08
     edu = table.loc["education[high]", "estimate"]
     assert edu > 0 and 0.30 <= edu <= 0.70
-    assert (table["lo"] < table["estimate"]).all() and (table["estimate"] < table["hi"]).all()
+    assert (table["ci_low"] < table["estimate"]).all() and (table["estimate"] < table["ci_high"]).all()
     assert table.attrs["n_localities"] == scores.notna().sum()
     assert table.attrs["excluded_localities"] == sorted(scores[scores.isna()].index)
+    # Locality-level terms on t(G - 1), respondent-level terms on the normal quantile.
+    G = table.attrs["n_localities"]
+    for term in ("mipex_l_per_10", "Intercept"):
+        row = table.loc[term]
+        assert row["df"] == G - 1
+        assert (row["ci_high"] - row["estimate"]) / row["se"] == pytest.approx(stats.t.ppf(0.975, G - 1))
+        assert row["p_value"] == pytest.approx(2 * stats.t.sf(abs(row["estimate"] / row["se"]), G - 1))
+    row = table.loc["contact_any"]
+    assert np.isinf(row["df"])
+    assert (row["ci_high"] - row["estimate"]) / row["se"] == pytest.approx(stats.norm.ppf(0.975))
 
 
 def test_planted_contact_recovered(twin_frame):
@@ -445,8 +456,8 @@ def test_suppressed_cells_never_appear(frame):
     values = [
         "n",
         "attitude_index",
-        "attitude_index_lo",
-        "attitude_index_hi",
+        "attitude_index_ci_low",
+        "attitude_index_ci_high",
         "contact_any",
         "meaningful_contact",
         "trust_newcomers",
@@ -523,3 +534,194 @@ def test_deterministic(package):
     a = survey.analysis_frame(package["survey"], package["margins"], package["localities"])
     b = survey.analysis_frame(package["survey"], package["margins"], package["localities"])
     pd.testing.assert_frame_equal(a, b)
+
+
+# ------------------------------------------------- reliability (stats.cronbach_alpha)
+def test_cronbach_alpha_is_one_function_with_one_zero_variance_rule():
+    from wholecomm import stats as shared
+    from wholecomm.errors import InputError
+
+    assert survey.cronbach_alpha is shared.cronbach_alpha
+    # A total score without variance: alpha is undefined, NaN (documented), never an error.
+    assert np.isnan(shared.cronbach_alpha(pd.DataFrame({"a": [2, 2, 2], "b": [3, 3, 3]})))
+    assert np.isnan(shared.cronbach_alpha(pd.DataFrame({"a": [1, 2, 3], "b": [3, 2, 1]})))
+    with_gap = pd.DataFrame({"a": [1, 2, 3, 4, np.nan], "b": [2, 1, 4, 3, 5]})
+    assert shared.cronbach_alpha(with_gap) == pytest.approx(0.75)  # complete rows only
+    with pytest.raises(InputError, match="at least 2 items"):
+        shared.cronbach_alpha(with_gap[["a"]])
+    with pytest.raises(InputError, match="complete rows"):
+        shared.cronbach_alpha(pd.DataFrame({"a": [1, np.nan], "b": [np.nan, 2]}))
+    with pytest.raises(InputError, match="non-numeric"):
+        shared.cronbach_alpha(pd.DataFrame({"a": ["x", "y"], "b": [1, 2]}))
+
+
+# ------------------------------------------------------- ordinal one-factor model
+def test_bivariate_normal_cdf_matches_scipy():
+    from wholecomm.survey import ordinal
+
+    mvn = stats.multivariate_normal
+    for rho in (-0.7, 0.0, 0.3, 0.9):
+        for h, k in ((-1.2, 0.4), (0.5, 0.5), (1.1, -2.0), (0.0, 0.7), (-0.3, 0.0)):
+            expected = mvn.cdf([h, k], mean=[0, 0], cov=[[1, rho], [rho, 1]])
+            assert ordinal.bivariate_normal_cdf(np.array(h), np.array(k), rho) == pytest.approx(
+                expected, abs=1e-6
+            )
+
+
+def test_tetrachoric_known_answer():
+    # Median splits: P(both high) = 1/4 + arcsin(rho) / (2 pi); rho = 0.5 gives 1/3.
+    from wholecomm.survey import ordinal
+
+    x = np.repeat([0, 0, 1, 1], [200, 100, 100, 200])
+    y = np.repeat([0, 1, 0, 1], [200, 100, 100, 200])
+    assert ordinal.polychoric(x, y) == pytest.approx(0.5, abs=1e-5)
+    assert ordinal.polychoric(x, 1 - y) == pytest.approx(-0.5, abs=1e-5)
+
+
+def test_polychoric_recovers_planted_correlation():
+    from wholecomm.survey import ordinal
+
+    rng = np.random.default_rng(7)
+    latent = rng.multivariate_normal([0, 0], [[1, 0.6], [0.6, 1]], size=20000)
+    x = np.digitize(latent[:, 0], [-1.5, -0.4, 0.3, 1.2]) + 1
+    y = np.digitize(latent[:, 1], [-0.8, 0.0, 0.9, 1.8]) + 1
+    assert ordinal.polychoric(x, y) == pytest.approx(0.6, abs=0.02)
+    # Pearson's r of the codes understates it: the reason to model the items as ordinal.
+    assert np.corrcoef(x, y)[0, 1] < 0.58
+
+
+def test_one_factor_recovers_planted_loadings():
+    from wholecomm.survey import ordinal
+
+    lam = np.array([0.8, 0.7, 0.6, 0.5, 0.75])
+    r = np.outer(lam, lam)
+    np.fill_diagonal(r, 1.0)
+    names = list("abcde")
+    fit = ordinal.one_factor(pd.DataFrame(r, index=names, columns=names))
+    assert fit.loadings.to_numpy() == pytest.approx(lam, abs=1e-6)
+    assert fit.srmr == pytest.approx(0.0, abs=1e-6)
+    assert fit.omega == pytest.approx(lam.sum() ** 2 / (lam.sum() ** 2 + np.sum(1 - lam**2)), abs=1e-6)
+    # Two uncorrelated blocks do not fit one factor.
+    two = np.eye(6)
+    two[:3, :3] = two[3:, 3:] = 0.6
+    np.fill_diagonal(two, 1.0)
+    bad = ordinal.one_factor(pd.DataFrame(two, index=list("abcdef"), columns=list("abcdef")))
+    assert bad.srmr > ordinal.SRMR_GOOD
+
+
+def test_ordinal_bad_input():
+    from wholecomm.errors import InputError
+    from wholecomm.survey import ordinal
+
+    with pytest.raises(InputError, match="two categories"):
+        ordinal.polychoric([1, 1, 1], [1, 2, 3])
+    with pytest.raises(InputError, match="differ in length"):
+        ordinal.polychoric([1, 2], [1, 2, 3])
+    with pytest.raises(InputError, match="at least 3 items"):
+        ordinal.one_factor(pd.DataFrame(np.eye(2)))
+    with pytest.raises(InputError, match="not a correlation matrix"):
+        ordinal.one_factor(pd.DataFrame(np.full((3, 3), 2.0)))
+
+
+# ------------------------------------------ calibration-aware variance and the fpc
+def _poststratified_locality(n_f=6, n_m=4, population=40.0):
+    rng = np.random.default_rng(3)
+    gender = np.array(["female"] * n_f + ["male"] * n_m)
+    w = np.where(gender == "female", population * 0.5 / n_f, population * 0.5 / n_m)
+    return pd.DataFrame({"locality_id": "A", "gender": gender, "w": w, "y": rng.normal(3, 1, n_f + n_m)})
+
+
+def test_calibrated_variance_known_answer():
+    """Weights post-stratified on gender: the calibrated linearised variance uses the
+    residuals from the post-stratum means (the textbook post-stratified variance), times
+    the finite population correction 1 - n / N."""
+    df = _poststratified_locality()
+    n, N = len(df), df["w"].sum()
+    est = survey.weighted_mean(df, "y", "w", calibration=["gender"], fpc=True).iloc[0]
+    R = np.average(df["y"], weights=df["w"])
+    post_mean = df.groupby("gender")["y"].transform(lambda s: np.average(s, weights=df.loc[s.index, "w"]))
+    z = df["w"] * (df["y"] - post_mean) / N
+    expected = (1 - n / N) * n / (n - 1) * np.sum((z - z.mean()) ** 2)
+    assert est["estimate"] == pytest.approx(R)
+    assert est["se"] ** 2 == pytest.approx(expected, rel=1e-10)
+    plain = survey.weighted_mean(df, "y", "w").iloc[0]
+    assert est["se"] < plain["se"]
+
+
+def test_calibration_removes_the_variance_of_a_calibration_variable():
+    df = _poststratified_locality().assign(male=lambda d: (d["gender"] == "male").astype(float))
+    calibrated = survey.weighted_proportion(df, "male", "w", calibration=["gender"]).iloc[0]
+    assert calibrated["se"] == pytest.approx(0.0, abs=1e-7)
+    assert survey.weighted_proportion(df, "male", "w").iloc[0]["se"] > 0.05
+
+
+def test_fpc_matches_samplics(twin_frame):
+    """The finite population correction agrees with samplics (weights treated as fixed)."""
+    pytest.importorskip("samplics", reason="samplics (test group of requirements.in) is the peer")
+    from samplics import PopParam
+    from samplics.estimation import TaylorEstimator
+
+    sub = twin_frame[twin_frame["locality_id"].isin(sorted(twin_frame["locality_id"].unique())[:4])]
+    sub = sub[sub["attitude_index"].notna()].reset_index(drop=True)
+    ours = survey.weighted_mean(sub, "attitude_index", "weight", fpc=True).iloc[0]
+    population = sub.groupby("locality_id")["weight"].sum()
+    fpc = {k: 1 - (sub["locality_id"] == k).sum() / population[k] for k in population.index}
+    assert min(fpc.values()) < 0.99  # the correction matters on the twin
+    peer = TaylorEstimator(PopParam.mean)
+    peer.estimate(
+        y=sub["attitude_index"].to_numpy(),
+        samp_weight=sub["weight"].to_numpy(),
+        stratum=sub["locality_id"].astype(str).to_numpy(),
+        psu=sub["respondent_id"].astype(str).to_numpy(),
+        fpc=fpc,
+    )
+    assert ours["estimate"] == pytest.approx(float(peer.point_est), rel=1e-10)
+    assert ours["se"] == pytest.approx(float(peer.stderror), rel=1e-8)
+
+
+def test_calibrated_estimates_on_the_twin(twin_frame):
+    """The chapter's design (calibration + fpc) only shrinks the standard errors of the
+    locality means, never moves the estimates."""
+    lid = "locality_id"
+    plain = survey.weighted_mean(twin_frame, "attitude_index", "weight", by=lid)
+    design = survey.weighted_mean(twin_frame, "attitude_index", "weight", by=lid, **survey.RESIDENT_DESIGN)
+    assert design["estimate"].to_numpy() == pytest.approx(plain["estimate"].to_numpy(), rel=1e-12)
+    assert (design["se"] <= plain["se"] * (1 + 1e-9)).all()
+    assert (design["se"] < plain["se"]).mean() > 0.9
+
+
+def test_calibration_needs_strata():
+    df = _poststratified_locality()
+    with pytest.raises(ValueError, match="need strata"):
+        survey.weighted_mean(df, "y", "w", strata=None, calibration=["gender"])
+    with pytest.raises(ValueError, match="sum to fewer than their respondents"):
+        survey.weighted_mean(df.assign(w=0.5), "y", "w", fpc=True)
+
+
+# ------------------------------------------------------- the chapter's tables and figures
+def test_chapter_pieces_without_the_claim_country(twin_frame):
+    """Without the claim's country the table is empty and says why, and the figure says so."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    country = survey.CLAIM_COUNTRIES["associational_contact"]["country"]
+    without = twin_frame[twin_frame["country"].astype(str) != country]
+    table = survey.associational_table(without)
+    assert table.empty and "no respondents" in table.attrs["not_examinable"]
+    fig = survey.associational_figure(without)
+    assert isinstance(fig, Figure)
+    assert any("Not examinable" in t.get_text() for t in fig.axes[0].texts)
+    plt.close(fig)
+    shown = survey.associational_table(twin_frame)
+    assert {"estimate", "ci_low", "ci_high", "n"} <= set(shown.columns)
+    assert (shown["ci_low"] <= shown["estimate"]).all() and (shown["estimate"] <= shown["ci_high"]).all()
+
+
+def test_design_table_names_groups_and_widens_place_intervals(twin_frame):
+    table = survey.design_table(twin_frame)
+    assert set(table["measure"]) == {"attitude_index", "aware_measures"}
+    assert not table["group"].str.fullmatch(r"[A-Z]{2}").any()  # country codes replaced by names
+    assert (table["ratio"] > 1).all()

@@ -2224,7 +2224,7 @@ def cohesion_association(
     ci = fit.conf_int(0.05)
     r, r_lo, r_hi, r_p = _pearson_ci(xs.to_numpy(), ys.to_numpy())
     points = pd.DataFrame({"locality_id": xs.index, "index": xs.to_numpy(), outcome: ys.to_numpy()})
-    for suffix in ("_lo", "_hi"):
+    for suffix in ("_ci_low", "_ci_high"):
         if outcome + suffix in outcomes.columns:
             extra = pd.to_numeric(outcomes[outcome + suffix], errors="raise").astype("Float64").astype(float)
             extra.index = outcomes.index.astype(str)

@@ -406,3 +406,68 @@ def firth_logit(y, X: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ reliability
+def cronbach_alpha(items: pd.DataFrame, missing: str = "complete") -> float:
+    """Cronbach's alpha of the columns of ``items`` (rows = units, columns = items of one scale).
+
+    alpha = k / (k - 1) * (1 - sum of item variances / variance of the total), with sample
+    variances (ddof = 1). Missing values: ``"complete"`` uses complete rows only;
+    ``"pairwise"`` uses every row, each variance and covariance on the rows where both items
+    are answered (the total's variance is the sum of the item covariance matrix).
+
+    **Zero variance.** When the total score does not vary, alpha is undefined and the
+    result is NaN (not an error), so that a bootstrap of alpha can carry on and count such
+    draws. Raises :class:`wholecomm.errors.InputError` for fewer than 2 items, fewer than 2
+    complete rows (``"complete"``), an item pair answered together fewer than 2 times
+    (``"pairwise"``) or non-numeric items; TypeError when ``items`` is not a DataFrame.
+    """
+    from .errors import InputError
+
+    if not isinstance(items, pd.DataFrame):
+        raise TypeError(
+            f"items must be a DataFrame (rows = units, columns = items), got {type(items).__name__}."
+        )
+    if missing not in ("complete", "pairwise"):
+        raise InputError(f"missing must be 'complete' or 'pairwise', got {missing!r}.")
+    if items.shape[1] < 2:
+        raise InputError(f"Cronbach's alpha needs at least 2 items (columns); got {items.shape[1]}.")
+    nonnum = [c for c in items.columns if not pd.api.types.is_numeric_dtype(items[c])]
+    if nonnum:
+        raise InputError(f"Cronbach's alpha needs numeric items; non-numeric columns: {nonnum}.")
+    if missing == "pairwise":
+        cov = pairwise_cov(items.astype(float).to_numpy()[None])[0]
+        if np.isnan(cov).any():
+            raise InputError(
+                "Cronbach's alpha (pairwise) needs every pair of items answered together at least twice."
+            )
+        return float(alpha_from_cov(cov[None])[0])
+    x = items.astype(float).dropna().to_numpy()
+    if x.shape[0] < 2:
+        raise InputError(f"Cronbach's alpha needs at least 2 complete rows; got {x.shape[0]}.")
+    return float(alpha_from_cov(np.cov(x, rowvar=False, ddof=1)[None])[0])
+
+
+def pairwise_cov(x: np.ndarray) -> np.ndarray:
+    """Pairwise-complete sample covariance matrices of a stack of data sets (b x n x k);
+    NaN where a pair of columns is observed together fewer than twice."""
+    ok = ~np.isnan(x)
+    v = np.where(ok, x, 0.0)
+    m = ok.astype(float)
+    n_ij = np.einsum("bni,bnj->bij", m, m)
+    s_i = np.einsum("bni,bnj->bij", v, m)  # sum of x_i over rows where j is answered too
+    s_ij = np.einsum("bni,bnj->bij", v, v)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = (s_ij - s_i * np.swapaxes(s_i, 1, 2) / n_ij) / (n_ij - 1)
+    return np.where(n_ij >= 2, cov, np.nan)
+
+
+def alpha_from_cov(cov: np.ndarray) -> np.ndarray:
+    """Cronbach's alpha of each item covariance matrix of a stack (b x k x k); NaN where the
+    total score has no variance (see :func:`cronbach_alpha`)."""
+    k = cov.shape[-1]
+    total = cov.sum(axis=(1, 2))
+    trace = np.trace(cov, axis1=1, axis2=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 1e-12 * np.maximum(trace, 1e-300), k / (k - 1) * (1 - trace / total), np.nan)
