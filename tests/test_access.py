@@ -422,7 +422,7 @@ def test_joint_verdicts_rejects_a_record_without_or_with_bad_joint_outcomes(tmp_
 def test_stored_record_has_the_joint_outcome_of_every_realisation():
     joint = access.joint_verdicts(top=10_000)
     vs = access.verdict_stability()
-    assert joint["twins"].sum() == vs.attrs["realisations"] >= 200
+    assert joint["twins"].sum() == vs.attrs["realisations"] >= 50
     assert set(access.summary_table(access.evaluate())["hypothesis"]) == set(vs["hypothesis"])
 
 
