@@ -438,19 +438,9 @@ class _Page:
 
 
 def test_glue_hypothesis_glues_every_key():
+    fields = {"id": "X", "claim": "", "estimand": "", "null": 0.0, "direction": "greater", "test": ""}
     r = access.HypothesisResult(
-        id="X",
-        claim="",
-        estimand="",
-        estimate=12.34,
-        ci_low=2.0,
-        ci_high=22.5,
-        null=0.0,
-        direction="greater",
-        unit="percentage points",
-        test="",
-        p_value=0.0123,
-        n="9 interviews",
+        **fields, estimate=12.34, ci_low=2.0, ci_high=22.5, unit="pp", p_value=0.0123, n="9 interviews"
     )
     r.p_adjusted = 0.0246
     page = _Page()
