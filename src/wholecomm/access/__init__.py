@@ -26,7 +26,7 @@ are tested with the clustered McNemar test of Durkalski et al. (2003).
 Missing values. ``housing_access`` and ``employment_access`` are empty when the
 interview did not discuss the topic. Such interviews are excluded from the estimate
 that needs the assessment (and only from that one) and counted by
-:func:`discussion_counts`; a paired comparison uses the interviews that discussed both.
+:func:`~wholecomm.access.interviews.discussion_counts`; a paired comparison uses the interviews that discussed both.
 The theme columns are required (True/False) and may not be empty.
 """
 

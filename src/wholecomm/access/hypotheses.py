@@ -24,7 +24,7 @@ def evaluate(
 
     The hypotheses form one family: their p-values are Holm-adjusted together
     (:func:`wholecomm.stats.holm`) and each verdict uses the adjusted p-value
-    (:attr:`HypothesisResult.verdict`). ``n_boot``: draws of the wild cluster bootstrap of H6
+    (:attr:`~wholecomm.access.result.HypothesisResult.verdict`). ``n_boot``: draws of the wild cluster bootstrap of H6
     (country)."""
     df = _prepared(df)
     pdf = policy._prepared(policy_df)
@@ -46,7 +46,7 @@ def summary_table(
 ) -> pd.DataFrame:
     """One row per hypothesis: claim, estimand, estimate, 95% interval, unit, the value of
     no difference (``null``; left out with ``include_null=False``), test, p-values
-    (unadjusted and Holm-adjusted), sample and the verdict (:attr:`HypothesisResult.verdict`)."""
+    (unadjusted and Holm-adjusted), sample and the verdict (:attr:`~wholecomm.access.result.HypothesisResult.verdict`)."""
     items = list(results.values()) if isinstance(results, dict) else list(results)
     if not items:
         raise ValueError("summary_table: no results.")

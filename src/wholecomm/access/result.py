@@ -10,7 +10,7 @@ import pandas as pd
 from ..policy import verdict
 
 #: Significance level of the verdicts, applied to Holm-adjusted p-values over the page's
-#: family of hypotheses (:func:`evaluate`).
+#: family of hypotheses (:func:`~wholecomm.access.hypotheses.evaluate`).
 ALPHA = 0.05
 
 
@@ -31,13 +31,13 @@ class HypothesisResult:
     p_value: float
     n: str
     details: dict = field(default_factory=dict)
-    #: Holm-adjusted p-value within the page's family of hypotheses (set by :func:`evaluate`).
+    #: Holm-adjusted p-value within the page's family of hypotheses (set by :func:`~wholecomm.access.hypotheses.evaluate`).
     p_adjusted: float = float("nan")
 
     @property
     def verdict(self) -> str:
         """Before adjustment, the interval rule of :func:`wholecomm.policy.verdict`. Once
-        :func:`evaluate` has set ``p_adjusted`` (Holm over the family): "supported" when
+        :func:`~wholecomm.access.hypotheses.evaluate` has set ``p_adjusted`` (Holm over the family): "supported" when
         the adjusted p is below :data:`ALPHA` and the estimate lies on the predicted side,
         "not supported" when it is below on the other side, "inconclusive" otherwise. The
         test and the interval come from the same method, so without adjustment the two

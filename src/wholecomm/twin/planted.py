@@ -151,7 +151,7 @@ def planted_table(params: dict | None = None) -> pd.DataFrame:
 
 def planted_for(hypothesis_id: str) -> str | None:
     """The parameter paths that plant the relationship behind a hypothesis of
-    :mod:`wholecomm.access` (``"H4"``, ``"H2 (housing)"``, ...), or None."""
+    :mod:`wholecomm.access.hypotheses` (``"H4"``, ``"H2 (housing)"``, ...), or None."""
     if hypothesis_id in BY_HYPOTHESIS:
         return ", ".join(BY_HYPOTHESIS[hypothesis_id])
     stem = hypothesis_id.split(" ")[0]
