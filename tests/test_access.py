@@ -293,8 +293,13 @@ def big_twin():
 
 
 def _p_hard(params: dict, kind: str, trend: str) -> float:
-    dp, cut = params["interviews"][f"{kind}_difficulty"], params["interviews"]["difficulty_cut_points"]
-    return float(expit(dp["intercept"] + dp[trend] - cut["mixed_to_hard"]))
+    """Planted share assessing access as hard, averaged over the localities' normal random
+    effect on the difficulty (sd ``interviews.locality_sd.difficulty``, Gauss-Hermite)."""
+    ip = params["interviews"]
+    dp, cut = ip[f"{kind}_difficulty"], ip["difficulty_cut_points"]
+    nodes, weights = np.polynomial.hermite_e.hermegauss(40)
+    eta = dp["intercept"] + dp[trend] + ip["locality_sd"]["difficulty"] * nodes
+    return float(np.sum(weights * expit(eta - cut["mixed_to_hard"])) / np.sum(weights))
 
 
 def test_twin_h1_housing_harder_than_employment(big_twin):
@@ -350,3 +355,125 @@ def test_twin_h3_h4_direction(big_twin):
     assert results["H4"].estimate > 0
     # with 200 localities the planted progressive-housing effect clears Holm's bar too
     assert results["H4"].verdict == "supported"
+
+
+def _stability_record(tmp_path, joint: dict, hypotheses=("H1", "H4")):
+    import json
+
+    counts = {h: {"supported": 0, "inconclusive": 0, "not supported": 0} for h in hypotheses}
+    for key, n in joint.items():
+        for h, v in zip(hypotheses, key.split(access.JOINT_SEPARATOR), strict=True):
+            counts[h][v] += n
+    rec = {
+        "realisations": sum(joint.values()),
+        "seeds": [2, 1 + sum(joint.values())],
+        "wild_bootstrap_draws": 99,
+        "date": "2026-01-01",
+        "counts": counts,
+        "hypotheses": list(hypotheses),
+        "joint": joint,
+    }
+    path = tmp_path / "vs.json"
+    path.write_text(json.dumps(rec), encoding="utf-8")
+    return path
+
+
+def test_joint_verdicts_known_answer(tmp_path):
+    path = _stability_record(
+        tmp_path,
+        {
+            "supported|supported": 6,
+            "supported|inconclusive": 3,
+            "inconclusive|not supported": 1,
+        },
+    )
+    joint = access.joint_verdicts(path)
+    assert joint["twins"].tolist() == [6, 3, 1]
+    assert joint["share_pct"].tolist() == pytest.approx([60, 30, 10])
+    assert joint.loc[0, "supported"] == "H1, H4" and joint.loc[0, "inconclusive"] == "none"
+    assert joint.loc[2, "not supported"] == "H4" and joint.loc[2, "inconclusive"] == "H1"
+    assert joint.attrs["all_supported_pct"] == pytest.approx(60)
+    assert joint.attrs["combinations"] == 3
+    # the per-hypothesis table agrees with the joint outcome it was summed from
+    vs = access.verdict_stability(path).set_index("hypothesis")
+    assert vs.loc["H1", "supported_pct"] == pytest.approx(90) and vs.loc["H4", "supported_pct"] == 60
+    # the rarest combinations are pooled in one row that keeps the total
+    top = access.joint_verdicts(path, top=1)
+    assert top["twins"].tolist() == [6, 4] and top.loc[1, "supported"] == "(various)"
+
+
+def test_joint_verdicts_rejects_a_record_without_or_with_bad_joint_outcomes(tmp_path):
+    path = _stability_record(tmp_path, {"supported|supported": 2})
+    import json
+
+    rec = json.loads(path.read_text())
+    del rec["joint"]
+    path.write_text(json.dumps(rec))
+    with pytest.raises(ValueError, match="no joint outcome"):
+        access.joint_verdicts(path)
+    rec["joint"] = {"supported|maybe": 2}
+    path.write_text(json.dumps(rec))
+    with pytest.raises(ValueError, match="one verdict per hypothesis"):
+        access.joint_verdicts(path)
+    with pytest.raises(FileNotFoundError, match="verdict_stability.py"):
+        access.joint_verdicts(tmp_path / "absent.json")
+
+
+def test_stored_record_has_the_joint_outcome_of_every_realisation():
+    joint = access.joint_verdicts(top=10_000)
+    vs = access.verdict_stability()
+    assert joint["twins"].sum() == vs.attrs["realisations"] >= 50
+    assert set(access.summary_table(access.evaluate())["hypothesis"]) == set(vs["hypothesis"])
+
+
+class _Page:
+    """Records what a page would glue."""
+
+    def __init__(self):
+        self.values: dict[str, dict] = {}
+
+    def glue(self, key, value, fmt=None, fit=False):
+        text = value if fmt is None else (fmt.format(value) if isinstance(fmt, str) else value)
+        self.values[key] = {"value": value, "text": str(text), "fit": fit}
+
+
+def test_glue_hypothesis_glues_every_key():
+    fields = {"id": "X", "claim": "", "estimand": "", "null": 0.0, "direction": "greater", "test": ""}
+    r = access.HypothesisResult(
+        **fields, estimate=12.34, ci_low=2.0, ci_high=22.5, unit="pp", p_value=0.0123, n="9 interviews"
+    )
+    r.p_adjusted = 0.0246
+    page = _Page()
+    access.glue_hypothesis(page, "hx", r, "{:.1f}", fit=True)
+    v = page.values
+    assert v["hx_est"]["text"] == "12.3" and v["hx_ci"]["text"] == "2.0 to 22.5"
+    assert v["hx_p"]["text"] == policy.p_format(0.0123).format(0.0123)
+    assert v["hx_verdict"]["value"] == "supported" and v["hx_n"]["value"] == "9 interviews"
+    assert v["hx_est"]["fit"] and not v["hx_verdict"]["fit"]
+    with pytest.raises(ValueError, match="fmt"):
+        access.glue_hypothesis(page, "hx", r, "%.1f")
+
+
+def test_theme_table_and_figures(small):
+    table = access.theme_table(small, "role")
+    assert "role" in table and "group" not in table and "theme" not in table
+    assert len(table) == len(access.THEMES) * small["role"].nunique()
+    assert set(table["role"]) <= set(access.ROLE_LABELS.values())
+    with pytest.raises(access.AccessInputError, match="by must be one of"):
+        access.theme_table(small, "country")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig = access.themes_figure(small, "locality_type")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Interviews raising the theme (%)" and ax.get_xlim() == (0, 100)
+    fig = access.hard_by_trend_figure(small)
+    assert fig.axes[0].get_ylabel() == "Interviews assessing access as hard (%)"
+    with pytest.raises(access.AccessInputError, match="by must be one of"):
+        access.themes_figure(small, "country")
+
+
+def test_summary_table_without_null():
+    results = access.evaluate()
+    assert "null" in access.summary_table(results)
+    assert "null" not in access.summary_table(results, include_null=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
@@ -64,6 +65,7 @@ def test_parameters_file_documents_every_planted_relationship():
         "more common than in employment",
         "registration barriers -> moving to larger cities",
         "capacity -> proactive",
+        "planted configurational effect",
     ):
         assert planted in text
 
@@ -93,3 +95,48 @@ def test_generated_frames_pass_the_package_validation(generated, tmp_path, monke
     frames = data.load_all()  # raises DataError if the generator broke a rule
     assert len(frames["localities"]) == 40
     assert isinstance(frames["localities"]["country"].dtype, pd.CategoricalDtype)
+
+
+def _qca_on_big_twin(params: dict) -> tuple[pd.DataFrame, dict]:
+    """The local-policies QCA (policy.qca_data, then truth table and minimisation through
+    policy.qca_solutions, called as the page calls them) on a twin of 25 localities per
+    country generated from ``params``: the crisp sets and the solutions."""
+    import copy
+
+    from wholecomm import data, policy
+
+    params = copy.deepcopy(params)
+    params["localities"]["per_country"] = 25
+    params["survey"]["respondents_per_locality"] = [3, 4]  # the survey is not used here
+    frames = twin.generate(params).frames
+
+    def typed(name):
+        raw = pd.read_csv(
+            io.BytesIO(to_csv_bytes(frames[name])), dtype=str, keep_default_na=False, na_values=[]
+        )
+        return data._typed(raw, data.resource_descriptor(name))
+
+    crisp = policy.qca_data(policy.prepare(typed("local_policies"), typed("localities")))
+    return crisp, policy.qca_solutions(crisp)
+
+
+def test_qca_recovers_the_planted_configuration():
+    from wholecomm import policy
+    from wholecomm.twin.planted import PLANTED_CONFIGURATION
+
+    conjunction = "*".join(PLANTED_CONFIGURATION["conjunction"])
+    params = twin.load_parameters()
+    crisp, found = _qca_on_big_twin(params)
+    assert found["outcome"] == PLANTED_CONFIGURATION["outcome"]
+    # The planted conjunction is a term of the conservative solution, consistent with the
+    # outcome, and the solution's main path: no other term covers as many outcome cases.
+    assert conjunction in found["complex"], found["complex"]
+    fit = policy.solution_fit(crisp, found["complex"]).set_index("term")
+    assert fit.loc[conjunction, "consistency"] >= policy.QCA_CONSISTENCY_THRESHOLD
+    others = fit.drop(index=[conjunction, "solution"])["raw_coverage"]
+    assert (fit.loc[conjunction, "raw_coverage"] > others).all(), fit
+    # Without the planted interaction the QCA does not find the conjunction: the test can fail.
+    section, key = PLANTED_CONFIGURATION["parameter"].split(".")[1:]
+    params["policies"][section][key] = 0.0
+    _, without = _qca_on_big_twin(params)
+    assert conjunction not in without["complex"], without["complex"]

@@ -21,6 +21,9 @@ Measures, on a copy of the book in a temporary directory (the working tree is un
   peer package weightipy (its ``Rake`` on already-encoded columns, one locality at a time,
   the same margins, no trimming, design weights 1), with the largest relative
   difference between the two sets of weights;
+* the verdicts of the housing-employment page over 200 synthetic twins
+  (``tools/verdict_stability.py``, which rewrites the stored record the page shows), with
+  the joint outcome: how often every hypothesis is supported together;
 * MIPEX-L uncertainty: the Sobol sensitivity analysis of 40 towns (Saltelli design of at
   least 10,000 draws, every town's rank and the mean rank shift analysed with bootstrap
   intervals), and 10,000 Monte Carlo draws for 1,000 towns with rank intervals and their
@@ -386,7 +389,7 @@ def bench_data_layer(tmp: Path) -> dict:
     folder.mkdir()
     n = write_big_package(folder)
     env = dict(os.environ, WHOLECOMM_DATA=str(folder), WHOLECOMM_DATA_CACHE=str(tmp / "data-cache"))
-    out = {"rows": n, "csv_mb": round((folder / "survey.csv").stat().st_size / 1e6)}
+    out: dict[str, object] = {"rows": n, "csv_mb": round((folder / "survey.csv").stat().st_size / 1e6)}
     for phase in ("cold", "cached"):
         report = tmp / f"{phase}.json"
         cpu: list[float] = []
@@ -630,121 +633,110 @@ def record_rows_in_readme(
     readme.write_text(text[: match.start(1)] + "\n".join(block) + text[match.end(1) :])
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--record", action="store_true", help="write the figures into README.md")
-    parser.add_argument("--skip-builds", action="store_true", help="only the library benchmarks")
-    parser.add_argument("--data-only", action="store_true", help="only the data layer benchmarks (no builds)")
-    parser.add_argument("--uncertainty-child", choices=["sobol", "large"], help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.uncertainty_child:
-        _uncertainty_child(args.uncertainty_child)
-        return 0
-    failures, rows = [], []
-    result: dict = {
-        "machine": f"{platform.machine()}, {psutil.cpu_count()} cores, "
-        f"{round(psutil.virtual_memory().total / 2**30)} GiB",
-        "date": time.strftime("%Y-%m-%d"),
-        "load_average_start": round(os.getloadavg()[0], 1),
-    }
+def measure_builds(result: dict, rows: list[str], failures: list[str]) -> None:
+    """Cold, warm, one-changed and second cold builds on a copy of the book, and page weights."""
+    with tempfile.TemporaryDirectory(prefix="wholecomm-bench-") as tmp:
+        book = Path(tmp) / "book"
+        book.mkdir()
+        copy_book(book)
+        print("cold build ...", flush=True)
+        cold = build(book, force=True)
+        first_results = Path(tmp) / "results-1"
+        shutil.copytree(book / "_build" / "results", first_results)
+        print("warm rebuild ...", flush=True)
+        warm = build(book)
+        print("rebuild after changing one notebook ...", flush=True)
+        changed = change_one_notebook(book)
+        one = build(book)
+        weights, site = page_weights(book / "_build" / "html")
+        print("second cold build ...", flush=True)
+        shutil.rmtree(book / "_build")
+        shutil.copy2(ROOT / "notebooks" / changed, book / "notebooks" / changed)
+        second = build(book, force=True)
+        cmp = filecmp.dircmp(first_results, book / "_build" / "results")
+        identical = not (cmp.diff_files or cmp.left_only or cmp.right_only)
+    median_page = statistics.median(weights.values())
+    heaviest = max(weights, key=lambda page: weights[page])
+    result.update(
+        cold=cold,
+        warm=warm,
+        one_changed=one,
+        second_cold=second,
+        results_identical=identical,
+        median_page_bytes=median_page,
+        heaviest_page=heaviest,
+        heaviest_page_bytes=weights[heaviest],
+        site_bytes=site,
+        pages=len(weights),
+    )
+    warm_share = warm["wall_seconds"] / cold["wall_seconds"]
+    rows += [
+        f"| cold build (empty cache) | {cold['wall_seconds']} s | {cold['peak_memory_mb']} MB | "
+        f"{cold['executed']} notebooks executed |",
+        f"| warm rebuild (nothing changed) | {warm['wall_seconds']} s ({warm_share:.0%} of cold) | "
+        f"{warm['peak_memory_mb']} MB | {warm['executed']} executed |",
+        f"| rebuild after changing one notebook | {one['wall_seconds']} s | {one['peak_memory_mb']} MB | "
+        f"{one['executed']} executed |",
+        f"| second cold build | {second['wall_seconds']} s | {second['peak_memory_mb']} MB | results files "
+        f"{'identical' if identical else 'DIFFERENT'} |",
+        f"| page weight (HTML + its images) | median {median_page / 1e3:.0f} kB over {len(weights)} pages; "
+        f"heaviest {heaviest} {weights[heaviest] / 1e3:.0f} kB | | whole site {site / 1e6:.1f} MB |",
+    ]
+    checks = [
+        (
+            cold["wall_seconds"] > TARGETS["cold_seconds"],
+            f"cold build {cold['wall_seconds']} s > {TARGETS['cold_seconds']} s",
+        ),
+        (
+            warm_share > TARGETS["warm_share"],
+            f"warm rebuild {warm_share:.0%} of cold > {TARGETS['warm_share']:.0%}",
+        ),
+        (warm["executed"] != 0, f"warm rebuild executed {warm['executed']} notebooks (must be 0)"),
+        (one["executed"] != 1, f"rebuild after one change executed {one['executed']} notebooks (must be 1)"),
+        (not identical, "two clean builds recorded different results"),
+        (median_page > TARGETS["median_page_bytes"], f"median page {median_page / 1e6:.2f} MB > 1 MB"),
+    ]
+    failures += [message for failed, message in checks if failed]
 
-    if not (args.skip_builds or args.data_only):
-        with tempfile.TemporaryDirectory(prefix="wholecomm-bench-") as tmp:
-            book = Path(tmp) / "book"
-            book.mkdir()
-            copy_book(book)
-            print("cold build ...", flush=True)
-            cold = build(book, force=True)
-            first_results = Path(tmp) / "results-1"
-            shutil.copytree(book / "_build" / "results", first_results)
-            print("warm rebuild ...", flush=True)
-            warm = build(book)
-            print("rebuild after changing one notebook ...", flush=True)
-            changed = change_one_notebook(book)
-            one = build(book)
-            weights, site = page_weights(book / "_build" / "html")
-            print("second cold build ...", flush=True)
-            shutil.rmtree(book / "_build")
-            shutil.copy2(ROOT / "notebooks" / changed, book / "notebooks" / changed)
-            second = build(book, force=True)
-            cmp = filecmp.dircmp(first_results, book / "_build" / "results")
-            identical = not (cmp.diff_files or cmp.left_only or cmp.right_only)
-        median_page = statistics.median(weights.values())
-        heaviest = max(weights, key=weights.get)
-        result.update(
-            cold=cold,
-            warm=warm,
-            one_changed=one,
-            second_cold=second,
-            results_identical=identical,
-            median_page_bytes=median_page,
-            heaviest_page=heaviest,
-            heaviest_page_bytes=weights[heaviest],
-            site_bytes=site,
-            pages=len(weights),
-        )
-        warm_share = warm["wall_seconds"] / cold["wall_seconds"]
-        rows += [
-            f"| cold build (empty cache) | {cold['wall_seconds']} s | {cold['peak_memory_mb']} MB | "
-            f"{cold['executed']} notebooks executed |",
-            f"| warm rebuild (nothing changed) | {warm['wall_seconds']} s ({warm_share:.0%} of cold) | "
-            f"{warm['peak_memory_mb']} MB | {warm['executed']} executed |",
-            f"| rebuild after changing one notebook | {one['wall_seconds']} s | {one['peak_memory_mb']} MB | "
-            f"{one['executed']} executed |",
-            f"| second cold build | {second['wall_seconds']} s | {second['peak_memory_mb']} MB | results files "
-            f"{'identical' if identical else 'DIFFERENT'} |",
-            f"| page weight (HTML + its images) | median {median_page / 1e3:.0f} kB over {len(weights)} pages; "
-            f"heaviest {heaviest} {weights[heaviest] / 1e3:.0f} kB | | whole site {site / 1e6:.1f} MB |",
-        ]
-        if cold["wall_seconds"] > TARGETS["cold_seconds"]:
-            failures.append(f"cold build {cold['wall_seconds']} s > {TARGETS['cold_seconds']} s")
-        if warm_share > TARGETS["warm_share"]:
-            failures.append(f"warm rebuild {warm_share:.0%} of cold > {TARGETS['warm_share']:.0%}")
-        if warm["executed"] != 0:
-            failures.append(f"warm rebuild executed {warm['executed']} notebooks (must be 0)")
-        if one["executed"] != 1:
-            failures.append(f"rebuild after one change executed {one['executed']} notebooks (must be 1)")
-        if not identical:
-            failures.append("two clean builds recorded different results")
-        if median_page > TARGETS["median_page_bytes"]:
-            failures.append(f"median page {median_page / 1e6:.2f} MB > 1 MB")
 
-    if not args.data_only:
-        print("library benchmarks ...", flush=True)
-        t_index = bench_index()
-        n_sv, t_rake, t_est = bench_survey()
-        sobol = bench_uncertainty("sobol")
-        large = bench_uncertainty("large")
-        result.update(sobol_40=sobol, mc_1000=large)
-        if sobol["seconds"] > TARGETS["sobol_40_seconds"]:
-            failures.append(
-                f"Sobol analysis of 40 towns {sobol['seconds']} s > {TARGETS['sobol_40_seconds']} s"
-            )
-        if large["seconds"] > TARGETS["mc_1000_seconds"]:
-            failures.append(
-                f"1,000 towns x 10,000 draws {large['seconds']} s > {TARGETS['mc_1000_seconds']} s"
-            )
-        if large["peak_mb"] > TARGETS["mc_1000_mb"]:
-            failures.append(f"1,000 towns x 10,000 draws {large['peak_mb']} MB > {TARGETS['mc_1000_mb']} MB")
-        result.update(
-            index_100k_x_60_seconds=round(t_index, 2),
-            survey_respondents=n_sv,
-            survey_rake_seconds=round(t_rake, 2),
-            survey_estimates_seconds=round(t_est, 2),
-        )
-        rows += [
-            f"| MIPEX-L scoring, 100,000 localities x 60 indicators | {t_index:.2f} s | | |",
-            f"| survey raking, {n_sv:,} respondents | {t_rake:.2f} s | | |",
-            f"| survey headline estimates (mean overall and by country, a proportion), {n_sv:,} respondents | "
-            f"{t_est:.2f} s | | |",
-            f"| MIPEX-L Sobol sensitivity, {sobol['assessed']} towns ({sobol['towns']} ranked) x {sobol['draws']:,} "
-            f"draws (Saltelli design, bootstrap intervals) | {sobol['seconds']:.2f} s | {sobol['peak_mb']} MB | "
-            "target 5 s |",
-            f"| MIPEX-L Monte Carlo, {large['assessed']:,} towns ({large['towns']:,} ranked) x {large['draws']:,} draws "
-            f"(rank intervals and their Monte Carlo error) | {large['seconds']:.2f} s | {large['peak_mb']} MB | "
-            "target 10 s, 2 GB |",
-        ]
+def measure_library(result: dict, rows: list[str], failures: list[str]) -> None:
+    """MIPEX-L scoring, survey raking and estimates, and the MIPEX-L uncertainty analyses."""
+    print("library benchmarks ...", flush=True)
+    t_index = bench_index()
+    n_sv, t_rake, t_est = bench_survey()
+    sobol = bench_uncertainty("sobol")
+    large = bench_uncertainty("large")
+    result.update(sobol_40=sobol, mc_1000=large)
+    s40, mc, mb = TARGETS["sobol_40_seconds"], TARGETS["mc_1000_seconds"], TARGETS["mc_1000_mb"]
+    checks = [
+        (sobol["seconds"] > s40, f"Sobol analysis of 40 towns {sobol['seconds']} s > {s40} s"),
+        (large["seconds"] > mc, f"1,000 towns x 10,000 draws {large['seconds']} s > {mc} s"),
+        (large["peak_mb"] > mb, f"1,000 towns x 10,000 draws {large['peak_mb']} MB > {mb} MB"),
+    ]
+    failures += [message for failed, message in checks if failed]
+    result.update(
+        index_100k_x_60_seconds=round(t_index, 2),
+        survey_respondents=n_sv,
+        survey_rake_seconds=round(t_rake, 2),
+        survey_estimates_seconds=round(t_est, 2),
+    )
+    rows += [
+        f"| MIPEX-L scoring, 100,000 localities x 60 indicators | {t_index:.2f} s | | |",
+        f"| survey raking, {n_sv:,} respondents | {t_rake:.2f} s | | |",
+        f"| survey headline estimates (mean overall and by country, a proportion), {n_sv:,} respondents | "
+        f"{t_est:.2f} s | | |",
+        f"| MIPEX-L Sobol sensitivity, {sobol['assessed']} towns ({sobol['towns']} ranked) x {sobol['draws']:,} "
+        f"draws (Saltelli design, bootstrap intervals) | {sobol['seconds']:.2f} s | {sobol['peak_mb']} MB | "
+        "target 5 s |",
+        f"| MIPEX-L Monte Carlo, {large['assessed']:,} towns ({large['towns']:,} ranked) x {large['draws']:,} draws "
+        f"(rank intervals and their Monte Carlo error) | {large['seconds']:.2f} s | {large['peak_mb']} MB | "
+        "target 10 s, 2 GB |",
+    ]
 
+
+def measure_data_layer(result: dict, rows: list[str], failures: list[str]) -> dict:
+    """Validating a 1,000,000-row survey, a cached load, and raking beside the peer package
+    (returned, for :func:`report_raking_peer`)."""
     print("data layer benchmarks ...", flush=True)
     with tempfile.TemporaryDirectory(prefix="wholecomm-bench-data-") as tmp:
         layer = bench_data_layer(Path(tmp))
@@ -759,6 +751,21 @@ def main(argv: list[str] | None = None) -> int:
         f"{cached['load_all_s']} s | {cached['peak_memory_mb']} MB | every resource; `load('survey')` again "
         f"{cached['load_survey_s']} s |",
     ]
+    vs, vm, cl = TARGETS["validate_seconds"], TARGETS["validate_memory_mb"], TARGETS["cached_load_seconds"]
+    checks = [
+        (cold_v["wall_seconds"] > vs, f"validating 1M rows took {cold_v['wall_seconds']} s > {vs} s"),
+        (
+            cold_v["peak_memory_mb"] > vm,
+            f"validating 1M rows peaked at {cold_v['peak_memory_mb']} MB > {vm} MB",
+        ),
+        (cached["load_all_s"] > cl, f"a cached load took {cached['load_all_s']} s > {cl} s"),
+    ]
+    failures += [message for failed, message in checks if failed]
+    return peer
+
+
+def measure_toolbox(result: dict, rows: list[str], failures: list[str]) -> None:
+    """`wholecomm assess` as a whole process, and re-scoring on the self-assessment page."""
     print("toolbox benchmarks ...", flush=True)
     t_cli, cpu_cli = bench_cli_assess()
     rescore = bench_browser_rescore()
@@ -771,40 +778,107 @@ def main(argv: list[str] | None = None) -> int:
         failures.append(f"wholecomm assess {t_cli:.2f} s > {TARGETS['cli_assess_seconds']} s")
     if rescore is None:
         rows.append("| self-assessment page: re-scoring after one answer | not measured (no Chromium) | | |")
-    else:
-        med, worst = rescore
-        result.update(browser_rescore_median_ms=round(med, 1), browser_rescore_max_ms=round(worst, 1))
-        rows.append(
-            f"| self-assessment page: re-scoring and redrawing after one answer (40 answers) | median "
-            f"{med:.1f} ms, largest {worst:.1f} ms | | target at most {TARGETS['browser_rescore_ms']:.0f} ms |"
-        )
-        if worst > TARGETS["browser_rescore_ms"]:
-            failures.append(
-                f"re-scoring in the browser took up to {worst:.1f} ms > {TARGETS['browser_rescore_ms']} ms"
-            )
-    if cold_v["wall_seconds"] > TARGETS["validate_seconds"]:
+        return
+    med, worst = rescore
+    result.update(browser_rescore_median_ms=round(med, 1), browser_rescore_max_ms=round(worst, 1))
+    rows.append(
+        f"| self-assessment page: re-scoring and redrawing after one answer (40 answers) | median "
+        f"{med:.1f} ms, largest {worst:.1f} ms | | target at most {TARGETS['browser_rescore_ms']:.0f} ms |"
+    )
+    if worst > TARGETS["browser_rescore_ms"]:
         failures.append(
-            f"validating 1M rows took {cold_v['wall_seconds']} s > {TARGETS['validate_seconds']} s"
+            f"re-scoring in the browser took up to {worst:.1f} ms > {TARGETS['browser_rescore_ms']} ms"
         )
-    if cold_v["peak_memory_mb"] > TARGETS["validate_memory_mb"]:
-        failures.append(
-            f"validating 1M rows peaked at {cold_v['peak_memory_mb']} MB > {TARGETS['validate_memory_mb']} MB"
-        )
-    if cached["load_all_s"] > TARGETS["cached_load_seconds"]:
-        failures.append(f"a cached load took {cached['load_all_s']} s > {TARGETS['cached_load_seconds']} s")
-    if peer.get("peer"):
-        rows.append(
-            f"| raking {peer['respondents']:,} typed respondents (no trimming, design weights 1): ours vs "
-            f"{peer['peer']} raking core | {peer['ours_seconds']} s vs {peer['peer_seconds']} s | | "
-            f"weights agree to {peer['max_relative_difference']:.1e} (largest relative difference) |"
-        )
-        if peer["ours_seconds"] > peer["peer_seconds"]:
-            failures.append(
-                f"our raking ({peer['ours_seconds']} s) is slower than {peer['peer']} "
-                f"({peer['peer_seconds']} s)"
-            )
-    else:
+
+
+def report_raking_peer(peer: dict, rows: list[str], failures: list[str]) -> None:
+    """The row comparing our raking with the peer's (measured by :func:`measure_data_layer`)."""
+    if not peer.get("peer"):
         rows.append("| raking peer | not measured | | weightipy is not installed |")
+        return
+    rows.append(
+        f"| raking {peer['respondents']:,} typed respondents (no trimming, design weights 1): ours vs "
+        f"{peer['peer']} raking core | {peer['ours_seconds']} s vs {peer['peer_seconds']} s | | "
+        f"weights agree to {peer['max_relative_difference']:.1e} (largest relative difference) |"
+    )
+    if peer["ours_seconds"] > peer["peer_seconds"]:
+        failures.append(
+            f"our raking ({peer['ours_seconds']} s) is slower than {peer['peer']} ({peer['peer_seconds']} s)"
+        )
+
+
+def measure_verdict_stability(result: dict, rows: list[str], realisations: int) -> None:
+    """The verdicts of the housing-employment page over ``realisations`` synthetic twins
+    (tools/verdict_stability.py, in a new process; it rewrites the stored record the page
+    shows), with the joint outcome: how often every hypothesis is supported together."""
+    print(f"verdict stability over {realisations} twins ...", flush=True)
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "verdict_stability.py"),
+            "--realisations",
+            str(realisations),
+            "--jobs",
+            "2",
+        ],
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    seconds = time.perf_counter() - start
+    sys.path.insert(0, str(ROOT / "src"))
+    from wholecomm import access
+
+    joint = access.joint_verdicts()
+    least = access.verdict_stability().set_index("hypothesis")["supported_pct"]
+    result.update(
+        verdict_stability_seconds=round(seconds, 1),
+        verdicts_all_supported_pct=round(joint.attrs["all_supported_pct"], 1),
+    )
+    rows.append(
+        f"| verdict stability of the housing-employment page, {realisations} twins (joint outcome) | "
+        f"{seconds:.0f} s | | all hypotheses supported together in {joint.attrs['all_supported_pct']:.0f}% of "
+        f"twins; least stable {least.idxmin()} ({least.min():.0f}%) |"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--record", action="store_true", help="write the figures into README.md")
+    parser.add_argument("--skip-builds", action="store_true", help="only the library benchmarks")
+    parser.add_argument("--data-only", action="store_true", help="only the data layer benchmarks (no builds)")
+    parser.add_argument(
+        "--verdict-realisations", type=int, default=200, help="twins for the verdict stability (0: skip it)"
+    )
+    parser.add_argument("--uncertainty-child", choices=["sobol", "large"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.uncertainty_child:
+        _uncertainty_child(args.uncertainty_child)
+        return 0
+    failures: list[str] = []
+    rows: list[str] = []
+    result: dict = {
+        "machine": f"{platform.machine()}, {psutil.cpu_count()} cores, "
+        f"{round(psutil.virtual_memory().total / 2**30)} GiB",
+        "date": time.strftime("%Y-%m-%d"),
+        "load_average_start": round(os.getloadavg()[0], 1),
+    }
+    if not (args.skip_builds or args.data_only):
+        measure_builds(result, rows, failures)
+    if not args.data_only:
+        measure_library(result, rows, failures)
+    peer = measure_data_layer(result, rows, failures)
+    measure_toolbox(result, rows, failures)
+    report_raking_peer(peer, rows, failures)
+    if not args.data_only and args.verdict_realisations > 0:
+        measure_verdict_stability(result, rows, args.verdict_realisations)
+    return report(result, rows, failures, args)
+
+
+def report(result: dict, rows: list[str], failures: list[str], args: argparse.Namespace) -> int:
+    """Print the table, write _build/bench.json, and with ``--record`` the README's table;
+    1 when a target or an invariant failed."""
     result["load_average_end"] = round(os.getloadavg()[0], 1)
     partial = args.skip_builds or args.data_only
     how = (

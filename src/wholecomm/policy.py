@@ -13,7 +13,7 @@ joined with the locality's characteristics (resource ``localities``). The module
   (with Quine-McCluskey minimisation of the consistent configurations) and Ward
   hierarchical clustering of a coded policy profile.
 
-It also holds the interval estimators shared with :mod:`wholecomm.access`: Wilson
+It also holds the interval estimators shared with :mod:`wholecomm.access.hypotheses`: Wilson
 intervals (with an effective sample size for clustered data), Newcombe's interval for a
 difference of independent proportions, cluster-robust means and differences, the
 Cochran-Armitage trend test and the verdict rule for hypotheses.

@@ -326,26 +326,27 @@ def _survey(
 # -------------------------------------------------------------------- policies
 def _policies(p: dict, loc: pd.DataFrame, commitment: pd.Series, seed: int) -> tuple[pd.DataFrame, pd.Series]:
     pp, rng = p["policies"], _rng(seed, "policies")
-    sl = pp["staff_logit"]
+    office = _staff_offices(pp, loc, commitment, seed)
     staff = {}
-    for _, row in loc.iterrows():
-        eta = sl["intercept"] + sl[row["size_class"]] + sl["commitment"] * commitment[row["locality_id"]]
-        staff[row["locality_id"]] = bool(rng.random() < expit(eta))
     rows = []
     pl = pp["proactive_logit"]
     for _, row in loc.iterrows():
         lid, c = row["locality_id"], commitment[row["locality_id"]]
+        thriving = row["economic_trend"] == "improving"
         for area, base in pp["present_logit_area"].items():
+            staffed = bool(office[lid] and rng.random() < pp["staff_area_share"][area])
+            staff[(lid, area)] = staffed
             present = bool(rng.random() < expit(base + pp["present_logit_commitment"] * c))
             relation = _choice(rng, pp["relation_by_country"][row["country"]])
             if present:
                 eta = (
                     pl["intercept"]
                     + pl["commitment"] * c
-                    + pl["dedicated_staff"] * staff[lid]
+                    + pl["dedicated_staff"] * staffed
                     + pl["medium_town"] * (row["size_class"] == "medium_town")
                     + pl["progressive_housing"]
                     * (area == "housing" and row["political_orientation"] == "progressive")
+                    + pl["thriving_with_staff"] * (office[lid] and thriving)
                 )
                 approach = "proactive" if rng.random() < expit(eta) else "reactive"
                 lead = _choice(rng, pp["lead_actor"][row["size_class"]])
@@ -360,11 +361,24 @@ def _policies(p: dict, loc: pd.DataFrame, commitment: pd.Series, seed: int) -> t
                     "approach": approach,
                     "lead_actor": lead,
                     "relation_higher_level": relation,
-                    "dedicated_staff": staff[lid],
+                    "dedicated_staff": staffed,
                     "main_funding": funding,
                 }
             )
-    return pd.DataFrame(rows), pd.Series(staff, name="dedicated_staff")
+    index = pd.MultiIndex.from_tuples(list(staff), names=["locality_id", "policy_area"])
+    by_area = pd.Series(list(staff.values()), index=index, name="dedicated_staff")
+    return pd.DataFrame(rows), by_area
+
+
+def _staff_offices(pp: dict, loc: pd.DataFrame, commitment: pd.Series, seed: int) -> dict[str, bool]:
+    """Whether each locality has an integration office (planted: bigger -> more capacity);
+    an office staffs each policy area with that area's probability (``staff_area_share``)."""
+    sl, rng = pp["staff_logit"], _rng(seed, "staff_offices")
+    office = {}
+    for _, row in loc.iterrows():
+        eta = sl["intercept"] + sl[row["size_class"]] + sl["commitment"] * commitment[row["locality_id"]]
+        office[row["locality_id"]] = bool(rng.random() < expit(eta))
+    return office
 
 
 # ------------------------------------------------------------------ interviews
@@ -372,17 +386,18 @@ def _interviews(p: dict, loc: pd.DataFrame, seed: int) -> pd.DataFrame:
     ip, rng = p["interviews"], _rng(seed, "interviews")
     levels = np.array(["easy", "mixed", "hard"])
     cut = ip["difficulty_cut_points"]
+    shift = _interview_locality_effects(ip, loc, seed)
     rows = []
     for _, row in loc.iterrows():
+        lid = row["locality_id"]
         n = int(rng.integers(ip["per_locality"][0], ip["per_locality"][1] + 1))
         trend = row["economic_trend"]
         for _ in range(n):
-            rec = {"locality_id": row["locality_id"], "role": _choice(rng, ip["role"])}
+            rec = {"locality_id": lid, "role": _choice(rng, ip["role"])}
             for kind in ("housing", "employment"):
                 dp = ip[f"{kind}_difficulty"]
-                level = _ordered(
-                    rng, np.array(dp["intercept"] + dp[trend]), cut["easy_to_mixed"], cut["mixed_to_hard"]
-                )
+                eta = dp["intercept"] + dp[trend] + shift[lid][f"{kind}_difficulty"]
+                level = _ordered(rng, np.array(eta), cut["easy_to_mixed"], cut["mixed_to_hard"])
                 rec[f"{kind}_access"] = levels[int(level)] if rng.random() < ip["access_discussed"] else ""
             th = dict(ip["themes"])
             th["registration_barriers"] = ip["registration_barriers_country"].get(
@@ -391,6 +406,7 @@ def _interviews(p: dict, loc: pd.DataFrame, seed: int) -> pd.DataFrame:
             if trend == "improving":
                 th["housing_shortage"] += ip["housing_shortage_improving_extra"]
                 th["labour_shortage"] += ip["labour_shortage_improving_extra"]
+            th = {k: float(expit(logit(v) + shift[lid][k])) for k, v in th.items()}
             present = {k: bool(rng.random() < v) for k, v in th.items()}
             if present["registration_barriers"] and not present["onward_migration"]:
                 present["onward_migration"] = bool(rng.random() < ip["onward_given_registration"])
@@ -399,6 +415,23 @@ def _interviews(p: dict, loc: pd.DataFrame, seed: int) -> pd.DataFrame:
     iv = pd.DataFrame(rows)
     iv.insert(0, "interview_id", [f"I{i:04d}" for i in range(1, len(iv) + 1)])
     return iv
+
+
+def logit(p: float) -> float:
+    """The log-odds of a probability strictly between 0 and 1."""
+    return float(np.log(p / (1 - p)))
+
+
+def _interview_locality_effects(ip: dict, loc: pd.DataFrame, seed: int) -> dict[str, dict[str, float]]:
+    """Each locality's random shifts: of the housing and employment difficulty etas (sd
+    ``locality_sd.difficulty``) and of every theme's logit (sd ``locality_sd.themes``)."""
+    sd, rng = ip["locality_sd"], _rng(seed, "interview_localities")
+    names = ["housing_difficulty", "employment_difficulty", *ip["themes"]]
+    scale = np.array([sd["difficulty"]] * 2 + [sd["themes"]] * len(ip["themes"]))
+    draws = rng.normal(0.0, 1.0, (len(loc), len(names))) * scale
+    return {
+        lid: dict(zip(names, map(float, draws[i]), strict=True)) for i, lid in enumerate(loc["locality_id"])
+    }
 
 
 # --------------------------------------------------------------------- driver
@@ -419,7 +452,7 @@ def generate(
     overall_truth = area_truth.mean(axis=1).rename("overall")
     margins = _margins(p, loc, seed)
     survey = _survey(p, loc, margins, commitment, overall_truth, seed)
-    policies, staff = _policies(p, loc, commitment, seed)
+    policies, staff_by_area = _policies(p, loc, commitment, seed)
     interviews = _interviews(p, loc, seed)
     frames = {
         "localities": loc,
@@ -435,7 +468,9 @@ def generate(
         "commitment": commitment,
         "area_scores": area_truth,
         "overall_scores": overall_truth,
-        "dedicated_staff": staff,
+        # staff in at least one area, per locality, and staff per locality and area
+        "dedicated_staff": staff_by_area.groupby(level="locality_id", sort=False).any(),
+        "dedicated_staff_by_area": staff_by_area,
     }
     return Twin(frames=frames, truth=truth, params=p)
 

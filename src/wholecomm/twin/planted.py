@@ -82,7 +82,27 @@ PLANTED: list[tuple[str, str, str, tuple[str, ...], tuple[str, ...]]] = [
         ("H6",),
         ("interviews.registration_barriers_country", "interviews.onward_given_registration"),
     ),
+    (
+        "Capacity and a thriving economy together make local policy proactive (a configurational effect "
+        "planted for the QCA to find; not a claim of the sources)",
+        "Twin design",
+        "local-policies",
+        (),
+        ("policies.proactive_logit.thriving_with_staff", "policies.staff_area_share"),
+    ),
 ]
+
+#: The planted configurational (interaction) effect on the QCA outcome of the local-policies
+#: page: dedicated staff in a policy area and an improving local economy *together* raise the
+#: log-odds that the area's measure is proactive by ``policies.proactive_logit.thriving_with_staff``;
+#: neither condition alone comes near. In the QCA's sets (:data:`wholecomm.policy.QCA_CONDITIONS`)
+#: this is the conjunction CAPACITY*THRIVING, sufficient for the outcome PROACTIVE, which
+#: ``tests/test_twin.py`` checks the QCA recovers on a larger twin.
+PLANTED_CONFIGURATION: dict[str, object] = {
+    "outcome": "PROACTIVE",
+    "conjunction": ("CAPACITY", "THRIVING"),
+    "parameter": "policies.proactive_logit.thriving_with_staff",
+}
 
 
 #: Hypotheses whose planted parameters differ from the statement's row above.
@@ -131,7 +151,7 @@ def planted_table(params: dict | None = None) -> pd.DataFrame:
 
 def planted_for(hypothesis_id: str) -> str | None:
     """The parameter paths that plant the relationship behind a hypothesis of
-    :mod:`wholecomm.access` (``"H4"``, ``"H2 (housing)"``, ...), or None."""
+    :mod:`wholecomm.access.hypotheses` (``"H4"``, ``"H2 (housing)"``, ...), or None."""
     if hypothesis_id in BY_HYPOTHESIS:
         return ", ".join(BY_HYPOTHESIS[hypothesis_id])
     stem = hypothesis_id.split(" ")[0]
