@@ -524,3 +524,16 @@ def test_recovers_the_twins_planted_scores(twin):
     means = res.area_scores.mean().sort_values(ascending=False)
     assert set(means.index[:2]) == set(index.LEAD_AREAS)
     assert set(means.index[-3:]) == set(index.LAG_AREAS)
+
+
+def test_lead_lag_with_countries_is_the_cluster_robust_interval_of_the_differences(package_result):
+    from wholecomm import stats as shared
+
+    countries = index.town_countries(package_result)
+    gap = index.lead_lag(package_result, countries=countries)
+    d = gap.per_locality["difference"]
+    crv = shared.ols_cluster(d.to_numpy(), np.ones((len(d), 1)), countries.reindex(d.index).to_numpy(), 0)
+    assert (gap.ci_low, gap.ci_high) == pytest.approx((crv["ci_low"], crv["ci_high"]))
+    assert gap.ci_low < gap.diff < gap.ci_high
+    sgap = index.stage_gap(package_result, "formulation", "evaluation", countries=countries)
+    assert sgap.ci_low < sgap.diff < sgap.ci_high
