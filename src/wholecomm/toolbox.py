@@ -1,5 +1,5 @@
 """The toolbox for local governments: self-evaluation, tailored benchmarks, priorities
-and monitoring, built on the MIPEX-L index engine (:mod:`wholecomm.index`).
+and monitoring, built on the MIPEX-L index engine (:mod:`wholecomm.index.scoring`).
 
 A municipality fills in the MIPEX-L questionnaire (a YAML file, see
 :func:`blank_questionnaire`) for one or more years; :func:`read_questionnaire` checks it

@@ -1,24 +1,6 @@
 """MIPEX-L: the local integration policy index (scoring, ranking, robustness, associations).
 
-Scoring rule (MIPEX convention, with MIPEX-R's policy-cycle stages)
--------------------------------------------------------------------
-1. **Indicator score** = the score of the answer option chosen (0, 50 or 100 in the
-   catalogue; any value in 0-100 is accepted). An empty ``answer_code`` means the item was
-   not answered: the indicator score is missing (NaN), never 0.
-2. **Area score** = mean of the area's *answered* indicators, but only when at least
-   ``min_answered_share`` (default two thirds) of the area's indicators are answered.
-   Otherwise the area score is missing (NaN) and the area is *flagged*.
-3. **Overall score** = unweighted mean of the area scores, only when *every* area has a
-   score. If any area is flagged, the overall score is missing and flagged as well.
-4. **Stage scores** (formulation, output, implementation, evaluation) use the same rule
-   on the indicators of each stage, across areas.
-
-Missing data are therefore never scored as 0 and never silently imputed: an area built
-on too few answers is reported as missing. The robustness analysis
-(:func:`~wholecomm.index.uncertainty.monte_carlo`) imputes missing answers explicitly, as one of its perturbations.
-
-Localities whose overall score is missing are not ranked (:func:`~wholecomm.index.scoring.rank`), and the
-Monte Carlo rank intervals are computed among the ranked localities only.
+The scoring rule and its missing-data rule are stated in :mod:`~wholecomm.index.scoring`.
 
 The package's modules, by what they do: :mod:`~wholecomm.index.scoring` (the rule, summaries,
 ranking), :mod:`~wholecomm.index.aggregation` (alternative rules),
@@ -26,9 +8,9 @@ ranking), :mod:`~wholecomm.index.aggregation` (alternative rules),
 intervals), :mod:`~wholecomm.index.sobol` (Sobol indices),
 :mod:`~wholecomm.index.reliability`, :mod:`~wholecomm.index.intervals`,
 :mod:`~wholecomm.index.comparisons`, :mod:`~wholecomm.index.gaps`,
-:mod:`~wholecomm.index.national` and :mod:`~wholecomm.index.associations`, with the chapter's figures in
-:mod:`~wholecomm.index.figures`; constants and input
-checks in :mod:`~wholecomm.index.common`. This package re-exports their public names
+:mod:`~wholecomm.index.national` and :mod:`~wholecomm.index.associations`, with the
+chapter's figures in :mod:`~wholecomm.index.figures`; constants and input checks in
+:mod:`~wholecomm.index.common`. This package re-exports their public names
 (``from wholecomm import index; index.score(...)``).
 """
 

@@ -1,4 +1,26 @@
-"""Scoring MIPEX-L answers (the rule in :mod:`wholecomm.index`), summaries of the scores, and ranking."""
+"""Scoring MIPEX-L answers, summaries of the scores, and ranking.
+
+Scoring rule (MIPEX convention, with MIPEX-R's policy-cycle stages)
+-------------------------------------------------------------------
+1. **Indicator score** = the score of the answer option chosen (0, 50 or 100 in the
+   catalogue; any value in 0-100 is accepted). An empty ``answer_code`` means the item was
+   not answered: the indicator score is missing (NaN), never 0.
+2. **Area score** = mean of the area's *answered* indicators, but only when at least
+   ``min_answered_share`` (default two thirds) of the area's indicators are answered.
+   Otherwise the area score is missing (NaN) and the area is *flagged*.
+3. **Overall score** = unweighted mean of the area scores, only when *every* area has a
+   score. If any area is flagged, the overall score is missing and flagged as well.
+4. **Stage scores** (formulation, output, implementation, evaluation) use the same rule
+   on the indicators of each stage, across areas.
+
+Missing data are therefore never scored as 0 and never silently imputed: an area built
+on too few answers is reported as missing. The robustness analysis
+(:func:`~wholecomm.index.uncertainty.monte_carlo`) imputes missing answers explicitly, as one
+of its perturbations.
+
+Localities whose overall score is missing are not ranked (:func:`rank`), and the
+Monte Carlo rank intervals are computed among the ranked localities only.
+"""
 
 from __future__ import annotations
 
