@@ -287,8 +287,8 @@ def test_monte_carlo_is_deterministic_and_point_ranks_lie_in_their_intervals(pac
     np.testing.assert_allclose(mc1.weights.sum(axis=1), 1.0)
     ri = index.rank_intervals(mc1)
     assert ri["point_inside"].all()
-    assert ((ri["rank"] >= ri["rank_lo"]) & (ri["rank"] <= ri["rank_hi"])).all()
-    assert (ri["rank_lo"] <= ri["rank_median"]).all() and (ri["rank_median"] <= ri["rank_hi"]).all()
+    assert ((ri["rank"] >= ri["rank_low"]) & (ri["rank"] <= ri["rank_high"])).all()
+    assert (ri["rank_low"] <= ri["rank_median"]).all() and (ri["rank_median"] <= ri["rank_high"]).all()
     # Only localities with an overall score are ranked.
     assert set(ri.index) == set(package_result.overall.dropna().index)
 
@@ -302,7 +302,7 @@ def test_monte_carlo_without_perturbation_reproduces_the_point_ranks():
         mc.scores.to_numpy(), np.tile(res.overall.dropna().to_numpy(), (20, 1)), atol=1e-12
     )
     ri = index.rank_intervals(mc)
-    assert (ri["rank_lo"] == ri["rank"]).all() and (ri["rank_hi"] == ri["rank"]).all()
+    assert (ri["rank_low"] == ri["rank"]).all() and (ri["rank_high"] == ri["rank"]).all()
 
 
 def test_monte_carlo_hot_deck_takes_answers_of_the_nearest_towns():
@@ -313,7 +313,7 @@ def test_monte_carlo_hot_deck_takes_answers_of_the_nearest_towns():
     assert list(donors) == [(3, res.indicator_scores.columns.get_loc("LAB02"))]
     assert sorted(res.localities[i] for i in donors[next(iter(donors))]) == ["A", "B"]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(index, "N_DONORS", 2)
+        mp.setattr(index.perturbation, "N_DONORS", 2)  # where the hot-deck reads it
         mc = index.monte_carlo(res, n_draws=200, factors=("imputation",), seed=3)
     assert mc.n_imputed == 1
     hot = (mc.factors["imputation"] == "hot_deck").to_numpy()
@@ -328,21 +328,20 @@ def test_monte_carlo_hot_deck_takes_answers_of_the_nearest_towns():
 
 
 # ---------------------------------------------------------------- reliability
-def test_cronbach_alpha_known_values():
-    # Two items: variances 5/3 each, total variance 16/3 -> alpha = 2 (1 - (10/3)/(16/3)) = 0.75.
-    assert index.cronbach_alpha(pd.DataFrame({"x": [1, 2, 3, 4], "y": [2, 1, 4, 3]})) == pytest.approx(0.75)
+def test_complete_case_alpha_is_the_shared_estimator_and_nan_where_undefined():
+    from wholecomm import survey
+    from wholecomm.index.reliability import _complete_case_alpha
+
     # Three items: variances 1, 4/3, 4/3; totals 4, 7, 10 (variance 9) -> 1.5 (1 - 11/27) = 8/9.
     items = pd.DataFrame({"x": [1, 2, 3], "y": [2, 2, 4], "z": [1, 3, 3]})
-    assert index.cronbach_alpha(items) == pytest.approx(8 / 9)
-    # Identical items -> 1. Rows with a missing item are left out (complete cases).
-    assert index.cronbach_alpha(pd.DataFrame({"x": [1, 2, 3], "y": [1, 2, 3]})) == pytest.approx(1.0)
+    assert _complete_case_alpha(items) == pytest.approx(8 / 9) == pytest.approx(survey.cronbach_alpha(items))
+    # Rows with a missing item are left out (complete cases).
     with_gap = pd.concat([items, pd.DataFrame({"x": [5], "y": [np.nan], "z": [1]})], ignore_index=True)
-    assert index.cronbach_alpha(with_gap) == pytest.approx(8 / 9)
-    assert np.isnan(index.cronbach_alpha(pd.DataFrame({"x": [2, 2], "y": [3, 3]})))
-    with pytest.raises(ValueError, match="at least 2 items"):
-        index.cronbach_alpha(items[["x"]])
-    with pytest.raises(ValueError, match="complete rows"):
-        index.cronbach_alpha(pd.DataFrame({"x": [1, np.nan], "y": [np.nan, 2]}))
+    assert _complete_case_alpha(with_gap) == pytest.approx(8 / 9)
+    # Undefined: a total that does not vary, one item, fewer than two complete rows.
+    assert np.isnan(_complete_case_alpha(pd.DataFrame({"x": [2, 2], "y": [3, 3]})))
+    assert np.isnan(_complete_case_alpha(items[["x"]]))
+    assert np.isnan(_complete_case_alpha(pd.DataFrame({"x": [1, np.nan], "y": [np.nan, 2]})))
 
 
 def test_alpha_by_area_and_area_correlations(package_result):
@@ -362,29 +361,29 @@ def test_lead_lag_known_answer():
     # Differences 10, 20, 30: mean 20, sd 10, se 10/sqrt(3); D lacks a score and is excluded.
     half = stats.t.ppf(0.975, 2) * 10 / np.sqrt(3)
     assert gap.n == 3 and gap.excluded == ["D"]
-    assert gap.diff == pytest.approx(20) and gap.ci_lo == pytest.approx(20 - half)
-    assert gap.ci_hi == pytest.approx(20 + half)
+    assert gap.diff == pytest.approx(20) and gap.ci_low == pytest.approx(20 - half)
+    assert gap.ci_high == pytest.approx(20 + half)
     assert gap.t == pytest.approx(20 / (10 / np.sqrt(3)))
     assert gap.share_positive == 1.0
 
 
 def test_lead_lag_on_package_finds_the_planted_gap(package_result):
     gap = index.lead_lag(package_result)
-    assert gap.ci_lo > 0 and gap.order_holds
-    # On the twin the verdict says the method recovers the planted gap, never that the real
-    # claim is supported; on user data it says what those data show.
+    assert gap.ci_low > 0 and gap.order_holds
+    # On the twin the verdict says the gap was planted, so that it shows the method recovers it;
+    # on user data it says what those data show.
     twin = index.lead_lag_verdict(gap)
     assert twin == index.lead_lag_verdict(gap, synthetic=True)
-    assert "recovers" in twin and "mipex_l.area_effect" in twin and "support the claim" not in twin
+    assert twin.startswith("Verdict on the synthetic twin: supported;") and "mipex_l.area_effect" in twin
     assert index.lead_lag_verdict(gap, synthetic=False).startswith(
-        "The data supplied by the user support the claim"
+        "Verdict on the data supplied by the user: supported;"
     )
 
 
 def test_lead_lag_verdict_on_user_data_by_default(package_result, data_copy):
     gap = index.lead_lag(package_result)
     assert "synthetic" not in index.lead_lag_verdict(gap)
-    assert "supplied by the user support the claim" in index.lead_lag_verdict(gap)
+    assert "supplied by the user: supported" in index.lead_lag_verdict(gap)
 
 
 # ---------------------------------------------------------------- associations
@@ -402,14 +401,14 @@ def test_cohesion_association_known_answer_and_exclusions():
     r = np.corrcoef(xs, ys)[0, 1]
     assert res.r == pytest.approx(r)
     se = 1 / np.sqrt(5 - 3)
-    assert res.r_lo == pytest.approx(np.tanh(np.arctanh(r) - 1.959964 * se), abs=1e-5)
-    assert res.r_hi == pytest.approx(np.tanh(np.arctanh(r) + 1.959964 * se), abs=1e-5)
-    assert res.slope_lo < res.slope < res.slope_hi
+    assert res.r_ci_low == pytest.approx(np.tanh(np.arctanh(r) - 1.959964 * se), abs=1e-5)
+    assert res.r_ci_high == pytest.approx(np.tanh(np.arctanh(r) + 1.959964 * se), abs=1e-5)
+    assert res.slope_ci_low < res.slope < res.slope_ci_high
     assert res.excluded.set_index("locality_id")["reason"].to_dict() == {
         "F": "no index score",
         "G": "no outcome (or suppressed)",
     }
-    assert (res.line["ci_lo"] <= res.line["fit"]).all() and (res.line["fit"] <= res.line["ci_hi"]).all()
+    assert (res.line["ci_low"] <= res.line["fit"]).all() and (res.line["fit"] <= res.line["ci_high"]).all()
     with pytest.raises(ValueError, match="trust"):
         index.cohesion_association(x, y, outcome="trust")
 
@@ -445,11 +444,21 @@ def test_multilevel_recovers_a_known_index_effect():
     )
     frame.loc[0, "attitude_index"] = np.nan
     table = index.multilevel_attitudes(frame, idx.drop("L29")).set_index("term")
-    assert table.loc["index_per_10", "ci_lo"] < 0.2 < table.loc["index_per_10", "ci_hi"]
+    assert table.loc[index.INDEX_TERM, "ci_low"] < 0.2 < table.loc[index.INDEX_TERM, "ci_high"]
     assert abs(table.loc["contact_any", "estimate"] - 0.4) < 0.1
     assert abs(table.loc["education[high]", "estimate"] - 0.3) < 0.1
-    assert table.attrs["excluded_missing_attitude"] == 1 and table.attrs["excluded_no_index"] == per
+    assert table.attrs["n_excluded_no_index"] == 1 and table.attrs["n_excluded_no_score"] == per
+    assert table.attrs["excluded_localities"] == ["L29"]
     assert table.attrs["n_localities"] == n_loc - 1
+    assert 0 < table.attrs["icc"] < 0.2  # planted: 0.1**2 / (0.1**2 + 0.5**2) = 0.04
+    # One mixed model: the same fit as the survey's, on the same scores.
+    from wholecomm import survey
+
+    direct = survey.attitude_model(frame, idx.drop("L29").reindex(locs)).set_index("term")
+    pd.testing.assert_series_equal(table["estimate"], direct["estimate"])
+    narrow = index.multilevel_attitudes(frame, idx, level=0.5).set_index("term")
+    wide = index.multilevel_attitudes(frame, idx).set_index("term")
+    assert (narrow["ci_high"] - narrow["ci_low"] < wide["ci_high"] - wide["ci_low"]).all()
     bad = frame.copy()
     bad["gender"] = bad["gender"].astype(object)
     bad.loc[3, "gender"] = None
@@ -515,3 +524,16 @@ def test_recovers_the_twins_planted_scores(twin):
     means = res.area_scores.mean().sort_values(ascending=False)
     assert set(means.index[:2]) == set(index.LEAD_AREAS)
     assert set(means.index[-3:]) == set(index.LAG_AREAS)
+
+
+def test_lead_lag_with_countries_is_the_cluster_robust_interval_of_the_differences(package_result):
+    from wholecomm import stats as shared
+
+    countries = index.town_countries(package_result)
+    gap = index.lead_lag(package_result, countries=countries)
+    d = gap.per_locality["difference"]
+    crv = shared.ols_cluster(d.to_numpy(), np.ones((len(d), 1)), countries.reindex(d.index).to_numpy(), 0)
+    assert (gap.ci_low, gap.ci_high) == pytest.approx((crv["ci_low"], crv["ci_high"]))
+    assert gap.ci_low < gap.diff < gap.ci_high
+    sgap = index.stage_gap(package_result, "formulation", "evaluation", countries=countries)
+    assert sgap.ci_low < sgap.diff < sgap.ci_high

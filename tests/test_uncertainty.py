@@ -88,7 +88,7 @@ def test_threshold_completes_thin_areas_from_donors_even_under_the_point_rule():
     # D answered 2 of 3 labour items: enough at 1/2 and 2/3, too few at 5/6.
     res = small({"A": "aba|aab", "B": "aba|aab", "C": "cac|ccc", "D": "a-a|aab"})
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(index, "N_DONORS", 2)
+        mp.setattr(index.perturbation, "N_DONORS", 2)  # where the hot-deck reads it
         mc = index.monte_carlo(res, n_draws=400, factors=("threshold",), seed=8)
     t = mc.factors["threshold"].to_numpy()
     assert set(np.round(t, 6)) == {0.5, round(2 / 3, 6), round(5 / 6, 6)}
@@ -106,7 +106,7 @@ def test_sobol_indices_of_a_linear_model_match_the_analytic_values():
     truth = a**2 / np.sum(a**2)  # additive model: S1 = ST = a_i^2 / sum a^2
     np.testing.assert_allclose(idx["S1"], truth, atol=0.02)
     np.testing.assert_allclose(idx["ST"], truth, atol=0.02)
-    assert ((idx["S1_lo"] <= truth + 0.01) & (truth - 0.01 <= idx["S1_hi"])).all()
+    assert ((idx["S1_ci_low"] <= truth + 0.01) & (truth - 0.01 <= idx["S1_ci_high"])).all()
     assert len(x) == 4096 * (3 + 2)
 
 
@@ -142,7 +142,7 @@ def test_sensitivity_on_the_package_names_factors_and_orders_them(package_result
     assert set(sa.indices["output"]) == set(package_result.overall.dropna().index) | {index.MEAN_SHIFT}
     assert len(sa.mc.ranks) == 256 * (len(index.FACTORS) + 2)
     ok = sa.indices.dropna()
-    assert (ok["S1_lo"] <= ok["S1_hi"]).all() and (ok["ST_lo"] <= ok["ST_hi"]).all()
+    assert (ok["S1_ci_low"] <= ok["S1_ci_high"]).all() and (ok["ST_ci_low"] <= ok["ST_ci_high"]).all()
     summary = index.sensitivity_summary(sa)
     assert list(summary["ST"]) == sorted(summary["ST"], reverse=True)
     verdict = index.sensitivity_verdict(summary)
@@ -205,7 +205,7 @@ def test_p_text_has_honest_precision():
 def test_bounded_mean_ci_stays_in_the_scale_and_uses_clusters():
     near_top = np.array([99.0, 100.0, 88.0, 100.0])
     ci = index.bounded_mean_ci(near_top)
-    assert ci["ci_hi"] <= 100 and ci["ci_lo"] < ci["mean"] < ci["ci_hi"]
+    assert ci["ci_high"] <= 100 and ci["ci_low"] < ci["mean"] < ci["ci_high"]
     plain = stats.t.ppf(0.975, 3) * near_top.std(ddof=1) / 2
     assert ci["mean"] + plain > 100  # the plain t interval would cross 100
     y = np.array([10.0, 20.0, 30.0, 60.0, 70.0, 80.0])
@@ -238,7 +238,7 @@ def test_wild_cluster_bootstrap_t_matches_statsmodels_and_finds_a_planted_effect
 
 def test_country_aware_group_comparisons_and_association(package_result):
     groups, _ = index.compare_groups(package_result)
-    assert (groups["ci_lo"].dropna() >= 0).all() and (groups["ci_hi"].dropna() <= 100).all()
+    assert (groups["ci_low"].dropna() >= 0).all() and (groups["ci_high"].dropna() <= 100).all()
     size = groups[groups["grouping"] == "size_class"]
     assert size["adjusted_p"].nunique() == 1 and 0 < size["adjusted_p"].iloc[0] <= 1
     country = groups[groups["grouping"] == "country"]
@@ -253,23 +253,23 @@ def test_ranked_only_drops_unranked_towns(package_result):
 
 # ------------------------------------------------------------ coherence checks
 def test_pairwise_alpha_equals_complete_case_alpha_without_gaps_and_uses_every_town():
+    from wholecomm.index.reliability import _complete_case_alpha, _pairwise_alpha
+
     items = pd.DataFrame({"x": [1, 2, 3, 4, 5.0], "y": [2, 1, 4, 3, 5.0], "z": [1, 3, 2, 5, 4.0]})
-    assert index.cronbach_alpha(items, missing="pairwise") == pytest.approx(index.cronbach_alpha(items))
+    assert _pairwise_alpha(items.to_numpy()[None])[0] == pytest.approx(_complete_case_alpha(items))
     gap = items.copy()
     gap.loc[0, "x"] = np.nan
     cov = gap.cov()  # pandas: pairwise complete
     k = 3
     expect = k / (k - 1) * (1 - np.trace(cov) / cov.to_numpy().sum())
-    assert index.cronbach_alpha(gap, missing="pairwise") == pytest.approx(expect)
-    with pytest.raises(ValueError, match="missing"):
-        index.cronbach_alpha(items, missing="drop")
+    assert _pairwise_alpha(gap.to_numpy()[None])[0] == pytest.approx(expect)
 
 
 def test_alpha_by_area_has_intervals_over_all_towns(package_result):
     alpha = index.alpha_by_area(package_result, n_boot=300)
     assert (alpha["localities"] == len(package_result.localities)).all()
     assert (alpha["complete_localities"] < alpha["localities"]).any()
-    assert ((alpha["ci_lo"] <= alpha["alpha"]) & (alpha["alpha"] <= alpha["ci_hi"])).all()
+    assert ((alpha["ci_low"] <= alpha["alpha"]) & (alpha["alpha"] <= alpha["ci_high"])).all()
 
 
 def test_principal_components_and_effective_weights(package_result):
@@ -308,8 +308,8 @@ def test_bootstrap_resamples_equal_salibs_estimators_on_gathered_resamples():
 def test_rank_intervals_equal_numpy_quantiles(package_mc):
     ri = index.rank_intervals(package_mc).reindex(package_mc.ranks.columns)
     r = package_mc.ranks.to_numpy()
-    np.testing.assert_array_equal(ri["rank_lo"], np.quantile(r, 0.05, axis=0, method="lower"))
-    np.testing.assert_array_equal(ri["rank_hi"], np.quantile(r, 0.95, axis=0, method="higher"))
+    np.testing.assert_array_equal(ri["rank_low"], np.quantile(r, 0.05, axis=0, method="lower"))
+    np.testing.assert_array_equal(ri["rank_high"], np.quantile(r, 0.95, axis=0, method="higher"))
     np.testing.assert_array_equal(ri["rank_median"], np.median(r, axis=0))
 
 
@@ -337,3 +337,55 @@ def test_town_drivers_pick_the_largest_total_index(package_result):
         st = towns[towns["output"] == town].set_index("factor")["ST"]
         assert row["ST"] == pytest.approx(st.max())
         assert st.max() > 0
+
+
+# ------------------------------------------------------------ tables and figures of the chapter
+def test_town_table_carries_the_firm_order_and_area_labels(package_result, package_mc):
+    per, _ = index.firm_order(package_mc, index.pairwise_order(package_mc))
+    plain = index.town_table(package_result, mc=package_mc)
+    towns = index.town_table(package_result, mc=package_mc, firm=per, area_labels=True)
+    # The same rows as a left merge of the two tables: unranked towns have no firm counts.
+    merged = plain.merge(per.reset_index(), on="locality_id", how="left")
+    pd.testing.assert_frame_equal(towns, merged.rename(columns=index.AREA_LABELS))
+    assert towns.loc[towns["overall"].isna(), "firmly_above"].isna().all()
+    ranked = towns.dropna(subset=["rank"])
+    assert (ranked["rank_low"] <= ranked["rank_high"]).all() and (ranked["firmly_above"] >= 0).all()
+
+
+def test_factor_table_for_readers_leaves_out_the_codes_only():
+    full, shown = index.factor_table(), index.factor_table(keys=False)
+    assert list(full["factor"]) == list(index.FACTORS)
+    pd.testing.assert_frame_equal(shown, full.drop(columns="factor"))
+
+
+def test_chapter_figures_draw_the_tables_they_are_given(package_result, package_mc):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    towns = index.town_table(package_result, mc=package_mc)
+    fig = index.ranking_figure(towns)
+    ranked = towns.dropna(subset=["overall"])
+    # one interval line per ranked town, from rank_low to rank_high
+    segments = fig.axes[1].collections[0].get_segments()
+    assert len(segments) == len(ranked)
+    assert sorted(s[0][0] for s in segments) == sorted(ranked["rank_low"].astype(float))
+    groups, points = index.compare_groups(package_result)
+    fig = index.groups_figure(groups, points)
+    assert [ax.get_ylabel() for ax in fig.axes[:3]] == list(index.GROUPINGS.values())
+    sens = pd.DataFrame(
+        {
+            "label": ["A", "B"],
+            "S1": [0.5, 0.1],
+            "S1_ci_low": [0.4, 0.0],
+            "S1_ci_high": [0.6, 0.2],
+            "ST": [0.7, 0.2],
+            "ST_ci_low": [0.6, 0.1],
+            "ST_ci_high": [0.8, 0.3],
+        }
+    )
+    fig = index.sobol_figure(sens)
+    dots = [c.get_offsets()[:, 0].tolist() for c in fig.axes[0].collections if len(c.get_offsets())]
+    assert [0.5, 0.1] in dots and [0.7, 0.2] in dots
+    plt.close("all")

@@ -9,7 +9,7 @@ compute (:func:`page_data`): the catalogue with the options' scores, the answere
 rule, and every assessed peer locality with its attributes and indicator scores.
 
 The page's script (``static/selfassess.js``, shipped inline with the page: no CDN, no
-request) scores the answers with the rule of :func:`wholecomm.index.score`, benchmarks
+request) scores the answers with the rule of :func:`wholecomm.index.scoring.score`, benchmarks
 them against the peers and ranks the priorities with the rule of
 :func:`wholecomm.toolbox.assess`, after every answer. The answers stay in the browser:
 they are saved there (``localStorage``) only when the reader asks, and exported as the

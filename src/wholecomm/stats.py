@@ -83,8 +83,8 @@ def ols_cluster(y: np.ndarray, x: np.ndarray, clusters: np.ndarray, column: int,
     return {
         "estimate": est,
         "se": se,
-        "ci_lo": est - q * se,
-        "ci_hi": est + q * se,
+        "ci_low": est - q * se,
+        "ci_high": est + q * se,
         "t": t,
         "p": float(2 * stats.t.sf(abs(t), n_g - 1)),
         "df": n_g - 1,
@@ -215,7 +215,7 @@ def wild_cluster_interval(
 
     bounds = []
     for sign in (-1.0, 1.0):
-        inner, step = est, max(abs(crv["ci_hi" if sign > 0 else "ci_lo"] - est), se)
+        inner, step = est, max(abs(crv["ci_high" if sign > 0 else "ci_low"] - est), se)
         outer = est + sign * step
         for _ in range(60):
             if not accepts(outer):

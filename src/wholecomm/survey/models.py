@@ -31,7 +31,7 @@ def attitude_model(frame: pd.DataFrame, index_scores: pd.Series, level: float = 
     (MIPEX-L overall score - 50) / 10`` with a random intercept per locality (statsmodels
     MixedLM, REML), unweighted: the raking variables are covariates of the model.
     ``index_scores``: overall MIPEX-L score (0-100) per locality_id, e.g.
-    :func:`wholecomm.index.overall_scores`; NaN marks a locality without an overall score
+    :func:`wholecomm.index.scoring.overall_scores`; NaN marks a locality without an overall score
     (not assessed, or missing under the index's missing-data rule), whose respondents are
     excluded. Respondents without an attitude index are excluded too. Reference groups: the
     first category of each covariate.
