@@ -43,7 +43,7 @@ def _pairwise_alpha(x: np.ndarray) -> np.ndarray:
 def _complete_case_alpha(items: pd.DataFrame) -> float:
     """The shared Cronbach's alpha on the complete rows; NaN where it is undefined (fewer than
     two items or complete rows, or a total that does not vary)."""
-    from ..survey import cronbach_alpha  # the one estimator of the library
+    from ..stats import cronbach_alpha  # the one estimator of the library
 
     complete = items.dropna()
     if complete.shape[1] < 2 or len(complete) < 2 or complete.sum(axis=1).var(ddof=1) <= 0:
