@@ -48,3 +48,19 @@ def data_copy(tmp_path, monkeypatch):
     monkeypatch.setenv("WHOLECOMM_DATA", str(target))
     monkeypatch.setenv("WHOLECOMM_DATA_CACHE", str(tmp_path / "data-cache"))
     return target
+
+
+# ------------------------------------------------------------------ toolbox tests
+@pytest.fixture
+def book_data(monkeypatch):
+    """The book's own data package, whatever WHOLECOMM_DATA says in the environment (the
+    toolbox tests use it with ``pytestmark = pytest.mark.usefixtures("book_data")``)."""
+    monkeypatch.delenv("WHOLECOMM_DATA", raising=False)
+
+
+@pytest.fixture(scope="module")
+def cat():
+    """The indicator catalogue of the book's data package."""
+    from wholecomm import toolbox
+
+    return toolbox.catalogue()
