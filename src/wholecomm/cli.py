@@ -380,7 +380,7 @@ def _assess(args) -> int:
         cat = toolbox.catalogue()
     except Exception as exc:  # noqa: BLE001
         _reraise_data(exc, args.data)
-    q = toolbox.read_questionnaire(args.questionnaire, min_answered_share=args.min_answered_share)
+    q = toolbox.read_questionnaire(args.questionnaire, min_answered_share=args.min_answered_share, cat=cat)
     try:
         peers = toolbox.peer_data(cat, args.min_answered_share)
     except Exception as exc:  # noqa: BLE001

@@ -87,6 +87,13 @@ class Assessment:
 
     def summary(self) -> dict:
         """Key facts for prose: own scores, peer medians and counts, largest gap, top priority."""
+        cached = self.__dict__.get("_summary")
+        if cached is None:
+            cached = self._summary()
+            self.__dict__["_summary"] = cached
+        return dict(cached)
+
+    def _summary(self) -> dict:
         q = self.questionnaire
         latest = self.scores[self.scores["year"] == self.latest_year].set_index("unit")
         first_year = q.years[0]
@@ -276,6 +283,8 @@ class PeerData:
     min_answered_share: float
     notice: str
     synthetic: bool
+    #: The catalogue the peers were scored with (an assessment with these peers uses it too).
+    catalogue: Catalogue | None = None
 
 
 def _local_paths_removed(text: str) -> str:
@@ -296,6 +305,7 @@ def peer_data(cat: Catalogue | None = None, min_answered_share: float = index.MI
         min_answered_share=share,
         notice=_local_paths_removed(data.provenance_notice(list(RESOURCES))),
         synthetic=prov.get("kind") == "synthetic",
+        catalogue=cat,
     )
 
 
@@ -332,8 +342,9 @@ def _benchmarks(
                 for loc_id, v in vals.items()
             ]
             n = int(len(vals))
+            arr = vals.to_numpy(float)
             own_score = float(own_latest.loc[unit, "score"])
-            median = float(vals.median()) if n else np.nan
+            median = float(np.median(arr)) if n else np.nan
             bench_rows.append(
                 {
                     "group": group,
@@ -344,9 +355,10 @@ def _benchmarks(
                     "n_peers": len(ids),
                     "n_scored": n,
                     "median": median,
-                    "q1": float(vals.quantile(0.25)) if n else np.nan,
-                    "q3": float(vals.quantile(0.75)) if n else np.nan,
-                    "best": float(vals.max()) if n else np.nan,
+                    # numpy's linear interpolation, as pandas' Series.quantile uses it
+                    "q1": float(np.percentile(arr, 25)) if n else np.nan,
+                    "q3": float(np.percentile(arr, 75)) if n else np.nan,
+                    "best": float(arr.max()) if n else np.nan,
                     "own": own_score,
                     "gap": own_score - median,
                     "few_peers": n < MIN_PEERS,
@@ -362,16 +374,18 @@ def _benchmarks(
 def _gaps(areas, groups: list[str], benchmarks: pd.DataFrame, own_latest) -> pd.DataFrame:
     """Gaps per area and group and the reference gap, most negative first."""
     gap_rows = []
+    records = benchmarks.to_dict("records")  # one pass over the table instead of a filter per area
+    own_score = own_latest["score"].to_dict()
     for unit in areas:
-        b = benchmarks[benchmarks["unit"] == unit].set_index("group")
-        row = {"unit": unit, "label": area_label(unit), "own": float(own_latest.loc[unit, "score"])}
+        by_group = {r["group"]: r for r in records if r["unit"] == unit}
+        row = {"unit": unit, "label": area_label(unit), "own": float(own_score[unit])}
         for group in groups:
-            row[f"median_{group}"] = float(b.loc[group, "median"])
-            row[f"gap_{group}"] = float(b.loc[group, "gap"])
-        enough = b[(b["n_scored"] >= MIN_PEERS)]
-        use = enough if len(enough) else b[b["n_scored"] > 0]
-        row["reference_gap"] = float(use["gap"].mean()) if len(use) and np.isfinite(row["own"]) else np.nan
-        row["few_peers"] = len(enough) == 0
+            row[f"median_{group}"] = float(by_group[group]["median"])
+            row[f"gap_{group}"] = float(by_group[group]["gap"])
+        enough = [r["gap"] for r in by_group.values() if r["n_scored"] >= MIN_PEERS]
+        use = enough or [r["gap"] for r in by_group.values() if r["n_scored"] > 0]
+        row["reference_gap"] = float(np.mean(use)) if use and np.isfinite(row["own"]) else np.nan
+        row["few_peers"] = not enough
         gap_rows.append(row)
     gaps = pd.DataFrame(gap_rows)
     return (
@@ -445,7 +459,7 @@ def assess(
     """
     share = _check_assess_input(q, min_answered_share)
     groups = _check_groups(groups)
-    cat = catalogue()
+    cat = peers.catalogue if peers is not None and peers.catalogue is not None else catalogue()
     if set(q.answers["indicator_id"]) != set(cat.ids):
         raise ValueError(
             "The questionnaire's indicators differ from the catalogue in use; read it again with "
@@ -520,16 +534,18 @@ def _priorities(q, cat, own, peer_res, members, gaps, latest) -> pd.DataFrame:
     if not pool:
         return pd.DataFrame(columns=cols)
     peer_ind = peer_res.indicator_scores.loc[pool]
-    own_ind = own.indicator_scores.loc[str(latest)]
-    area_scored = ~own.area_flags.loc[str(latest)]
-    answered = own.area_answered.loc[str(latest)]
-    ref_gap = gaps.set_index("unit")["reference_gap"]
-    codes = q.answers[q.answers["year"] == latest].set_index("indicator_id")["answer_code"]
+    own_ind = own.indicator_scores.loc[str(latest)].to_dict()
+    area_scored = (~own.area_flags.loc[str(latest)]).to_dict()
+    answered = own.area_answered.loc[str(latest)].to_dict()
+    ref_gap = gaps.set_index("unit")["reference_gap"].to_dict()
+    codes = q.answers[q.answers["year"] == latest].set_index("indicator_id")["answer_code"].to_dict()
     meta = cat.indicators.set_index("indicator_id")
     area_of, question_of = meta["area"].to_dict(), meta["question"].to_dict()
-    options = {
-        ind: list(g.itertuples(index=False)) for ind, g in cat.options.groupby("indicator_id", sort=False)
-    }
+    options: dict[str, list] = {}
+    for o in cat.options.itertuples(
+        index=False
+    ):  # one pass: the options of each indicator, in catalogue order
+        options.setdefault(o.indicator_id, []).append(o)
     best_of = peer_ind.max().to_dict()
     top = peer_ind.to_numpy() >= 100 - EPS
     peer_ids = peer_ind.index.to_numpy()

@@ -137,10 +137,10 @@ class Catalogue:
     def _codes(self) -> dict:
         cache = self.__dict__.get("_codes_cache")
         if cache is None:
-            cache = {
-                str(ind): sorted(str(c) for c in g["answer_code"])
-                for ind, g in self.options.groupby(self.options["indicator_id"].astype(str), sort=False)
-            }
+            grouped: dict[str, list[str]] = {}
+            for ind, code in zip(self.options["indicator_id"], self.options["answer_code"], strict=True):
+                grouped.setdefault(str(ind), []).append(str(code))
+            cache = {ind: sorted(codes) for ind, codes in grouped.items()}
             object.__setattr__(self, "_codes_cache", cache)
         return cache
 

@@ -200,6 +200,11 @@ def benchmark_svg(a: Assessment) -> str:
         f'<text x="{left + width / 2}" y="{height - 6}" text-anchor="middle">MIPEX-L score (0-100 points)'
         "</text>"
     )
+    # The peers' scores of each (group, row), in one pass over the peers.
+    by_row = {
+        key: sub["score"].to_numpy(float) for key, sub in peers.groupby(["group_label", "label"], sort=False)
+    }
+    no_scores = np.array([], dtype=float)
     for r, row in own.iterrows():
         y0 = top + r * row_h
         weight = ' font-weight="700"' if row["unit"] == "overall" else ""
@@ -208,9 +213,7 @@ def benchmark_svg(a: Assessment) -> str:
             f"{weight}>{e(row['label'])}</text>"
         )
         for k, g in enumerate(groups):
-            vals = peers[(peers["group_label"] == g) & (peers["label"] == row["label"])]["score"].to_numpy(
-                float
-            )
+            vals = by_row.get((g, row["label"]), no_scores)
             if not len(vals):
                 continue
             q1, med, q3 = np.quantile(vals, [0.25, 0.5, 0.75])
@@ -270,9 +273,9 @@ def _monitoring_panel(k: int, sub: pd.DataFrame, years: list) -> list[str]:
             f'<text x="{_year_x(year, years, x0, x1):.1f}" y="{y1 + 13}" text-anchor="middle">{year}</text>'
         )
     pts = [
-        (_year_x(int(r.year), years, x0, x1), y1 - (y1 - y0) * r.score / 100)
-        for r in sub.itertuples(index=False)
-        if np.isfinite(r.score)
+        (_year_x(int(year), years, x0, x1), y1 - (y1 - y0) * score / 100)
+        for year, score in zip(sub["year"], sub["score"], strict=True)
+        if np.isfinite(score)
     ]
     if len(pts) > 1:
         out.append(
@@ -302,8 +305,9 @@ def monitoring_svg(a: Assessment) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{height:.0f}" viewBox="0 0 720 {height:.0f}" '
         f'{_FONT} font-size="11"><rect width="100%" height="100%" fill="#ffffff"/>'
     ]
+    by_unit = dict(list(mon.groupby("unit", sort=False)))
     for k, unit in enumerate(units):
-        out += _monitoring_panel(k, mon[mon["unit"] == unit].sort_values("year"), years)
+        out += _monitoring_panel(k, by_unit[unit].sort_values("year"), years)
     out.append("</svg>")
     return "".join(out)
 

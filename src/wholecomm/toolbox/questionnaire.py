@@ -415,15 +415,19 @@ def _assessments(top: dict, cat: Catalogue, problems: list, warnings: list) -> l
 
 
 def parse_questionnaire(
-    text: str, source: str = "<questionnaire>", min_answered_share: float = index.MIN_ANSWERED_SHARE
+    text: str,
+    source: str = "<questionnaire>",
+    min_answered_share: float = index.MIN_ANSWERED_SHARE,
+    cat: Catalogue | None = None,
 ) -> Questionnaire:
-    """Check a questionnaire given as YAML text (see :func:`read_questionnaire`)."""
+    """Check a questionnaire given as YAML text (see :func:`read_questionnaire`); ``cat``
+    = the catalogue in use, when the caller already has it."""
     _check_size_and_depth(text, source)
     root = _root(text, source)
     problems: list = []
     warnings: list = []
     top = _top_level(root, source, problems)
-    cat = catalogue()
+    cat = catalogue() if cat is None else cat
     if "locality" not in top:
         problems.append((1, "the top-level key locality: is missing"))
         loc = dict.fromkeys(LOCALITY_FIELDS)
@@ -561,16 +565,22 @@ def _compose(text: str):
     return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
-def read_questionnaire(path, min_answered_share: float = index.MIN_ANSWERED_SHARE) -> Questionnaire:
+def read_questionnaire(
+    path, min_answered_share: float = index.MIN_ANSWERED_SHARE, cat: Catalogue | None = None
+) -> Questionnaire:
     """Read and check a filled-in questionnaire: YAML text, or a workbook (``.xlsx``, see
-    :func:`~wholecomm.toolbox.workbook.questionnaire_workbook`, read by :func:`~wholecomm.toolbox.workbook.read_workbook`).
+    :func:`~wholecomm.toolbox.workbook.questionnaire_workbook`, read by
+    :func:`~wholecomm.toolbox.workbook.read_workbook`). ``cat`` = the catalogue in use, when
+    the caller already has it.
 
-    Raises :class:`~wholecomm.toolbox.catalogue.QuestionnaireError` listing every problem with its line (or sheet, row
-    and column): malformed YAML, wrong top-level structure, unknown or empty locality
+    Raises :class:`~wholecomm.toolbox.catalogue.QuestionnaireError` listing every problem
+    with its line (or sheet, row and column): malformed YAML, wrong top-level structure, unknown or empty locality
     fields (country, size class, locality type), missing or invalid years, duplicate
     years, unknown indicators, answers that are not among the indicator's options, years
     with too few answers to score any area, and inputs beyond the size limits
-    (:data:`~wholecomm.toolbox.catalogue.MAX_FILE_BYTES`, :data:`~wholecomm.toolbox.catalogue.MAX_TEXT_CHARS`, :data:`~wholecomm.toolbox.catalogue.MAX_YEARS`, :data:`~wholecomm.toolbox.catalogue.MAX_DEPTH`).
+    (:data:`~wholecomm.toolbox.catalogue.MAX_FILE_BYTES`,
+    :data:`~wholecomm.toolbox.catalogue.MAX_TEXT_CHARS`,
+    :data:`~wholecomm.toolbox.catalogue.MAX_YEARS`, :data:`~wholecomm.toolbox.catalogue.MAX_DEPTH`).
     Missing answers are not errors: they are listed in ``warnings`` and scored by the
     engine's rule (module docstring).
     """
@@ -584,10 +594,10 @@ def read_questionnaire(path, min_answered_share: float = index.MIN_ANSWERED_SHAR
     if raw[:4] == b"PK\x03\x04" or path.suffix.lower() == ".xlsx":
         from .workbook import read_workbook
 
-        return read_workbook(path, min_answered_share)
+        return read_workbook(path, min_answered_share, cat)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise QuestionnaireError([(line, "the file is not UTF-8 text; save it as UTF-8")], source) from None
-    return parse_questionnaire(text, source, min_answered_share)
+    return parse_questionnaire(text, source, min_answered_share, cat)

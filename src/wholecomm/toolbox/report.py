@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import html
 import re
 from pathlib import Path
@@ -9,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import data
 from .assessment import Assessment, _count_phrase, group_value_label
 from .blank import download_link
 from .catalogue import (
@@ -271,23 +274,49 @@ def report_context(a: Assessment, top: int = 10) -> dict:
     }
 
 
+#: Options of the report's template environment (part of the compiled template's cache key).
+_TEMPLATE_OPTIONS = {"autoescape": True, "trim_blocks": True, "lstrip_blocks": True}
+
+
+@functools.cache
+def _environment():
+    """The report's jinja2 environment, made once per process. Compiled templates are kept
+    in ``templates/`` of the data cache folder (``wholecomm.data.cache_dir()``), keyed by
+    the template's text, these options and the jinja2 and Python versions, so that a new
+    process does not compile the template again; without a usable cache folder templates
+    are compiled every time, with the same result."""
+    import jinja2
+
+    class _Cache(jinja2.FileSystemBytecodeCache):
+        def get_cache_key(self, name: str, filename: str | None = None) -> str:
+            key = f"{sorted(_TEMPLATE_OPTIONS.items())!r}|{super().get_cache_key(name, filename)}"
+            return hashlib.sha1(key.encode("utf-8")).hexdigest()
+
+        def dump_bytecode(self, bucket) -> None:
+            try:
+                Path(self.directory).mkdir(parents=True, exist_ok=True)
+                super().dump_bytecode(bucket)
+            except OSError:
+                pass  # a read-only or vanished cache folder only costs the compilation next time
+
+    folder = data.cache_dir()
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("wholecomm", "templates"),
+        undefined=jinja2.StrictUndefined,
+        bytecode_cache=_Cache(str(folder / "templates"), "report-%s.cache") if folder is not None else None,
+        **_TEMPLATE_OPTIONS,
+    )
+
+
 def render_report(a: Assessment, top: int = 10) -> str:
     """The self-contained HTML report (figures as embedded PNG, inline CSS, no scripts, no
     external assets; every user-supplied text escaped). ``top`` = priorities shown."""
-    import jinja2
     import markupsafe
 
     if top < 1:
         raise ValueError(f"top must be at least 1, got {top}.")
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("wholecomm", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
     ctx = report_context(a, top=top)
     # The notice is built from the package metadata and escaped by _md_html before the
     # bold/code markup is added; everything else is escaped by the template.
     ctx["notice_html"] = markupsafe.Markup(ctx["notice_html"])
-    return env.get_template("report.html.j2").render(**ctx)
+    return _environment().get_template("report.html.j2").render(**ctx)

@@ -548,9 +548,12 @@ class _WorkbookReader:
         return entries
 
 
-def read_workbook(path, min_answered_share: float = index.MIN_ANSWERED_SHARE) -> Questionnaire:
+def read_workbook(
+    path, min_answered_share: float = index.MIN_ANSWERED_SHARE, cat: Catalogue | None = None
+) -> Questionnaire:
     """Read and check a questionnaire workbook (:func:`questionnaire_workbook`); problems
-    name the sheet, row and column of the cell."""
+    name the sheet, row and column of the cell. ``cat`` = the catalogue in use, when the
+    caller already has it."""
     path = Path(path)
     source = str(path)
     wb = _open_workbook(path, source)
@@ -568,7 +571,7 @@ def read_workbook(path, min_answered_share: float = index.MIN_ANSWERED_SHARE) ->
                 ],
                 source,
             )
-        reader = _WorkbookReader(wb, catalogue())
+        reader = _WorkbookReader(wb, catalogue() if cat is None else cat)
         loc = reader.locality()
         entries = reader.entries()
     finally:
