@@ -292,6 +292,12 @@ def _environment():
             key = f"{sorted(_TEMPLATE_OPTIONS.items())!r}|{super().get_cache_key(name, filename)}"
             return hashlib.sha1(key.encode("utf-8")).hexdigest()
 
+        def load_bytecode(self, bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except OSError:
+                pass  # an unreadable cache folder: the template is compiled
+
         def dump_bytecode(self, bucket) -> None:
             try:
                 Path(self.directory).mkdir(parents=True, exist_ok=True)
