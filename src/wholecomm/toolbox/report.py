@@ -274,8 +274,9 @@ def report_context(a: Assessment, top: int = 10) -> dict:
     }
 
 
-#: Options of the report's template environment (part of the compiled template's cache key).
-_TEMPLATE_OPTIONS = {"autoescape": True, "trim_blocks": True, "lstrip_blocks": True}
+#: Options of the report's template environment (autoescape, trim_blocks, lstrip_blocks;
+#: part of the compiled template's cache key).
+_TEMPLATE_OPTIONS = (True, True, True)
 
 
 @functools.cache
@@ -289,7 +290,7 @@ def _environment():
 
     class _Cache(jinja2.FileSystemBytecodeCache):
         def get_cache_key(self, name: str, filename: str | None = None) -> str:
-            key = f"{sorted(_TEMPLATE_OPTIONS.items())!r}|{super().get_cache_key(name, filename)}"
+            key = f"{_TEMPLATE_OPTIONS!r}|{super().get_cache_key(name, filename)}"
             return hashlib.sha1(key.encode("utf-8")).hexdigest()
 
         def load_bytecode(self, bucket) -> None:
@@ -310,7 +311,9 @@ def _environment():
         loader=jinja2.PackageLoader("wholecomm", "templates"),
         undefined=jinja2.StrictUndefined,
         bytecode_cache=_Cache(str(folder / "templates"), "report-%s.cache") if folder is not None else None,
-        **_TEMPLATE_OPTIONS,
+        autoescape=_TEMPLATE_OPTIONS[0],
+        trim_blocks=_TEMPLATE_OPTIONS[1],
+        lstrip_blocks=_TEMPLATE_OPTIONS[2],
     )
 
 
