@@ -137,6 +137,12 @@ def _suggest(value: str, allowed: Iterable[str]) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
+def unknown_value(what: str, value: str, allowed: Iterable[str], expected: str) -> str:
+    """The message for a value not among ``allowed``: "unknown <what> '<value>'<expected>",
+    with the closest allowed value when one is close."""
+    return f"unknown {what} '{_short(value)}'{expected}{_suggest(value, allowed)}"
+
+
 def _parse_locality(node, line: int, cat: Catalogue, problems: list) -> dict:
     out = dict.fromkeys(LOCALITY_FIELDS)
     block = _mapping(node, "locality", problems) if not _is_null(node) else None
@@ -149,8 +155,12 @@ def _parse_locality(node, line: int, cat: Catalogue, problems: list) -> dict:
             problems.append(
                 (
                     _line(knode),
-                    f"unknown field '{_short(key)}' under locality: expected "
-                    f"{', '.join(LOCALITY_FIELDS)}{_suggest(key, LOCALITY_FIELDS)}",
+                    unknown_value(
+                        "field",
+                        key,
+                        LOCALITY_FIELDS,
+                        f" under locality: expected {', '.join(LOCALITY_FIELDS)}",
+                    ),
                 )
             )
     for name in LOCALITY_FIELDS:
@@ -168,8 +178,12 @@ def _parse_locality(node, line: int, cat: Catalogue, problems: list) -> dict:
             problems.append(
                 (
                     _line(vnode),
-                    f"unknown {FIELD_WORDS[name]} '{_short(value)}': must be one of "
-                    f"{', '.join(cat.allowed[name])}{_suggest(value, cat.allowed[name])}",
+                    unknown_value(
+                        FIELD_WORDS[name],
+                        value,
+                        cat.allowed[name],
+                        f": must be one of {', '.join(cat.allowed[name])}",
+                    ),
                 )
             )
             continue
@@ -204,8 +218,9 @@ def _parse_assessment(entry, k: int, cat: Catalogue, problems: list, warnings: l
             problems.append(
                 (
                     _line(knode),
-                    f"unknown field '{_short(key)}' in assessment {k}: expected year and answers"
-                    f"{_suggest(key, ('year', 'answers'))}",
+                    unknown_value(
+                        "field", key, ("year", "answers"), f" in assessment {k}: expected year and answers"
+                    ),
                 )
             )
     year = None
@@ -235,8 +250,7 @@ def _parse_assessment(entry, k: int, cat: Catalogue, problems: list, warnings: l
             problems.append(
                 (
                     _line(inode),
-                    f"unknown indicator '{_short(ind)}': not in the MIPEX-L catalogue"
-                    f"{_suggest(ind, cat.ids)}",
+                    unknown_value("indicator", ind, cat.ids, ": not in the MIPEX-L catalogue"),
                 )
             )
             continue
@@ -375,8 +389,12 @@ def _top_level(root, source: str, problems: list) -> dict:
             problems.append(
                 (
                     _line(knode),
-                    f"unknown top-level key '{_short(key)}': expected locality: and assessments:"
-                    f"{_suggest(key, ('locality', 'assessments'))}",
+                    unknown_value(
+                        "top-level key",
+                        key,
+                        ("locality", "assessments"),
+                        ": expected locality: and assessments:",
+                    ),
                 )
             )
     return top

@@ -29,7 +29,7 @@ from .catalogue import (
     catalogue,
     rule_text,
 )
-from .questionnaire import Questionnaire, _build_questionnaire, _suggest, read_questionnaire
+from .questionnaire import Questionnaire, _build_questionnaire, read_questionnaire, unknown_value
 
 # ------------------------------------------------------------------- workbook
 #: Sheet names of the questionnaire workbook, in order.
@@ -423,8 +423,12 @@ class _WorkbookReader:
             self.problems.append(
                 (
                     self.where(sheet, r, 2),
-                    f"unknown {FIELD_WORDS[name]} '{_short(text)}': choose one of "
-                    f"{', '.join(cat.allowed[name])}{_suggest(text, cat.allowed[name])}",
+                    unknown_value(
+                        FIELD_WORDS[name],
+                        text,
+                        cat.allowed[name],
+                        f": choose one of {', '.join(cat.allowed[name])}",
+                    ),
                 )
             )
         return code
@@ -455,7 +459,7 @@ class _WorkbookReader:
                 if any(_cell_text(row[c - 1]) for c in answer_cols if c - 1 < len(row)):
                     problem = "an answer is given on a row without an indicator code"
             elif ind not in known:
-                problem = f"unknown indicator '{_short(ind)}': not in the MIPEX-L catalogue{_suggest(ind, self.cat.ids)}"
+                problem = unknown_value("indicator", ind, self.cat.ids, ": not in the MIPEX-L catalogue")
             elif ind in by_ind:
                 problem = f"{ind} appears twice (first on row {by_ind[ind]})"
             else:
