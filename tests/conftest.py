@@ -65,3 +65,19 @@ def browser():
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+# ------------------------------------------------------------------ toolbox tests
+@pytest.fixture
+def book_data(monkeypatch):
+    """The book's own data package, whatever WHOLECOMM_DATA says in the environment (the
+    toolbox tests use it with ``pytestmark = pytest.mark.usefixtures("book_data")``)."""
+    monkeypatch.delenv("WHOLECOMM_DATA", raising=False)
+
+
+@pytest.fixture(scope="module")
+def cat():
+    """The indicator catalogue of the book's data package."""
+    from wholecomm import toolbox
+
+    return toolbox.catalogue()

@@ -44,9 +44,7 @@ def book_url(built_html):
     srv.shutdown()
 
 
-@pytest.fixture(autouse=True)
-def _book_data(monkeypatch):
-    monkeypatch.delenv("WHOLECOMM_DATA", raising=False)
+pytestmark = pytest.mark.usefixtures("book_data")
 
 
 class Visit:
@@ -541,8 +539,8 @@ def test_a_bad_spreadsheet_is_reported_and_changes_nothing(browser, tmp_path):
         good.write_bytes(toolbox.questionnaire_workbook(example=True))
         wb = load_workbook(good)
         ws = wb[toolbox.SHEETS[2]]
-        row = toolbox._FIRST_QUESTION_ROW + 1
-        ws.cell(row=row, column=toolbox._FIRST_ANSWER_COL + 1, value="Sometimes, perhaps")
+        row = toolbox.FIRST_QUESTION_ROW + 1
+        ws.cell(row=row, column=toolbox.FIRST_ANSWER_COL + 1, value="Sometimes, perhaps")
         typo = tmp_path / "typo.xlsx"
         wb.save(typo)
         message = _import(v, typo)

@@ -25,14 +25,7 @@ from wholecomm import cli, data, index, toolbox
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def _book_data(monkeypatch):
-    monkeypatch.delenv("WHOLECOMM_DATA", raising=False)
-
-
-@pytest.fixture(scope="module")
-def cat() -> toolbox.Catalogue:
-    return toolbox.catalogue()
+pytestmark = pytest.mark.usefixtures("book_data")
 
 
 def q_text(
@@ -657,3 +650,44 @@ def test_report_is_deterministic_and_lists_the_top_priorities(example):
         assert f"<strong>{ind}</strong>" in first
     with pytest.raises(ValueError):
         toolbox.render_report(example, top=0)
+
+
+def test_report_is_the_same_with_and_without_the_compiled_template_cache(tmp_path, monkeypatch, cat):
+    from wholecomm.toolbox import report
+
+    a = toolbox.assess(toolbox.read_questionnaire(toolbox.example_questionnaire()))
+    monkeypatch.setenv("WHOLECOMM_DATA_CACHE", "off")
+    report._environment.cache_clear()
+    uncached = toolbox.render_report(a)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("WHOLECOMM_DATA_CACHE", str(cache))
+    try:
+        report._environment.cache_clear()
+        assert toolbox.render_report(a) == uncached  # compiles and stores the template
+        stored = list((cache / "templates").glob("report-*.cache"))
+        assert len(stored) == 1
+        report._environment.cache_clear()
+        assert toolbox.render_report(a) == uncached  # a new environment reads the stored template
+        # A cache folder that cannot be used (here a file stands where it should be) only costs time.
+        blocked = tmp_path / "blocked"
+        blocked.write_text("not a folder", encoding="utf-8")
+        monkeypatch.setenv("WHOLECOMM_DATA_CACHE", str(blocked))
+        report._environment.cache_clear()
+        assert toolbox.render_report(a) == uncached
+    finally:
+        report._environment.cache_clear()
+
+
+def test_a_catalogue_passed_on_is_the_one_used(cat):
+    path = toolbox.example_questionnaire()
+    q = toolbox.read_questionnaire(path, cat=cat)
+    assert q.answers.equals(toolbox.read_questionnaire(path).answers)
+    peers = toolbox.peer_data(cat)
+    assert peers.catalogue is cat
+    a, b = toolbox.assess(q, peers=peers), toolbox.assess(q)
+    for name in ("scores", "benchmarks", "gaps", "priorities", "changes"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
+    # A catalogue that does not match the questionnaire is refused, not silently used.
+    other = toolbox.Catalogue(cat.indicators.iloc[1:].reset_index(drop=True), cat.options, cat.allowed)
+    with pytest.raises(ValueError, match="differ from the catalogue"):
+        toolbox.assess(q, peers=toolbox.PeerData(**{**peers.__dict__, "catalogue": other}))

@@ -19,14 +19,7 @@ from wholecomm import cli, toolbox
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def _book_data(monkeypatch):
-    monkeypatch.delenv("WHOLECOMM_DATA", raising=False)
-
-
-@pytest.fixture(scope="module")
-def cat() -> toolbox.Catalogue:
-    return toolbox.catalogue()
+pytestmark = pytest.mark.usefixtures("book_data")
 
 
 def q_text(cat, name="Testville (fictional)", code="b", name_raw: str | None = None) -> str:

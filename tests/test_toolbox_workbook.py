@@ -14,15 +14,7 @@ from openpyxl import load_workbook
 
 from wholecomm import cli, toolbox
 
-
-@pytest.fixture(autouse=True)
-def _book_data(monkeypatch):
-    monkeypatch.delenv("WHOLECOMM_DATA", raising=False)
-
-
-@pytest.fixture(scope="module")
-def cat() -> toolbox.Catalogue:
-    return toolbox.catalogue()
+pytestmark = pytest.mark.usefixtures("book_data")
 
 
 def blank():

@@ -337,6 +337,7 @@ def _questionnaire(args) -> int:
         toolbox.catalogue()
     except Exception as exc:  # noqa: BLE001 - the data folder could not be used
         _reraise_data(exc, args.data)
+    content: str | bytes
     if fmt == "xlsx":
         content = toolbox.questionnaire_workbook(example=args.example)
     else:
@@ -345,7 +346,7 @@ def _questionnaire(args) -> int:
             if args.example
             else toolbox.blank_questionnaire()
         )
-    if args.out is None:
+    if args.out is None and isinstance(content, str):  # a workbook always goes to --out (checked above)
         sys.stdout.write(clean_text(content))
         return EXIT_OK
     _write(args.out, content, force=args.force)
@@ -379,7 +380,7 @@ def _assess(args) -> int:
         cat = toolbox.catalogue()
     except Exception as exc:  # noqa: BLE001
         _reraise_data(exc, args.data)
-    q = toolbox.read_questionnaire(args.questionnaire, min_answered_share=args.min_answered_share)
+    q = toolbox.read_questionnaire(args.questionnaire, min_answered_share=args.min_answered_share, cat=cat)
     try:
         peers = toolbox.peer_data(cat, args.min_answered_share)
     except Exception as exc:  # noqa: BLE001

@@ -11,10 +11,10 @@ rule, and every assessed peer locality with its attributes and indicator scores.
 The page's script (``static/selfassess.js``, shipped inline with the page: no CDN, no
 request) scores the answers with the rule of :func:`wholecomm.index.scoring.score`, benchmarks
 them against the peers and ranks the priorities with the rule of
-:func:`wholecomm.toolbox.assess`, after every answer. The answers stay in the browser:
+:func:`wholecomm.toolbox.assessment.assess`, after every answer. The answers stay in the browser:
 they are saved there (``localStorage``) only when the reader asks, and exported as the
 YAML questionnaire or the questionnaire workbook (.xlsx, filled into the blank workbook of
-:func:`wholecomm.toolbox.questionnaire_workbook`, which the page carries) that
+:func:`wholecomm.toolbox.workbook.questionnaire_workbook`, which the page carries) that
 ``wholecomm assess`` reads, and imported back from either (``static/xlsx.js`` reads and
 writes the workbook without a library). Parity with the
 Python engine is tested in ``tests/test_selfassess.py``.
@@ -74,8 +74,8 @@ def page_data(min_answered_share: float = index.MIN_ANSWERED_SHARE) -> dict:
                 "values": [
                     {
                         "value": v,
-                        "label": toolbox._group_value_label(group, v),
-                        "choice": toolbox._choice_label(group, v),
+                        "label": toolbox.group_value_label(group, v),
+                        "choice": toolbox.choice_label(group, v),
                     }
                     for v in cat.allowed[group]
                 ],
@@ -100,8 +100,8 @@ def page_data(min_answered_share: float = index.MIN_ANSWERED_SHARE) -> dict:
     return {
         "version": 1,
         "share": float(min_answered_share),
-        "rule_text": toolbox._rule_text(cat.area_sizes(), float(min_answered_share)),
-        "eps": toolbox._EPS,
+        "rule_text": toolbox.rule_text(cat.area_sizes(), float(min_answered_share)),
+        "eps": toolbox.EPS,
         "tie_decimals": index.TIE_DECIMALS,
         "min_peers": toolbox.MIN_PEERS,
         "not_scored": toolbox.NOT_SCORED,
@@ -121,14 +121,14 @@ def page_data(min_answered_share: float = index.MIN_ANSWERED_SHARE) -> dict:
 def workbook_data(min_answered_share: float = index.MIN_ANSWERED_SHARE) -> dict:
     """The blank questionnaire workbook (base64) and where the page reads and writes in it:
     the sheet names, the row of each locality field, the first answer column and the first
-    question row (the layout of :func:`wholecomm.toolbox.questionnaire_workbook`)."""
+    question row (the layout of :func:`wholecomm.toolbox.workbook.questionnaire_workbook`)."""
     blank = toolbox.questionnaire_workbook(min_answered_share=min_answered_share)
     return {
         "template": base64.b64encode(blank).decode("ascii"),
         "sheets": {"locality": toolbox.SHEETS[1], "answers": toolbox.SHEETS[2]},
         "locality_rows": [{"field": f, "row": k} for k, f in enumerate(toolbox.LOCALITY_FIELDS, start=2)],
-        "first_answer_col": toolbox._FIRST_ANSWER_COL,
-        "first_question_row": toolbox._FIRST_QUESTION_ROW,
+        "first_answer_col": toolbox.FIRST_ANSWER_COL,
+        "first_question_row": toolbox.FIRST_QUESTION_ROW,
     }
 
 
