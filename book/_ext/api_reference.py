@@ -88,9 +88,9 @@ class WholecommApi(SphinxDirective):
             mod = importlib.import_module(name)
             # The page is MyST: headings in MyST, autodoc inside eval-rst (docstrings are RST).
             lines += [f"## `{name}`", "", "```{eval-rst}", f".. automodule:: {name}"]
-            if hasattr(mod, "__path__"):
-                lines += ["   :no-index:"]  # a package's __init__ only re-exports
-            else:
+            # A package's __init__ only re-exports: its docstring and its name (so that
+            # :mod:`wholecomm.index` resolves), its functions under their defining modules.
+            if not hasattr(mod, "__path__"):
                 lines += ["   :members:", "   :member-order: bysource"]
             lines += ["```", ""]
         content = StringList(lines, source="wholecomm-api")

@@ -11,7 +11,7 @@ wrapper around these four functions.
 Rules
 -----
 Scoring
-    The index engine's rule, unchanged (:func:`wholecomm.index.score`): indicator score =
+    The index engine's rule, unchanged (:func:`wholecomm.index.scoring.score`): indicator score =
     score of the chosen option; an area is scored only when at least
     ``min_answered_share`` (default two thirds) of its indicators are answered, as the mean
     of the answered ones; the overall score is the mean of the area scores and exists only
