@@ -3,7 +3,7 @@
 The project's public reports make six claims about access to housing and employment in
 small and medium-sized towns and rural areas. This module restates each as a hypothesis
 with one estimate, a 95% interval, a test where one fits, and a verdict computed by the
-rule in :func:`wholecomm.policy.verdict`:
+rule in :func:`wholecomm.stats.verdict`:
 
 * H1 housing is hard to access while employment is relatively easy;
 * H2 a good local economy makes housing harder and jobs easier;
@@ -20,7 +20,7 @@ claims concern locality characteristics, so every interview-level interval is
 cluster-robust by locality: CR1 sandwich variances with a t reference on G - 1 degrees
 of freedom (G = number of localities) for means, differences and regression
 coefficients, and Wilson intervals with a design-effect-adjusted sample size for shares
-(:func:`wholecomm.policy.clustered_proportion`). Paired comparisons within interviews
+(:func:`wholecomm.stats.clustered_proportion`). Paired comparisons within interviews
 are tested with the clustered McNemar test of Durkalski et al. (2003).
 
 Missing values. ``housing_access`` and ``employment_access`` are empty when the
@@ -212,7 +212,7 @@ def paired_difference(x, y, clusters, level: float = 0.95) -> dict:
     return {
         "share_x": float(x.mean()),
         "share_y": float(y.mean()),
-        "difference": m["mean"],
+        "difference": m["estimate"],
         "ci_low": m["ci_low"],
         "ci_high": m["ci_high"],
         "n": m["n"],
@@ -301,7 +301,7 @@ def hard_by_trend(df: pd.DataFrame | None = None, level: float = 0.95) -> pd.Dat
                     "interviews": r["n"],
                     "localities": r["clusters"],
                     "hard": r["successes"],
-                    "share_pct": 100 * r["share"],
+                    "share_pct": 100 * r["estimate"],
                     "ci_low_pct": 100 * r["ci_low"],
                     "ci_high_pct": 100 * r["ci_high"],
                 }
@@ -330,7 +330,7 @@ def theme_prevalence(
                     "interviews": r["n"],
                     "localities": r["clusters"],
                     "with_theme": r["successes"],
-                    "share_pct": 100 * r["share"],
+                    "share_pct": 100 * r["estimate"],
                     "ci_low_pct": 100 * r["ci_low"],
                     "ci_high_pct": 100 * r["ci_high"],
                 }
@@ -361,7 +361,7 @@ class HypothesisResult:
 
     @property
     def verdict(self) -> str:
-        """Before adjustment, the interval rule of :func:`wholecomm.policy.verdict`. Once
+        """Before adjustment, the interval rule of :func:`wholecomm.stats.verdict`. Once
         :func:`evaluate` has set ``p_adjusted`` (Holm over the family): "supported" when
         the adjusted p is below :data:`ALPHA` and the estimate lies on the predicted side,
         "not supported" when it is below on the other side, "inconclusive" otherwise. The
@@ -680,7 +680,7 @@ def h4_progressive_housing(policy_df: pd.DataFrame | None = None, level: float =
             {
                 "given_measure_progressive_pct": 100 * c["share_1"],
                 "given_measure_other_pct": 100 * c["share_2"],
-                "given_measure_difference_pp": 100 * c["difference"],
+                "given_measure_difference_pp": 100 * c["estimate"],
                 "given_measure_ci_low_pp": 100 * c["ci_low"],
                 "given_measure_ci_high_pp": 100 * c["ci_high"],
                 "given_measure_n": m1 + m2,
@@ -690,7 +690,7 @@ def h4_progressive_housing(policy_df: pd.DataFrame | None = None, level: float =
         id="H4",
         claim="Progressive local governments are more active on housing",
         estimand="Share of localities with a proactive housing measure: progressive minus other governments",
-        estimate=100 * r["difference"],
+        estimate=100 * r["estimate"],
         ci_low=100 * r["ci_low"],
         ci_high=100 * r["ci_high"],
         null=0.0,
@@ -874,10 +874,10 @@ def h6_registration(
         p_value=wild["p"],
         n=f"{len(df)} interviews in {diff['clusters']} localities",
         details={
-            "country_pct": 100 * p_c["share"],
+            "country_pct": 100 * p_c["estimate"],
             "country_ci_low": 100 * p_c["ci_low"],
             "country_ci_high": 100 * p_c["ci_high"],
-            "other_pct": 100 * p_o["share"],
+            "other_pct": 100 * p_o["estimate"],
             "other_ci_low": 100 * p_o["ci_low"],
             "other_ci_high": 100 * p_o["ci_high"],
             "country_interviews": p_c["n"],
@@ -915,7 +915,7 @@ def evaluate(
 
 def summary_table(results: dict[str, HypothesisResult] | list[HypothesisResult]) -> pd.DataFrame:
     """One row per hypothesis: claim, estimand, estimate, 95% interval, unit, test,
-    p-value, sample and the verdict computed by :func:`wholecomm.policy.verdict`."""
+    p-value, sample and the verdict computed by :func:`wholecomm.stats.verdict`."""
     items = list(results.values()) if isinstance(results, dict) else list(results)
     if not items:
         raise ValueError("summary_table: no results.")
