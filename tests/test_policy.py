@@ -603,3 +603,65 @@ def test_no_locality_sits_on_the_outcome_crossover():
     with_measures = crisp[crisp["measures"] > 0]
     assert (with_measures["PROACTIVE"] == (with_measures["share_proactive"] >= 0.5).astype(int)).all()
     assert ((crisp["outcome_membership"] > 0.5) == (crisp["PROACTIVE"] == 1)).all()
+
+
+# ------------------------------------------------------- the page's tables and figures
+def test_page_tables_on_small_data(small):
+    df = policy.prepare(*small)
+    by_area = policy.measures_by_area_table(df).set_index("area")
+    # health: AT-02 reactive, BE-01 and BE-02 proactive; housing: AT-01 reactive, AT-02 and BE-01 proactive
+    assert by_area.loc[
+        "Health", ["localities", "with_measure", "none", "reactive", "proactive"]
+    ].tolist() == [
+        4,
+        3,
+        1,
+        1,
+        2,
+    ]
+    assert (by_area[["none", "reactive", "proactive"]].sum(axis=1) == by_area["localities"]).all()
+    assert by_area.loc["Housing", "share_pct"] == pytest.approx(75.0)
+    assert list(policy.relations_table(df, "country")["Cooperative"]) == [100.0, 100.0]
+    assert policy.lead_table(df, "size_class")["Municipality"].tolist() == [100.0, 100.0, 100.0]
+    assert "factor_label" not in policy.proactive_by_table(df).columns
+    assert "main_funding" not in policy.funding_table(df).columns
+    tt = policy.qca_truth_table(df)
+    assert "outcome" not in tt.columns and tt["n"].sum() == 4
+    fit = policy.qca_solution_table(df)
+    assert fit["term"].iloc[-1] == "solution"
+    assert fit["cases_with_outcome"].iloc[-1] == 3  # AT-02, BE-01, BE-02 have half or more proactive
+
+
+def test_solution_table_when_nothing_is_sufficient():
+    loc = make_localities(
+        [("AT-01", "rural_area", "declining", "progressive"), ("AT-02", "small_town", "stable", "centrist")]
+    )
+    lp = make_policies({"AT-01": (False, {"housing": "reactive"}), "AT-02": (True, {"health": "reactive"})})
+    fit = policy.qca_solution_table(policy.prepare(lp, loc))
+    assert fit.empty and list(fit.columns)[:2] == ["term", "cases"]
+
+
+def test_page_figures_are_drawn_from_the_twin():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    df = policy.prepare(uncoded="exclude")
+    n_localities = df["locality_id"].nunique()
+    heat = policy.approach_heatmap(df)
+    assert heat.axes[0].get_xlabel() == "Policy area"
+    assert len(heat.axes[0].get_yticklabels()) == n_localities
+    by_area = policy.measures_by_area_figure(df)
+    assert by_area.axes[0].get_xlim() == (0, 100)
+    assert len(by_area.axes[0].get_yticklabels()) == df["policy_area"].nunique()
+    assert [ax.get_title() for ax in policy.proactive_by_figure(df).axes] == [
+        policy.FACTOR_LABELS[f] for f in ("size_class", "economic_trend", "political_orientation", "country")
+    ]
+    assert policy.relations_figure(df).axes[0].get_ylabel() == "Country"
+    assert policy.lead_figure(df).axes[0].get_ylabel() == "Size class"
+    typ = policy.typology_figure(df)
+    legend = [t.get_text() for ax in typ.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    k = policy.ward_typology(policy.policy_profile(df)).k
+    assert legend[:k] == [f"Type {i}" for i in range(1, k + 1)]
+    plt.close("all")

@@ -95,6 +95,17 @@ LOCALITY_COLUMNS = {
     "economic_trend": TRENDS,
     "political_orientation": ORIENTATIONS,
 }
+#: Characteristics of a locality carried into the policy rows (when the table has them).
+LOCALITY_CHARACTERISTICS = (
+    "locality_id",
+    "country",
+    "size_class",
+    "economic_trend",
+    "political_orientation",
+    "locality_type",
+    "population",
+)
+
 #: Columns that may be empty (only where the locality has no measure in the area).
 OPTIONAL_WITHOUT_MEASURE = ("lead_actor", "main_funding")
 
@@ -181,19 +192,7 @@ def prepare(
     lp = data.load("local_policies") if policies is None else policies
     loc = data.load("localities") if localities is None else localities
     lp = check_columns(lp, POLICY_COLUMNS, "local_policies", optional=OPTIONAL_WITHOUT_MEASURE)
-    keep = [
-        c
-        for c in (
-            "locality_id",
-            "country",
-            "size_class",
-            "economic_trend",
-            "political_orientation",
-            "locality_type",
-            "population",
-        )
-        if c in loc.columns
-    ]
+    keep = [c for c in LOCALITY_CHARACTERISTICS if c in loc.columns]
     loc = check_columns(loc, LOCALITY_COLUMNS, "localities")[keep]
     if loc["locality_id"].duplicated().any():
         dup = sorted(loc.loc[loc["locality_id"].duplicated(), "locality_id"].unique())

@@ -24,6 +24,7 @@ from .coding import (
     FUNDING,
     FUNDING_LABELS,
     LEAD_LABELS,
+    LOCALITY_CHARACTERISTICS,
     MODEL_REFERENCE,
     POLICY_AREAS,
     RELATION_LABELS,
@@ -33,13 +34,22 @@ from .coding import (
 )
 
 
+def _percent(r: dict) -> dict:
+    """The share and interval of an estimator's result (fractions) in percent."""
+    return {
+        "share_pct": 100 * r["estimate"],
+        "ci_low_pct": 100 * r["ci_low"],
+        "ci_high_pct": 100 * r["ci_high"],
+    }
+
+
 def approach_colours() -> dict[str, tuple]:
     """Colours of the three approaches: a quiet pale grey for no measure (absence should not
     catch the eye), and for reactive and proactive the light and dark ends of the book's
     sequential colour map (cividis: colour-blind safe, distinct in grey scale too)."""
     import matplotlib as mpl
 
-    from .book import SEQUENTIAL
+    from ..book import SEQUENTIAL
 
     cmap = mpl.colormaps[SEQUENTIAL]
     return {"none": (0.93, 0.93, 0.93, 1.0), "reactive": cmap(0.85), "proactive": cmap(0.1)}
@@ -99,9 +109,7 @@ def proactive_share(df: pd.DataFrame | None = None, level: float = 0.95) -> dict
         "measures": r["n"],
         "localities": r["clusters"],
         "proactive": r["successes"],
-        "share_pct": 100 * r["estimate"],
-        "ci_low_pct": 100 * r["ci_low"],
-        "ci_high_pct": 100 * r["ci_high"],
+        **_percent(r),
     }
 
 
@@ -131,9 +139,7 @@ def proactive_by(
                     "measures": r["n"],
                     "localities": r["clusters"],
                     "proactive": r["successes"],
-                    "share_pct": 100 * r["estimate"],
-                    "ci_low_pct": 100 * r["ci_low"],
-                    "ci_high_pct": 100 * r["ci_high"],
+                    **_percent(r),
                 }
             )
     return pd.DataFrame(rows)
@@ -145,18 +151,7 @@ def locality_summary(df: pd.DataFrame | None = None) -> pd.DataFrame:
     proactive measures (empty share when it has no measure) and ``dedicated_staff_any``
     (dedicated staff or body in at least one area)."""
     df = _prepared(df)
-    chars = [
-        c
-        for c in (
-            "country",
-            "size_class",
-            "economic_trend",
-            "political_orientation",
-            "locality_type",
-            "population",
-        )
-        if c in df.columns
-    ]
+    chars = [c for c in LOCALITY_CHARACTERISTICS[1:] if c in df.columns]
     g = df.groupby("locality_id", observed=True, sort=True)
     out = g[chars].first()
     out["areas"] = g.size()
@@ -218,9 +213,7 @@ def funding_shares(df: pd.DataFrame | None = None, level: float = 0.95) -> pd.Da
                 "source": FUNDING_LABELS[src],
                 "measures": r["successes"],
                 "of_measures": r["n"],
-                "share_pct": 100 * r["estimate"],
-                "ci_low_pct": 100 * r["ci_low"],
-                "ci_high_pct": 100 * r["ci_high"],
+                **_percent(r),
             }
         )
     return pd.DataFrame(rows)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -448,23 +449,25 @@ def qca_solutions(
     crisp: pd.DataFrame,
     conditions: Sequence[str] = tuple(QCA_CONDITIONS),
     outcome: str = QCA_OUTCOME,
-    consistency_threshold: float = QCA_CONSISTENCY_THRESHOLD,
-    frequency_threshold: int = QCA_FREQUENCY_THRESHOLD,
+    *,
     expectations: dict | None = None,
     negate: bool = False,
+    **thresholds: Any,
 ) -> dict:
     """The three solutions of a truth table: complex (conservative, no remainders),
     parsimonious (all remainders) and intermediate (easy counterfactuals only), each the
     first minimal cover, for the outcome or, with ``negate``, its absence (expectations
     reversed). Also the number of observed configurations and of contradictions
-    (observed configurations whose cases disagree on the outcome, 0 < consistency < 1)."""
+    (observed configurations whose cases disagree on the outcome, 0 < consistency < 1).
+    ``thresholds`` (``consistency_threshold``, ``frequency_threshold``) go to
+    :func:`truth_table`, whose defaults apply otherwise."""
     conditions = list(conditions)
     data_ = _check_crisp(crisp, [*conditions, outcome]).copy()
     exp = dict(QCA_EXPECTATIONS if expectations is None else expectations)
     if negate:
         data_[outcome] = 1 - data_[outcome]
         exp = {k: 1 - v for k, v in exp.items()}
-    tt = truth_table(data_, conditions, outcome, consistency_threshold, frequency_threshold)
+    tt = truth_table(data_, conditions, outcome, **thresholds)
     comp = minimise(tt, conditions)
     pars = parsimonious(tt, conditions)
     comp1, pars1 = (comp[0] if comp else []), (pars[0] if pars else [])
