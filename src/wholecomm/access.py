@@ -13,7 +13,7 @@ rule in :func:`wholecomm.stats.verdict`:
 * H6 registration barriers push people towards larger cities.
 
 Data: resource ``interviews`` (coded interviews) joined with ``localities``; H3 and H4 use
-``local_policies`` through :mod:`wholecomm.policy`.
+``local_policies`` through :mod:`wholecomm.policy.measures`.
 
 Clustering. Interviews are clustered in localities (10-20 per locality), and several
 claims concern locality characteristics, so every interview-level interval is

@@ -30,7 +30,7 @@ from .measures import (
 from .typology import policy_profile, ward_typology
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    import matplotlib.figure
 
 
 def _approach_cmap():
@@ -67,7 +67,7 @@ def _interval_points(frame: pd.DataFrame, y: str, ax) -> None:
     ax.set_xlim(0, 100)
 
 
-def approach_heatmap(df: pd.DataFrame | None = None) -> Figure:
+def approach_heatmap(df: pd.DataFrame | None = None) -> matplotlib.figure.Figure:
     """Grid of localities (rows) by policy area (columns) coloured by the local approach
     (:func:`~wholecomm.policy.measures.approach_matrix`)."""
     import matplotlib.pyplot as plt
@@ -100,7 +100,7 @@ def approach_heatmap(df: pd.DataFrame | None = None) -> Figure:
     return fig
 
 
-def measures_by_area_figure(df: pd.DataFrame | None = None, level: float = 0.95) -> Figure:
+def measures_by_area_figure(df: pd.DataFrame | None = None, level: float = 0.95) -> matplotlib.figure.Figure:
     """Share of localities with a measure by policy area with Wilson intervals
     (:func:`~wholecomm.policy.measures.measures_by_area`)."""
     import matplotlib.pyplot as plt
@@ -112,7 +112,7 @@ def measures_by_area_figure(df: pd.DataFrame | None = None, level: float = 0.95)
     return fig
 
 
-def proactive_by_figure(df: pd.DataFrame | None = None, level: float = 0.95) -> Figure:
+def proactive_by_figure(df: pd.DataFrame | None = None, level: float = 0.95) -> matplotlib.figure.Figure:
     """Share of measures that are proactive by size class, economic trend, political
     orientation and country, with clustered intervals
     (:func:`~wholecomm.policy.measures.proactive_by`)."""
@@ -161,7 +161,7 @@ def _stacked_shares(tidy: pd.DataFrame, y: str, hue: str, order: list[str], shri
     return fig, ax
 
 
-def relations_figure(df: pd.DataFrame | None = None, by: str = "country") -> Figure:
+def relations_figure(df: pd.DataFrame | None = None, by: str = "country") -> matplotlib.figure.Figure:
     """Stacked bars of the relation with higher levels of government by ``by``
     (:func:`~wholecomm.policy.measures.relation_shares`)."""
     import seaborn as sns
@@ -173,7 +173,7 @@ def relations_figure(df: pd.DataFrame | None = None, by: str = "country") -> Fig
     return fig
 
 
-def lead_figure(df: pd.DataFrame | None = None) -> Figure:
+def lead_figure(df: pd.DataFrame | None = None) -> matplotlib.figure.Figure:
     """Stacked bars of who leads the measures by size class
     (:func:`~wholecomm.policy.measures.lead_actor_shares`)."""
     import seaborn as sns
@@ -186,7 +186,7 @@ def lead_figure(df: pd.DataFrame | None = None) -> Figure:
     return fig
 
 
-def typology_figure(df: pd.DataFrame | None = None) -> Figure:
+def typology_figure(df: pd.DataFrame | None = None) -> matplotlib.figure.Figure:
     """Dendrogram of the Ward typology (:func:`~wholecomm.policy.typology.ward_typology`)
     joined to the localities' approaches by area, with a strip marking each type."""
     import matplotlib.pyplot as plt

@@ -44,7 +44,7 @@ def outcome_membership(share: pd.Series, anchors: dict | None = None) -> pd.Seri
     """Fuzzy membership in the outcome set by Ragin's (2008) direct method: the log-odds of
     membership are 3 at the full-inclusion anchor, 0 at the crossover and -3 at the
     full-exclusion anchor, linear in ``share`` on each side of the crossover. A missing
-    share (no measure) is fully out (0). Raises :class:`PolicyInputError` naming the cases
+    share (no measure) is fully out (0). Raises :class:`~wholecomm.policy.coding.PolicyInputError` naming the cases
     when a share sits exactly on the crossover, where membership is maximally ambiguous."""
     a = {**QCA_OUTCOME_ANCHORS, **(anchors or {})}
     lo, c, hi = a["full_exclusion"], a["crossover"], a["full_inclusion"]
