@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import expit
+from scipy.stats import t as student_t
 
-from wholecomm import data, policy
+from wholecomm import data, policy, stats
+from wholecomm.errors import InputError
 from wholecomm.twin import generate, load_parameters
 from wholecomm.twin.generate import to_csv_bytes
 
@@ -107,7 +109,7 @@ def test_wilson_bad_input():
 def test_newcombe_published_example():
     # Newcombe (1998), method 10: 56/70 vs 48/80 -> 0.2000 (0.0524, 0.3339).
     r = policy.newcombe_difference(56, 70, 48, 80)
-    assert r["difference"] == pytest.approx(0.2)
+    assert r["estimate"] == pytest.approx(0.2)
     assert r["ci_low"] == pytest.approx(0.0524, abs=5e-4)
     assert r["ci_high"] == pytest.approx(0.3339, abs=5e-4)
 
@@ -115,33 +117,103 @@ def test_newcombe_published_example():
 def test_clustered_proportion_design_effect_by_hand():
     # y = 1,1 | 0,0 | 1,0 in clusters A, B, C: p = 0.5, cluster sums of residuals 1, -1, 0,
     # CR1 variance = 3/2 * 2 / 36 = 1/12; independent variance 0.25/6 = 1/24; deff = 2.
-    r = policy.clustered_proportion([True, True, False, False, True, False], list("AABBCC"))
-    assert r["share"] == 0.5
+    # Three clusters leave 2 degrees of freedom: the effective n = 6 / 2 is scaled by
+    # (z / t(2))^2 = (1.959964 / 4.302653)^2 = 0.207500.
+    r = stats.clustered_proportion([True, True, False, False, True, False], list("AABBCC"))
+    assert r["estimate"] == 0.5
     assert r["deff"] == pytest.approx(2.0)
-    lo, hi = policy.wilson_interval(1.5, 3)  # effective n = 6 / 2
-    assert (r["ci_low"], r["ci_high"]) == pytest.approx((lo, hi))
+    assert r["df"] == 2
+    lo, hi = stats.wilson_interval(1.5 * 0.2075, 3 * 0.2075)
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((lo, hi), abs=1e-5)
     # Clusters 1,0 | 1,0 | 1,0 have residual sums 0 (variance 0): the design effect is
     # floored at 1, so the interval is never narrower than for independent observations.
-    balanced = policy.clustered_proportion([True, False] * 3, list("AABBCC"))
+    balanced = stats.clustered_proportion([True, False] * 3, list("AABBCC"))
     assert balanced["deff"] == 1.0
-    assert (balanced["ci_low"], balanced["ci_high"]) == pytest.approx(policy.wilson_interval(3, 6))
+    assert (balanced["ci_low"], balanced["ci_high"]) == pytest.approx(
+        stats.wilson_interval(3 * 0.2075, 6 * 0.2075), abs=1e-5
+    )
+
+
+def wilson_with_quantile(p: float, n: float, q: float) -> tuple[float, float]:
+    """Wilson's interval written out with critical value ``q`` (independent of the library)."""
+    centre = (p + q**2 / (2 * n)) / (1 + q**2 / n)
+    half = q / (1 + q**2 / n) * math.sqrt(p * (1 - p) / n + q**2 / (4 * n**2))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def test_clustered_proportion_uses_t_on_clusters_minus_one():
+    # Korn-Graubard-style degrees of freedom: the clustered Wilson interval is Wilson's
+    # with the t(G - 1) quantile in place of z, at the design-effect-adjusted n.
+    rng = np.random.default_rng(5)
+    for n_clusters in (3, 5, 12, 40):
+        g = np.repeat(np.arange(n_clusters), 6)
+        y = rng.random(len(g)) < 0.3 + 0.4 * (g % 2)
+        r = stats.clustered_proportion(y, g)
+        q = student_t.ppf(0.975, n_clusters - 1)
+        expected = wilson_with_quantile(y.mean(), len(y) / r["deff"], q)
+        assert (r["ci_low"], r["ci_high"]) == pytest.approx(expected, abs=1e-9)
+        assert r["df"] == n_clusters - 1
+    # One cluster: no design degrees of freedom; the independent-sample Wilson interval.
+    one = stats.clustered_proportion([True, False, True], ["a"] * 3)
+    assert one["df"] is None
+    assert (one["ci_low"], one["ci_high"]) == pytest.approx(stats.wilson_interval(2, 3))
+
+
+def test_clustered_proportion_coverage_with_five_clusters():
+    # Five clusters of 20 with a cluster-level random effect (sd 0.8 on the logit scale
+    # around a share of 0.4): the target is the share in the population of clusters,
+    # E[expit(logit(0.4) + 0.8 u)] (Gauss-Hermite quadrature). The t(G - 1) interval
+    # covers it at least at the nominal rate; the z interval (the Wilson interval at
+    # n / deff) clearly less often (about 90% here).
+    nodes, weights = np.polynomial.hermite_e.hermegauss(60)
+    truth = float(np.sum(weights * expit(np.log(0.4 / 0.6) + 0.8 * nodes)) / np.sum(weights))
+    rng = np.random.default_rng(20240601)
+    covered_t = covered_z = 0
+    reps = 1000
+    g = np.repeat(np.arange(5), 20)
+    for _ in range(reps):
+        p_cluster = expit(np.log(0.4 / 0.6) + rng.normal(0, 0.8, 5))
+        y = rng.random(100) < p_cluster[g]
+        r = stats.clustered_proportion(y, g)
+        covered_t += r["ci_low"] <= truth <= r["ci_high"]
+        lo, hi = stats.wilson_interval(y.sum() / r["deff"], 100 / r["deff"])
+        covered_z += lo <= truth <= hi
+    assert covered_t / reps >= 0.94
+    assert covered_z / reps <= 0.93
+    assert covered_t - covered_z >= 0.03 * reps
+
+
+def test_estimators_are_the_shared_ones():
+    # The policy names are the shared estimators of wholecomm.stats (one implementation).
+    for name in (
+        "wilson_interval",
+        "clustered_proportion",
+        "clustered_mean",
+        "clustered_difference",
+        "newcombe_difference",
+        "cochran_armitage",
+        "verdict",
+    ):
+        assert getattr(policy, name) is getattr(stats, name)
+    with pytest.raises(InputError, match="level"):
+        stats.clustered_proportion([True, False], ["a", "b"], level=1.5)
 
 
 def test_clustered_mean_by_hand():
     # d = 1,0 | 1,1: mean 0.75; cluster residual sums -0.5, 0.5; CR1 variance
     # 2/1 * 0.5 / 16 = 0.0625 -> se 0.25; t(1) quantile 12.706.
     r = policy.clustered_mean([1, 0, 1, 1], ["a", "a", "b", "b"])
-    assert r["mean"] == 0.75
+    assert r["estimate"] == 0.75
     assert r["se"] == pytest.approx(0.25)
-    assert r["ci_high"] - r["mean"] == pytest.approx(12.7062 * 0.25, rel=1e-4)
+    assert r["ci_high"] - r["estimate"] == pytest.approx(12.7062 * 0.25, rel=1e-4)
 
 
 def test_clustered_difference_estimate():
     y = [1, 1, 0, 0, 0, 1, 0]
     g = [True, True, True, False, False, False, False]
     r = policy.clustered_difference(y, g, ["a", "b", "c", "d", "e", "f", "g"])
-    assert r["difference"] == pytest.approx(2 / 3 - 1 / 4)
-    assert r["ci_low"] < r["difference"] < r["ci_high"]
+    assert r["estimate"] == pytest.approx(2 / 3 - 1 / 4)
+    assert r["ci_low"] < r["estimate"] < r["ci_high"]
     with pytest.raises(ValueError, match="both groups"):
         policy.clustered_difference(y, [True] * 7, list("abcdefg"))
 
@@ -192,7 +264,7 @@ def test_shares_on_small_data(small):
 def test_locality_summary_and_qca_calibration(small):
     df = policy.prepare(*small)
     crisp = policy.qca_data(df)
-    # AT-01: 1 measure, reactive -> 0; AT-02: 1 of 2 proactive = 50% -> 1 (threshold "at least half").
+    # AT-01: 1 measure, reactive -> 0; AT-02: 1 of 2 proactive = 50%, above the crossover of 45% -> 1.
     assert crisp.loc["AT-01", "PROACTIVE"] == 0
     assert crisp.loc["AT-02", "PROACTIVE"] == 1
     assert crisp.loc["BE-01"].to_dict() == {
@@ -203,6 +275,8 @@ def test_locality_summary_and_qca_calibration(small):
         "PROACTIVE": 1,
         "measures": 2,
         "share_proactive": 1.0,
+        # direct method: log-odds 3 * (1 - 0.45) / (0.8 - 0.45) = 4.714
+        "outcome_membership": pytest.approx(expit(3 * 0.55 / 0.35)),
     }
     # A locality without any measure has no proactive policy (coded 0, share left empty).
     lp, loc = small
@@ -352,7 +426,7 @@ def test_constants_match_the_data_package():
         if r["name"] in ("local_policies", "localities")
     }
     enum = lambda name: fields[name]["constraints"]["enum"]  # noqa: E731
-    assert policy.AREAS == enum("policy_area")
+    assert policy.POLICY_AREAS == enum("policy_area")
     assert policy.APPROACHES == enum("approach")
     assert policy.LEAD_ACTORS == enum("lead_actor")
     assert policy.RELATIONS == enum("relation_higher_level")
@@ -498,11 +572,100 @@ def test_qca_recovers_a_planted_configurational_effect():
 
 def test_qca_robustness_grid_contains_the_baseline():
     rob = policy.qca_robustness(
-        consistency_thresholds=(0.8, 1.0), frequency_thresholds=(1,), outcome_thresholds=(0.5,)
+        consistency_thresholds=(0.8, 1.0), frequency_thresholds=(1,), crossovers=(0.45,)
     )
     assert len(rob) == 2
     base = rob[
         (rob["consistency_threshold"] == policy.QCA_CONSISTENCY_THRESHOLD)
-        & (rob["outcome_threshold"] == policy.QCA_PROACTIVE_THRESHOLD)
+        & (rob["outcome_crossover"] == policy.QCA_OUTCOME_CROSSOVER)
     ].iloc[0]
     assert base["same_as_baseline"] and base["baseline_terms_kept"] == rob.attrs["baseline_terms"]
+
+
+def test_outcome_calibration_by_the_direct_method():
+    # Anchors 0.2 / 0.45 / 0.8: log-odds -3, 0, 3 at the anchors, linear on each side.
+    share = pd.Series([0.2, 0.8, 0.5, 0.3, 1.0, None], index=list("abcdef"))
+    m = policy.outcome_membership(share)
+    assert m["a"] == pytest.approx(expit(-3))
+    assert m["b"] == pytest.approx(expit(3))
+    assert m["c"] == pytest.approx(expit(3 * 0.05 / 0.35))
+    assert m["d"] == pytest.approx(expit(-3 * 0.15 / 0.25))
+    assert m["f"] == 0.0  # no measure: fully out
+    assert (m.drop("f").sort_values().index.tolist()) == ["a", "d", "c", "b", "e"]
+    # A case exactly on the crossover is maximally ambiguous: named in the error.
+    with pytest.raises(policy.PolicyInputError, match=r"\['x'\].*crossover 0.45"):
+        policy.outcome_membership(pd.Series([0.45, 0.6], index=["x", "y"]))
+    with pytest.raises(policy.PolicyInputError, match="anchors"):
+        policy.outcome_membership(share, {"crossover": 0.9})
+
+
+def test_no_locality_sits_on_the_outcome_crossover():
+    # With at most eight areas no share of proactive measures can equal 0.45: every case
+    # is clearly in or out, and "at least half proactive" is in.
+    crisp = policy.qca_data(policy.prepare(uncoded="exclude"))
+    assert (crisp["outcome_membership"] != 0.5).all()
+    with_measures = crisp[crisp["measures"] > 0]
+    assert (with_measures["PROACTIVE"] == (with_measures["share_proactive"] >= 0.5).astype(int)).all()
+    assert ((crisp["outcome_membership"] > 0.5) == (crisp["PROACTIVE"] == 1)).all()
+
+
+# ------------------------------------------------------- the page's tables and figures
+def test_page_tables_on_small_data(small):
+    df = policy.prepare(*small)
+    by_area = policy.measures_by_area_table(df).set_index("area")
+    # health: AT-02 reactive, BE-01 and BE-02 proactive; housing: AT-01 reactive, AT-02 and BE-01 proactive
+    assert by_area.loc[
+        "Health", ["localities", "with_measure", "none", "reactive", "proactive"]
+    ].tolist() == [
+        4,
+        3,
+        1,
+        1,
+        2,
+    ]
+    assert (by_area[["none", "reactive", "proactive"]].sum(axis=1) == by_area["localities"]).all()
+    assert by_area.loc["Housing", "share_pct"] == pytest.approx(75.0)
+    assert list(policy.relations_table(df, "country")["Cooperative"]) == [100.0, 100.0]
+    assert policy.lead_table(df, "size_class")["Municipality"].tolist() == [100.0, 100.0, 100.0]
+    assert "factor_label" not in policy.proactive_by_table(df).columns
+    assert "main_funding" not in policy.funding_table(df).columns
+    tt = policy.qca_truth_table(df)
+    assert "outcome" not in tt.columns and tt["n"].sum() == 4
+    fit = policy.qca_solution_table(df)
+    assert fit["term"].iloc[-1] == "solution"
+    assert fit["cases_with_outcome"].iloc[-1] == 3  # AT-02, BE-01, BE-02 have half or more proactive
+
+
+def test_solution_table_when_nothing_is_sufficient():
+    loc = make_localities(
+        [("AT-01", "rural_area", "declining", "progressive"), ("AT-02", "small_town", "stable", "centrist")]
+    )
+    lp = make_policies({"AT-01": (False, {"housing": "reactive"}), "AT-02": (True, {"health": "reactive"})})
+    fit = policy.qca_solution_table(policy.prepare(lp, loc))
+    assert fit.empty and list(fit.columns)[:2] == ["term", "cases"]
+
+
+def test_page_figures_are_drawn_from_the_twin():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    df = policy.prepare(uncoded="exclude")
+    n_localities = df["locality_id"].nunique()
+    heat = policy.approach_heatmap(df)
+    assert heat.axes[0].get_xlabel() == "Policy area"
+    assert len(heat.axes[0].get_yticklabels()) == n_localities
+    by_area = policy.measures_by_area_figure(df)
+    assert by_area.axes[0].get_xlim() == (0, 100)
+    assert len(by_area.axes[0].get_yticklabels()) == df["policy_area"].nunique()
+    assert [ax.get_title() for ax in policy.proactive_by_figure(df).axes] == [
+        policy.FACTOR_LABELS[f] for f in ("size_class", "economic_trend", "political_orientation", "country")
+    ]
+    assert policy.relations_figure(df).axes[0].get_ylabel() == "Country"
+    assert policy.lead_figure(df).axes[0].get_ylabel() == "Size class"
+    typ = policy.typology_figure(df)
+    legend = [t.get_text() for ax in typ.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    k = policy.ward_typology(policy.policy_profile(df)).k
+    assert legend[:k] == [f"Type {i}" for i in range(1, k + 1)]
+    plt.close("all")

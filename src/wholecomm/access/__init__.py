@@ -3,7 +3,7 @@
 The project's public reports make six claims about access to housing and employment in
 small and medium-sized towns and rural areas. This module restates each as a hypothesis
 with one estimate, a 95% interval, a test where one fits, and a verdict computed by the
-rule in :func:`wholecomm.policy.verdict`:
+rule in :func:`wholecomm.stats.verdict`:
 
 * H1 housing is hard to access while employment is relatively easy;
 * H2 a good local economy makes housing harder and jobs easier;
@@ -13,14 +13,14 @@ rule in :func:`wholecomm.policy.verdict`:
 * H6 registration barriers push people towards larger cities.
 
 Data: resource ``interviews`` (coded interviews) joined with ``localities``; H3 and H4 use
-``local_policies`` through :mod:`wholecomm.policy`.
+``local_policies`` through :mod:`wholecomm.policy.measures`.
 
 Clustering. Interviews are clustered in localities (10-20 per locality), and several
 claims concern locality characteristics, so every interview-level interval is
 cluster-robust by locality: CR1 sandwich variances with a t reference on G - 1 degrees
 of freedom (G = number of localities) for means, differences and regression
 coefficients, and Wilson intervals with a design-effect-adjusted sample size for shares
-(:func:`wholecomm.policy.clustered_proportion`). Paired comparisons within interviews
+(:func:`wholecomm.stats.clustered_proportion`). Paired comparisons within interviews
 are tested with the clustered McNemar test of Durkalski et al. (2003).
 
 Missing values. ``housing_access`` and ``employment_access`` are empty when the

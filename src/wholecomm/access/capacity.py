@@ -133,7 +133,7 @@ def h4_progressive_housing(policy_df: pd.DataFrame | None = None, level: float =
             {
                 "given_measure_progressive_pct": 100 * c["share_1"],
                 "given_measure_other_pct": 100 * c["share_2"],
-                "given_measure_difference_pp": 100 * c["difference"],
+                "given_measure_difference_pp": 100 * c["estimate"],
                 "given_measure_ci_low_pp": 100 * c["ci_low"],
                 "given_measure_ci_high_pp": 100 * c["ci_high"],
                 "given_measure_n": m1 + m2,
@@ -143,7 +143,7 @@ def h4_progressive_housing(policy_df: pd.DataFrame | None = None, level: float =
         id="H4",
         claim="Progressive local governments are more active on housing",
         estimand="Share of localities with a proactive housing measure: progressive minus other governments",
-        estimate=100 * r["difference"],
+        estimate=100 * r["estimate"],
         ci_low=100 * r["ci_low"],
         ci_high=100 * r["ci_high"],
         null=0.0,

@@ -52,7 +52,7 @@ def hard_by_trend(df: pd.DataFrame | None = None, level: float = 0.95) -> pd.Dat
                     "interviews": r["n"],
                     "localities": r["clusters"],
                     "hard": r["successes"],
-                    "share_pct": 100 * r["share"],
+                    "share_pct": 100 * r["estimate"],
                     "ci_low_pct": 100 * r["ci_low"],
                     "ci_high_pct": 100 * r["ci_high"],
                 }
@@ -81,7 +81,7 @@ def theme_prevalence(
                     "interviews": r["n"],
                     "localities": r["clusters"],
                     "with_theme": r["successes"],
-                    "share_pct": 100 * r["share"],
+                    "share_pct": 100 * r["estimate"],
                     "ci_low_pct": 100 * r["ci_low"],
                     "ci_high_pct": 100 * r["ci_high"],
                 }

@@ -57,7 +57,7 @@ def paired_difference(x, y, clusters, level: float = 0.95) -> dict:
     return {
         "share_x": float(x.mean()),
         "share_y": float(y.mean()),
-        "difference": m["mean"],
+        "difference": m["estimate"],
         "ci_low": m["ci_low"],
         "ci_high": m["ci_high"],
         "n": m["n"],

@@ -141,10 +141,10 @@ def h6_registration(
         p_value=wild["p"],
         n=f"{len(df)} interviews in {diff['clusters']} localities",
         details={
-            "country_pct": 100 * p_c["share"],
+            "country_pct": 100 * p_c["estimate"],
             "country_ci_low": 100 * p_c["ci_low"],
             "country_ci_high": 100 * p_c["ci_high"],
-            "other_pct": 100 * p_o["share"],
+            "other_pct": 100 * p_o["estimate"],
             "other_ci_low": 100 * p_o["ci_low"],
             "other_ci_high": 100 * p_o["ci_high"],
             "country_interviews": p_c["n"],

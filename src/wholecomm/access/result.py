@@ -36,7 +36,7 @@ class HypothesisResult:
 
     @property
     def verdict(self) -> str:
-        """Before adjustment, the interval rule of :func:`wholecomm.policy.verdict`. Once
+        """Before adjustment, the interval rule of :func:`wholecomm.stats.verdict`. Once
         :func:`~wholecomm.access.hypotheses.evaluate` has set ``p_adjusted`` (Holm over the family): "supported" when
         the adjusted p is below :data:`ALPHA` and the estimate lies on the predicted side,
         "not supported" when it is below on the other side, "inconclusive" otherwise. The

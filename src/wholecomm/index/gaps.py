@@ -126,9 +126,9 @@ PLANTED_GAP = (
 
 def lead_lag_outcome(gap: PairedGap) -> str:
     """The verdict on the claim that the lead areas score higher than the lagging ones: one of
-    the three words of the shared verdict rule (``policy.verdict``: "supported", "not
+    the three words of the shared verdict rule (``stats.verdict``: "supported", "not
     supported", "inconclusive"), read from the gap's interval against zero."""
-    from ..policy import verdict  # the library's one verdict rule
+    from ..stats import verdict  # the library's one verdict rule
 
     return verdict(gap.ci_low, gap.ci_high, 0.0, "greater")
 
