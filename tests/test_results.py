@@ -153,6 +153,10 @@ def test_changelog_lists_what_a_reader_sees_change_and_nothing_else():
     changed["p"]["values"]["new_key"] = {"value": 1, "text": "1"}
     changed["q"] = changed["p"]
     lines = results.changelog(changed, base)
-    assert lines[0].startswith("- `p`: ") and "`x` '1.0' -> '9.9'" in lines[0] and "`new_key` new: '1'" in lines[0]
+    assert (
+        lines[0].startswith("- `p`: ")
+        and "`x` '1.0' -> '9.9'" in lines[0]
+        and "`new_key` new: '1'" in lines[0]
+    )
     assert lines[1] == "- `q`: new page."
     assert results.changelog(base, changed)[1] == "- `q`: page removed."

@@ -256,7 +256,7 @@ def test_page_equals_wholecomm_assess_on_a_different_catalogue(browser, tmp_path
         sets = answer_sets(cat)
         # The fictional example is answered over the catalogue in use (toolbox.example_questionnaire).
         assert [n for n, _, _ in sets][:3] == ["example", "at-threshold", "one-area-below-threshold"]
-        for name, locality, answers in sets:
+        for _name, locality, answers in sets:
             js = v.fill(locality, answers)
             assert_parity(js, python_assess(locality, answers))
         assert v.errors == []

@@ -248,7 +248,7 @@ def test_library_warnings_do_not_reach_the_user(cat, tmp_path, capsys):
     original = toolbox.render_report
 
     def noisy(*args, **kwargs):
-        warnings.warn("internal detail in /some/site-packages/module.py", UserWarning)
+        warnings.warn("internal detail in /some/site-packages/module.py", UserWarning, stacklevel=2)
         return original(*args, **kwargs)
 
     pytest.MonkeyPatch.setattr(pytest.MonkeyPatch(), toolbox, "render_report", noisy)
