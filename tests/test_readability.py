@@ -79,6 +79,7 @@ def test_rendered_cells_format_p_values_booleans_and_missing_values():
     frame = pd.DataFrame(
         {
             "estimate": [1.234, np.nan],
+            "df": [36.0, np.inf],
             "p_value": [3e-9, 0.2],
             "tied": [True, False],
             "locality_id": ["AT-01", "BE-05"],
@@ -87,6 +88,7 @@ def test_rendered_cells_format_p_values_booleans_and_missing_values():
     cells = book.rendered_cells(frame, "{:.2f}")
     assert cells.to_dict(orient="list") == {
         "estimate": ["1.23", "–"],
+        "df": ["36.00", "∞"],
         "p_value": ["< 0.001", "0.200"],
         "tied": ["yes", "no"],
         "locality_id": ["AT-01", "BE-05"],

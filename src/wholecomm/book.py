@@ -262,6 +262,8 @@ def rendered_cells(frame: pd.DataFrame, float_format: str = "{:.1f}") -> pd.Data
         if isinstance(value, (bool, np.bool_)):
             return "yes" if value else "no"
         if isinstance(value, (float, np.floating)):
+            if np.isinf(value) and not p_value:
+                return "∞" if value > 0 else "−∞"  # e.g. the degrees of freedom of a normal quantile
             return stats.format_p(value) if p_value else float_format.format(value)
         return str(value)
 

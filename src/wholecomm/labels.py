@@ -116,6 +116,7 @@ COLUMN_LABELS: dict[str, str] = {
     # estimates and intervals
     "estimate": "Estimate",
     "se": "Standard error",
+    "df": "Degrees of freedom",
     "lo": "95% CI low",
     "hi": "95% CI high",
     "ci_lo": "95% CI low",
@@ -139,6 +140,7 @@ COLUMN_LABELS: dict[str, str] = {
     "p_value": "p-value",
     "anova_p": "p-value (ANOVA)",
     "adjusted_p": "p-value (Holm-adjusted)",
+    "p_holm": "p-value (Holm-adjusted)",
     "consistency": "Consistency",
     "coverage": "Coverage",
     "raw_coverage": "Raw coverage",
@@ -224,7 +226,7 @@ COLUMN_LABELS: dict[str, str] = {
 }
 
 #: Columns holding p-values (shown as "< 0.001" below that, else with three decimals).
-P_VALUE_COLUMNS = frozenset({"p_value", "anova_p", "adjusted_p", "p", "pvalue"})
+P_VALUE_COLUMNS = frozenset({"p_value", "anova_p", "adjusted_p", "p", "pvalue", "p_holm"})
 
 #: Columns that say what a row found, in the order a reader looks for them; they follow the
 #: columns that identify a row. The counts beside a consistency come with it.

@@ -197,7 +197,7 @@ def multilevel_attitudes(
 ) -> pd.DataFrame:
     """Mixed model of the individual attitude index on the town's MIPEX-L score.
 
-    The library's one mixed model, :func:`wholecomm.survey.attitude_model` (attitude index on
+    The library's one mixed model, :func:`wholecomm.survey.models.attitude_model` (attitude index on
     contact with newcomers, age group, gender, education, being born abroad and the town's
     overall score per 10 points above 50, :data:`INDEX_TERM`; random intercept per town),
     called on the towns' scores. ``index_scores``: overall score (0-100) per locality_id; a

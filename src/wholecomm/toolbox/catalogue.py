@@ -149,7 +149,7 @@ class Catalogue:
 
 
 def catalogue() -> Catalogue:
-    """The catalogue of the data package in use (validated by :func:`wholecomm.data.load`)."""
+    """The catalogue of the data package in use (validated by :func:`wholecomm.data.loading.load`)."""
     frames = data.load_resources(RESOURCES)  # validated together, once
     ind, opt = frames["mipex_l_indicators"], frames["mipex_l_options"]
     fields = {f["name"]: f for f in data.resource_descriptor("localities")["schema"]["fields"]}

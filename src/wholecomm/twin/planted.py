@@ -95,7 +95,7 @@ PLANTED: list[tuple[str, str, str, tuple[str, ...], tuple[str, ...]]] = [
 #: The planted configurational (interaction) effect on the QCA outcome of the local-policies
 #: page: dedicated staff in a policy area and an improving local economy *together* raise the
 #: log-odds that the area's measure is proactive by ``policies.proactive_logit.thriving_with_staff``;
-#: neither condition alone comes near. In the QCA's sets (:data:`wholecomm.policy.QCA_CONDITIONS`)
+#: neither condition alone comes near. In the QCA's sets (:data:`wholecomm.policy.qca.QCA_CONDITIONS`)
 #: this is the conjunction CAPACITY*THRIVING, sufficient for the outcome PROACTIVE, which
 #: ``tests/test_twin.py`` checks the QCA recovers on a larger twin.
 PLANTED_CONFIGURATION: dict[str, object] = {
