@@ -19,6 +19,27 @@ from collections.abc import Iterable, Sequence
 
 from .stats import format_p  # noqa: F401  (re-exported: the one p-value format)
 
+# --------------------------------------------------------------- codes in order
+#: The MIPEX-L policy areas in catalogue order (the index scores all nine).
+MIPEX_AREAS = [
+    "governance_capacity",
+    "labour_market",
+    "education",
+    "health",
+    "housing",
+    "language_orientation",
+    "political_participation",
+    "anti_discrimination",
+    "intercultural_relations",
+]
+#: The areas local policy measures are coded in: the MIPEX-L areas without governance and
+#: capacity, which is how a locality works rather than a field of measures.
+POLICY_AREAS = MIPEX_AREAS[1:]
+#: Policy-cycle stages in order.
+STAGES = ["formulation", "output", "implementation", "evaluation"]
+#: Trends of the local economy, in order.
+TRENDS = ["declining", "stable", "improving"]
+
 # ------------------------------------------------------------------------- categories
 #: Size classes of localities (``localities.size_class``), as a table or a figure shows them.
 SIZE_LABELS = {"rural_area": "Rural area", "small_town": "Small town", "medium_town": "Medium-sized town"}

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .. import labels
 from ..errors import InputError
 
 
@@ -22,20 +23,9 @@ class _LazyStats:
 
 stats = _LazyStats()
 
-#: Policy areas in catalogue order.
-MIPEX_AREAS = [
-    "governance_capacity",
-    "labour_market",
-    "education",
-    "health",
-    "housing",
-    "language_orientation",
-    "political_participation",
-    "anti_discrimination",
-    "intercultural_relations",
-]
-#: Policy-cycle stages in order.
-STAGES = ["formulation", "output", "implementation", "evaluation"]
+#: Policy areas in catalogue order, and policy-cycle stages in order (defined in labels).
+MIPEX_AREAS = labels.MIPEX_AREAS
+STAGES = labels.STAGES
 AREA_LABELS = {
     "governance_capacity": "Governance and capacity",
     "labour_market": "Labour market",

@@ -8,36 +8,16 @@ import pandas as pd
 
 from ..errors import InputError
 from ..numerics import TIE_DECIMALS
+from ..stats import alpha_from_cov, pairwise_cov
 from .common import AREA_LABELS, DEFAULT_SEED
 from .scoring import IndexResult
 
 
 # ------------------------------------------------------------------ reliability
-def _pairwise_cov(x: np.ndarray) -> np.ndarray:
-    """Pairwise-complete sample covariance matrices of a stack of data sets (b x n x k)."""
-    ok = ~np.isnan(x)
-    v = np.where(ok, x, 0.0)
-    m = ok.astype(float)
-    n_ij = np.einsum("bni,bnj->bij", m, m)
-    s_i = np.einsum("bni,bnj->bij", v, m)  # sum of x_i over rows where j is answered too
-    s_ij = np.einsum("bni,bnj->bij", v, v)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cov = (s_ij - s_i * np.swapaxes(s_i, 1, 2) / n_ij) / (n_ij - 1)
-    return np.where(n_ij >= 2, cov, np.nan)
-
-
-def _alpha_from_cov(cov: np.ndarray) -> np.ndarray:
-    k = cov.shape[-1]
-    total = cov.sum(axis=(1, 2))
-    trace = np.trace(cov, axis1=1, axis2=2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, k / (k - 1) * (1 - trace / total), np.nan)
-
-
 def _pairwise_alpha(x: np.ndarray) -> np.ndarray:
     """Cronbach's alpha from pairwise-complete covariances of a stack of data sets (b x n x k):
     every row enters each covariance whose two items it answers."""
-    return _alpha_from_cov(_pairwise_cov(x))
+    return alpha_from_cov(pairwise_cov(x))
 
 
 def _complete_case_alpha(items: pd.DataFrame) -> float:

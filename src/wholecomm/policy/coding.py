@@ -14,25 +14,16 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from .. import data
+from .. import data, labels
 from ..errors import InputError
 
-POLICY_AREAS = [
-    "labour_market",
-    "education",
-    "health",
-    "housing",
-    "language_orientation",
-    "political_participation",
-    "anti_discrimination",
-    "intercultural_relations",
-]
+POLICY_AREAS = labels.POLICY_AREAS
 APPROACHES = ["none", "reactive", "proactive"]
 LEAD_ACTORS = ["municipality", "ngo", "region", "state", "volunteers"]
 RELATIONS = ["cooperative", "conflictual", "decoupled", "hierarchical"]
 FUNDING = ["eu", "national", "regional", "local"]
 SIZE_CLASSES = ["rural_area", "small_town", "medium_town"]
-TRENDS = ["declining", "stable", "improving"]
+TRENDS = labels.TRENDS
 ORIENTATIONS = ["progressive", "centrist", "conservative"]
 
 #: Codes of the approach in the locality x area matrix and the clustering profile.

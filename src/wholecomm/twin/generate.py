@@ -27,6 +27,25 @@ def expit(x):
 GENERATOR = "wholecomm.twin"
 HERE = Path(__file__).parent
 SURVEY_LIKERT = ["att_economy", "att_culture", "att_welcome", "att_services", "att_neighbour", "att_belong"]
+#: Columns of the survey file, in order.
+SURVEY_COLUMNS = [
+    "respondent_id",
+    "locality_id",
+    "age_group",
+    "gender",
+    "education",
+    "years_in_locality",
+    "born_abroad",
+    *SURVEY_LIKERT,
+    *[f"contact_{s}" for s in CONTACT_SETTINGS],
+    "contact_none",
+    "contact_meaningful",
+    "trust_newcomers",
+    "trust_local_gov",
+    "aware_measures",
+    "impact_measures",
+    "design_weight",
+]
 REVERSED_ITEMS = {"att_services"}
 DONT_KNOW, REFUSED = 8, 9
 
@@ -302,25 +321,7 @@ def _survey(
     sv["impact_measures"] = pd.array(np.where(aware_coded == 1, impact, 0), dtype="Int64")
     sv.loc[aware_coded != 1, "impact_measures"] = pd.NA
     sv.insert(0, "respondent_id", np.arange(1, n + 1))
-    cols = [
-        "respondent_id",
-        "locality_id",
-        "age_group",
-        "gender",
-        "education",
-        "years_in_locality",
-        "born_abroad",
-        *SURVEY_LIKERT,
-        *[f"contact_{s}" for s in CONTACT_SETTINGS],
-        "contact_none",
-        "contact_meaningful",
-        "trust_newcomers",
-        "trust_local_gov",
-        "aware_measures",
-        "impact_measures",
-        "design_weight",
-    ]
-    return sv[cols]
+    return sv[SURVEY_COLUMNS]
 
 
 # -------------------------------------------------------------------- policies

@@ -37,27 +37,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .generate import CONTACT_SETTINGS, DONT_KNOW, SURVEY_LIKERT, expit, to_csv_bytes
+from .. import labels
+from .generate import CONTACT_SETTINGS, DONT_KNOW, SURVEY_COLUMNS, SURVEY_LIKERT, expit, to_csv_bytes
 
 GENERATOR = "wholecomm.twin.rough"
 VERSION = "1.0.0"
 COUNTRIES = ["AT", "BE", "DE", "ES", "IT", "NL", "PL", "SE"]
-AREAS = [
-    "governance_capacity",
-    "labour_market",
-    "education",
-    "health",
-    "housing",
-    "language_orientation",
-    "political_participation",
-    "anti_discrimination",
-    "intercultural_relations",
-]
-POLICY_AREAS = AREAS[1:]
-STAGES = ["formulation", "output", "implementation", "evaluation"]
+AREAS = labels.MIPEX_AREAS
+POLICY_AREAS = labels.POLICY_AREAS
+STAGES = labels.STAGES
 SIZE_RANGES = {"rural_area": (600, 4_900), "small_town": (5_000, 49_000), "medium_town": (50_000, 200_000)}
 SIZE_CLASSES = list(SIZE_RANGES)
-TRENDS = ["declining", "stable", "improving"]
+TRENDS = labels.TRENDS
 ORIENTATIONS = ["progressive", "centrist", "conservative"]
 LEVELS = np.array(["easy", "mixed", "hard"])
 
@@ -293,25 +284,7 @@ def _survey(
     sv["impact_measures"] = pd.array(np.where(aware == 1, likert(3.2 + 0.3 * c), 0), dtype="Int64")
     sv.loc[aware != 1, "impact_measures"] = pd.NA
     sv.insert(0, "respondent_id", np.arange(1001, 1001 + n))
-    cols = [
-        "respondent_id",
-        "locality_id",
-        "age_group",
-        "gender",
-        "education",
-        "years_in_locality",
-        "born_abroad",
-        *SURVEY_LIKERT,
-        *[f"contact_{s}" for s in CONTACT_SETTINGS],
-        "contact_none",
-        "contact_meaningful",
-        "trust_newcomers",
-        "trust_local_gov",
-        "aware_measures",
-        "impact_measures",
-        "design_weight",
-    ]
-    return sv[cols]
+    return sv[SURVEY_COLUMNS]
 
 
 # -------------------------------------------------------------------- policies
