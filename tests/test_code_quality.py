@@ -103,6 +103,23 @@ def _resolve(dotted: str):
     return getattr(obj, name)
 
 
+def _calls(source: str, func: str, earlier: list[dict]) -> bool:
+    """The cell calls ``func``, or shows a variable an earlier cell of the page set from a
+    call of ``func`` (two hops: the cell, the variable, the function)."""
+    if re.search(rf"\b{re.escape(func)}\(", source):
+        return True
+    for cell in earlier:
+        if cell["cell_type"] != "code":
+            continue
+        for m in re.finditer(
+            rf"^([\w, ]+?)\s*=\s*[\w.]*\b{re.escape(func)}\(", "".join(cell["source"]), re.M
+        ):
+            names = [n.strip() for n in m.group(1).split(",") if n.strip()]
+            if any(re.search(rf"\b{re.escape(n)}\b", source) for n in names):
+                return True
+    return False
+
+
 def _check_computed_by(cells: list[dict], name: str) -> list[str]:
     problems = []
     for i in _display_cells({"cells": cells}):
@@ -129,7 +146,7 @@ def _check_computed_by(cells: list[dict], name: str) -> list[str]:
             problems.append(
                 f"{name}: {dotted} is defined in {func.__module__}; name it there (the reference documents it there)"
             )
-        if not re.search(rf"\b{re.escape(dotted.rsplit('.', 1)[1])}\(", source):
+        if not _calls(source, dotted.rsplit(".", 1)[1], cells[:i]):
             problems.append(f"{name}: the cell above 'Computed by {dotted}' does not call it")
     return problems
 
@@ -173,6 +190,12 @@ def test_the_convention_check_catches_a_missing_or_wrong_line():
     assert _check_computed_by([table, wrong], "t")
     other = dict(right, source="Computed by {py:func}`wholecomm.overview.not_assessed`.")
     assert _check_computed_by([table, other], "t")  # names a function the cell does not call
+    # Two hops: the cell shows a variable an earlier cell set from the function.
+    setter = {"cell_type": "code", "source": "sizes = overview.sample_sizes()", "outputs": []}
+    shows = dict(table, source="page.table('x', sizes, 'c')")
+    assert _check_computed_by([setter, shows, right], "t") == []
+    unrelated = dict(setter, source="other = overview.sample_sizes()")
+    assert _check_computed_by([unrelated, shows, right], "t")
 
 
 # ------------------------------------------------------------ contributor files

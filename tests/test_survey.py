@@ -694,8 +694,17 @@ def test_calibration_needs_strata():
     df = _poststratified_locality()
     with pytest.raises(ValueError, match="need strata"):
         survey.weighted_mean(df, "y", "w", strata=None, calibration=["gender"])
-    with pytest.raises(ValueError, match="sum to fewer than their respondents"):
-        survey.weighted_mean(df.assign(w=0.5), "y", "w", fpc=True)
+
+
+def test_fpc_is_left_out_where_weights_are_not_population_counts():
+    """Weights summing to fewer than the respondents cannot give a sampling fraction: the
+    correction is not applied there (the plain standard error), and a warning names the stratum."""
+    df = _poststratified_locality().assign(w=0.5)
+    with pytest.warns(UserWarning, match=r"not applied in 1 stratum.*sum to fewer than their respondents"):
+        corrected = survey.weighted_mean(df, "y", "w", fpc=True).iloc[0]
+    plain = survey.weighted_mean(df, "y", "w").iloc[0]
+    assert corrected["se"] == pytest.approx(plain["se"], rel=1e-12)
+    assert corrected["estimate"] == pytest.approx(plain["estimate"], rel=1e-12)
 
 
 # ------------------------------------------------------- the chapter's tables and figures

@@ -4,6 +4,7 @@ and the awareness and impact estimates built on them."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -178,10 +179,19 @@ def _estimate(
     # of its weights (raked weights sum to the locality's adult population).
     f_h = n_h / np.bincount(h, weights=w, minlength=H) if fpc else np.zeros(H)
     if np.any(f_h > 1):
-        raise InputError(
-            "fpc: the weights of some strata sum to fewer than their respondents; the finite population "
-            "correction needs weights that sum to each stratum's population."
+        # Weights that sum to fewer than the respondents are not population counts (e.g.
+        # design weights left unraked): no correction there, which is conservative, and said.
+        names = pd.Series(df[strata].astype(str).to_numpy()).groupby(h).first()
+        skipped = [str(names[k]) for k in np.flatnonzero(f_h > 1)]
+        warnings.warn(
+            f"Finite population correction not applied in {len(skipped)} stratum/strata "
+            f"({', '.join(skipped[:10])}{', ...' if len(skipped) > 10 else ''}): their weights sum to "
+            "fewer than their respondents, so they are not population counts; the standard errors "
+            "there are computed without the correction (conservative).",
+            UserWarning,
+            stacklevel=3,
         )
+        f_h = np.where(f_h > 1, 0.0, f_h)
     if pooling == "equal":
         w = w / np.bincount(h, weights=w, minlength=H)[h]
     g, groups = _domains(df, by)
