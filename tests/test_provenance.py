@@ -115,7 +115,8 @@ def user_data_build(tmp_path_factory):
         )
     )
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    config["html"]["use_repository_button"] = False  # no repository URL is needed for this check
+    for button in ("use_repository_button", "use_issues_button", "use_edit_page_button"):
+        config["html"][button] = False  # no repository URL is needed for this check
     config["sphinx"]["local_extensions"] = {
         name: str(ROOT / path) for name, path in config["sphinx"]["local_extensions"].items()
     }
