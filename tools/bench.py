@@ -606,10 +606,17 @@ def record_rows_in_readme(
     new_by_key = {_row_key(r): r for r in rows}
     merged = [table[0]] + [new_by_key.pop(_row_key(r), r) for r in table[1:]] + list(new_by_key.values())
     measured = "; ".join(r.split("|")[1].strip() for r in rows)
+    names = {r.split("|")[1].strip() for r in rows}
     notes = [
         line
         for line in old
-        if line and not line.startswith(("|", "Measured on ", "Missed:", "Partly re-measured:"))
+        if line
+        and not line.startswith(("|", "Measured on ", "Missed:"))
+        # an earlier partial run's line goes when this run measured all of its rows again
+        and not (
+            line.startswith("Partly re-measured on ")
+            and set(line.split(": ", 1)[1].rstrip(".").split("; ")) <= names
+        )
     ]
     # misses of the full run that this run did not measure again still stand
     kept = [
