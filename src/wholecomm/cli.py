@@ -33,6 +33,7 @@ Exit codes
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import re
 import sys
@@ -108,6 +109,14 @@ def _positive(text: str) -> int:
     return value
 
 
+def _file_options(p: argparse.ArgumentParser, target: str, *, out_help: str, data_help: str) -> None:
+    """The options both commands take: where to write (``--out``), whether to overwrite it
+    (``--force``) and which data directory to read (``--data``)."""
+    p.add_argument("--out", metavar=target, type=Path, help=out_help)
+    p.add_argument("--force", action="store_true", help=f"overwrite {target} if it exists")
+    p.add_argument("--data", metavar="DIR", type=Path, help=data_help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import index
 
@@ -125,18 +134,25 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    qp = sub.add_parser(
-        "questionnaire",
+    # every command takes the common options and lists the exit codes
+    command = functools.partial(
+        sub.add_parser,
         parents=[common],
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXIT_CODES,
+    )
+
+    qp = command(
+        "questionnaire",
         help="write the blank questionnaire (YAML)",
         description="Write the blank MIPEX-L questionnaire, generated from the indicator catalogue. Each "
         "indicator comes with its question and its answer options with their scores.",
-        epilog=EXIT_CODES,
     )
-    qp.add_argument(
-        "--out", metavar="FILE", type=Path, help="write to FILE (e.g. my-town.yml) instead of the screen"
+    _file_options(
+        qp,
+        "FILE",
+        out_help="write to FILE (e.g. my-town.yml) instead of the screen",
+        data_help="read the indicator catalogue from the data directory DIR (sets WHOLECOMM_DATA)",
     )
     qp.add_argument(
         "--example",
@@ -149,23 +165,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="yaml (a text file) or xlsx (a spreadsheet with a drop-down list of the answers on "
         "each question); default: xlsx when FILE ends in .xlsx, otherwise yaml",
     )
-    qp.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
-    qp.add_argument(
-        "--data",
-        metavar="DIR",
-        type=Path,
-        help="read the indicator catalogue from the data directory DIR (sets WHOLECOMM_DATA)",
-    )
 
-    ap = sub.add_parser(
+    ap = command(
         "assess",
-        parents=[common],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
         help="check a filled-in questionnaire and write the HTML report",
         description="Check a filled-in questionnaire, score it with the MIPEX-L rule, compare it with peer "
         "localities and write one self-contained HTML report. All problems of the questionnaire are "
         "listed together as file:line: message.",
-        epilog=EXIT_CODES,
     )
     ap.add_argument(
         "questionnaire",
@@ -173,14 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="the filled-in questionnaire: a YAML file or a workbook (.xlsx) from `wholecomm questionnaire`",
     )
-    ap.add_argument(
-        "--out",
-        metavar="REPORT",
-        type=Path,
-        help="where to write the report (default: QUESTIONNAIRE's name with -report.html); never "
+    _file_options(
+        ap,
+        "REPORT",
+        out_help="where to write the report (default: QUESTIONNAIRE's name with -report.html); never "
         "the questionnaire itself",
+        data_help="benchmark against the data in directory DIR instead of the book's synthetic twin "
+        "(sets WHOLECOMM_DATA; same files and columns as the book's data package)",
     )
-    ap.add_argument("--force", action="store_true", help="overwrite REPORT if it exists")
     ap.add_argument(
         "--min-answered-share",
         metavar="X",
@@ -204,13 +210,6 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         default=10,
         help="number of priorities shown in the report (default 10)",
-    )
-    ap.add_argument(
-        "--data",
-        metavar="DIR",
-        type=Path,
-        help="benchmark against the data in directory DIR instead of the book's synthetic twin "
-        "(sets WHOLECOMM_DATA; same files and columns as the book's data package)",
     )
     return parser
 

@@ -39,6 +39,26 @@ POLICY_AREAS = MIPEX_AREAS[1:]
 STAGES = ["formulation", "output", "implementation", "evaluation"]
 #: Trends of the local economy, in order.
 TRENDS = ["declining", "stable", "improving"]
+#: Policy areas as a table or a figure shows them (the MIPEX-L areas; local policy measures use
+#: all but the first).
+AREA_LABELS = {
+    "governance_capacity": "Governance and capacity",
+    "labour_market": "Labour market",
+    "education": "Education",
+    "health": "Health",
+    "housing": "Housing",
+    "language_orientation": "Language and orientation",
+    "political_participation": "Political participation",
+    "anti_discrimination": "Anti-discrimination",
+    "intercultural_relations": "Intercultural relations",
+}
+#: Policy-cycle stages as a table shows them.
+STAGE_LABELS = {
+    "formulation": "Policy formulation",
+    "output": "Policy output",
+    "implementation": "Implementation",
+    "evaluation": "Evaluation",
+}
 
 # ------------------------------------------------------------------------- categories
 #: Size classes of localities (``localities.size_class``), as a table or a figure shows them.

@@ -23,26 +23,11 @@ class _LazyStats:
 
 stats = _LazyStats()
 
-#: Policy areas in catalogue order, and policy-cycle stages in order (defined in labels).
+#: Policy areas in catalogue order, policy-cycle stages in order, and their labels (defined in labels).
 MIPEX_AREAS = labels.MIPEX_AREAS
 STAGES = labels.STAGES
-AREA_LABELS = {
-    "governance_capacity": "Governance and capacity",
-    "labour_market": "Labour market",
-    "education": "Education",
-    "health": "Health",
-    "housing": "Housing",
-    "language_orientation": "Language and orientation",
-    "political_participation": "Political participation",
-    "anti_discrimination": "Anti-discrimination",
-    "intercultural_relations": "Intercultural relations",
-}
-STAGE_LABELS = {
-    "formulation": "Policy formulation",
-    "output": "Policy output",
-    "implementation": "Implementation",
-    "evaluation": "Evaluation",
-}
+AREA_LABELS = labels.AREA_LABELS
+STAGE_LABELS = labels.STAGE_LABELS
 #: The final policy brief's claim: these areas lead ...
 LEAD_AREAS = ("language_orientation", "labour_market")
 #: ... and these lag.

@@ -29,32 +29,12 @@ ORIENTATIONS = ["progressive", "centrist", "conservative"]
 #: Codes of the approach in the locality x area matrix and the clustering profile.
 APPROACH_CODES = {"none": 0, "reactive": 1, "proactive": 2}
 
-AREA_LABELS = {
-    "labour_market": "Labour market",
-    "education": "Education",
-    "health": "Health",
-    "housing": "Housing",
-    "language_orientation": "Language and orientation",
-    "political_participation": "Political participation",
-    "anti_discrimination": "Anti-discrimination",
-    "intercultural_relations": "Intercultural relations",
-}
+AREA_LABELS = labels.AREA_LABELS
 FUNDING_LABELS = {"eu": "EU", "national": "National", "regional": "Regional", "local": "Local (municipal)"}
-RELATION_LABELS = {
-    "cooperative": "Cooperative",
-    "conflictual": "Conflictual",
-    "decoupled": "Decoupled",
-    "hierarchical": "Hierarchical",
-}
-LEAD_LABELS = {
-    "municipality": "Municipality",
-    "ngo": "NGO",
-    "region": "Region",
-    "state": "State",
-    "volunteers": "Volunteers",
-}
-TREND_LABELS = {"declining": "Declining", "stable": "Stable", "improving": "Improving"}
-ORIENTATION_LABELS = {"progressive": "Progressive", "centrist": "Centrist", "conservative": "Conservative"}
+RELATION_LABELS = {r: r.capitalize() for r in RELATIONS}
+LEAD_LABELS = {a: a.capitalize() for a in LEAD_ACTORS} | {"ngo": "NGO"}
+TREND_LABELS = {t: t.capitalize() for t in TRENDS}
+ORIENTATION_LABELS = {o: o.capitalize() for o in ORIENTATIONS}
 FACTOR_LABELS = {
     "size_class": "Size class",
     "economic_trend": "Economic trend",

@@ -9,17 +9,15 @@ import warnings
 from pathlib import Path
 
 from .. import index
+from ..labels import COUNTRY_NAMES, SIZE_LABELS, TYPE_LABELS
 from .blank import example_questionnaire
 from .catalogue import (
-    COUNTRY_NAMES,
     FIELD_WORDS,
     LOCALITY_FIELDS,
     MAX_FILE_BYTES,
     MAX_TEXT_CHARS,
     MAX_YEARS,
     SIZE_HELP,
-    SIZE_LABELS,
-    TYPE_LABELS,
     YEAR_RANGE,
     Catalogue,
     Cell,

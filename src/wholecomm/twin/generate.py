@@ -26,6 +26,17 @@ def expit(x):
 
 GENERATOR = "wholecomm.twin"
 HERE = Path(__file__).parent
+# the data-package resources a twin generates, in the order its generator builds them
+GENERATED_RESOURCES = (
+    "localities",
+    "mipex_l_indicators",
+    "mipex_l_options",
+    "mipex_l_answers",
+    "survey",
+    "population_margins",
+    "local_policies",
+    "interviews",
+)
 SURVEY_LIKERT = ["att_economy", "att_culture", "att_welcome", "att_services", "att_neighbour", "att_belong"]
 #: Columns of the survey file, in order.
 SURVEY_COLUMNS = [
@@ -455,16 +466,11 @@ def generate(
     survey = _survey(p, loc, margins, commitment, overall_truth, seed)
     policies, staff_by_area = _policies(p, loc, commitment, seed)
     interviews = _interviews(p, loc, seed)
-    frames = {
-        "localities": loc,
-        "mipex_l_indicators": ind,
-        "mipex_l_options": opts,
-        "mipex_l_answers": answers,
-        "survey": survey,
-        "population_margins": margins,
-        "local_policies": policies,
-        "interviews": interviews,
-    }
+    frames = dict(
+        zip(
+            GENERATED_RESOURCES, (loc, ind, opts, answers, survey, margins, policies, interviews), strict=True
+        )
+    )
     truth = {
         "commitment": commitment,
         "area_scores": area_truth,

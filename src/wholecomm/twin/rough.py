@@ -38,7 +38,15 @@ import numpy as np
 import pandas as pd
 
 from .. import labels
-from .generate import CONTACT_SETTINGS, DONT_KNOW, SURVEY_COLUMNS, SURVEY_LIKERT, expit, to_csv_bytes
+from .generate import (
+    CONTACT_SETTINGS,
+    DONT_KNOW,
+    GENERATED_RESOURCES,
+    SURVEY_COLUMNS,
+    SURVEY_LIKERT,
+    expit,
+    to_csv_bytes,
+)
 
 GENERATOR = "wholecomm.twin.rough"
 VERSION = "1.0.0"
@@ -419,16 +427,11 @@ def generate(variant: int) -> tuple[dict[str, pd.DataFrame], dict]:
     survey = _survey(v, loc, margins, overall, commitment, seed)
     policies, no_policies = _policies(v, loc, seed)
     interviews = _interviews(v, loc, seed)
-    frames = {
-        "localities": loc,
-        "mipex_l_indicators": ind,
-        "mipex_l_options": opts,
-        "mipex_l_answers": answers,
-        "survey": survey,
-        "population_margins": margins,
-        "local_policies": policies,
-        "interviews": interviews,
-    }
+    frames = dict(
+        zip(
+            GENERATED_RESOURCES, (loc, ind, opts, answers, survey, margins, policies, interviews), strict=True
+        )
+    )
     return frames, _truth(v, variant, loc, interviews, no_policies)
 
 
