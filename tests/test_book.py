@@ -23,12 +23,14 @@ def test_interval_long_puts_estimate_in_the_middle():
 
 
 def test_interval_long_scales_keeps_other_columns_and_refuses_a_missing_bound():
-    t = pd.DataFrame({"group": ["a", "b"], "estimate": [0.2, 0.5], "lo": [0.1, 0.4], "hi": [0.3, 0.6]})
+    t = pd.DataFrame(
+        {"group": ["a", "b"], "estimate": [0.2, 0.5], "ci_low": [0.1, 0.4], "ci_high": [0.3, 0.6]}
+    )
     long = book.interval_long(t, scale=100)
     assert sorted(long.loc[long["group"] == "b", "value"]) == pytest.approx([40.0, 50.0, 60.0])
     assert set(long["bound"]) == {"estimate", "lower", "upper"}
     with pytest.raises(ValueError, match=r"rows \[1\] are missing"):
-        book.interval_long(t.assign(hi=[0.3, None]))
+        book.interval_long(t.assign(ci_high=[0.3, None]))
 
 
 def _captured_displays(monkeypatch) -> list:

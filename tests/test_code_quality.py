@@ -2,10 +2,10 @@
 
 * ruff (lint with McCabe complexity at most 15, and the formatter) and mypy pass on the
   library and the tools (configuration in pyproject.toml; `make lint` runs the same);
-* code is one click away on every page: computation cells are ``hide-input`` (only the
-  first cell of a page, which shows the data notice, may be removed), and every table or
-  figure is followed by the line "Computed by {py:func}`...`" naming the library function
-  its cell calls, which exists where the line says;
+* code is one click away on every page that runs code (the chapters, the summary of
+  results and the build status): every code cell is ``hide-input``, none is removed, and
+  every table or figure is followed by the line "Computed by {py:func}`...`" naming the
+  library function its cell calls, which exists where the line says;
 * the chapter template (notebooks/templates/chapter.md) runs and follows the same rules;
 * the issue forms and the pre-commit configuration are valid.
 """
@@ -29,7 +29,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "tools"))
 from format_notebooks import notebook_files  # noqa: E402
 
-CHAPTERS = [p for p in notebook_files(ROOT) if p.parent.name == "notebooks"]
+PAGES = notebook_files(ROOT)
 TEMPLATE = ROOT / "notebooks" / "templates" / "chapter.md"
 COMPUTED_BY = re.compile(r"^Computed by \{py:func\}`~?(wholecomm(?:\.\w+)+)`")
 
@@ -71,16 +71,16 @@ def _tags(cell) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
 
 
-@pytest.mark.parametrize("path", [*CHAPTERS, TEMPLATE], ids=lambda p: p.stem)
-def test_only_the_data_notice_cell_hides_its_code_for_good(path):
+@pytest.mark.parametrize("path", [*PAGES, TEMPLATE], ids=lambda p: p.stem)
+def test_no_code_is_hidden_for_good(path):
     code = [c for c in _cells(path) if c.cell_type == "code"]
+    assert code, f"{path.name} runs no code"
     removed = [i for i, c in enumerate(code) if {"remove-input", "remove-cell"} & set(_tags(c))]
-    assert removed in ([], [0]), (
-        f"{path.name}: code cells {removed} are removed; use hide-input (only the first, data-notice cell may be removed)"
+    assert not removed, (
+        f"{path.name}: code cells {removed} are removed; use hide-input (one click shows them)"
     )
-    assert all("hide-input" in _tags(c) for c in code[1:]), (
-        f"{path.name}: every code cell but the first is hide-input"
-    )
+    shown = [i for i, c in enumerate(code) if "hide-input" not in _tags(c)]
+    assert not shown, f"{path.name}: code cells {shown} are not hide-input"
 
 
 def _display_cells(executed: dict) -> list[int]:
@@ -152,9 +152,9 @@ def _check_computed_by(cells: list[dict], name: str) -> list[str]:
 
 
 @pytest.mark.book
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.stem)
 def test_every_table_and_figure_names_the_function_that_computes_it(path, built_html):
-    executed = ROOT / "_build" / "jupyter_execute" / "notebooks" / f"{path.stem}.ipynb"
+    executed = ROOT / "_build" / "jupyter_execute" / path.parent.name / f"{path.stem}.ipynb"
     assert executed.is_file(), f"the build kept no executed copy of {path.name}"
     nb = json.loads(executed.read_text(encoding="utf-8"))
     assert _display_cells(nb), f"{path.name} shows no table or figure"

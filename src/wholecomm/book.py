@@ -617,8 +617,8 @@ class Page:
 def interval_long(
     frame: pd.DataFrame,
     estimate: str = "estimate",
-    ci_low: str = "lo",
-    ci_high: str = "hi",
+    ci_low: str = "ci_low",
+    ci_high: str = "ci_high",
     scale: float = 1.0,
     value_name: str = "value",
 ) -> pd.DataFrame:
