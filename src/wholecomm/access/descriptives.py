@@ -8,6 +8,7 @@ import pandas as pd
 
 from .. import policy
 from ..policy import clustered_proportion, wilson_interval
+from ..stats import percent_interval
 from .interviews import DOMAIN_LABELS, DOMAINS, ROLE_LABELS, THEME_LABELS, THEMES, AccessInputError, _prepared
 
 
@@ -52,9 +53,7 @@ def hard_by_trend(df: pd.DataFrame | None = None, level: float = 0.95) -> pd.Dat
                     "interviews": r["n"],
                     "localities": r["clusters"],
                     "hard": r["successes"],
-                    "share_pct": 100 * r["estimate"],
-                    "ci_low_pct": 100 * r["ci_low"],
-                    "ci_high_pct": 100 * r["ci_high"],
+                    **percent_interval(r),
                 }
             )
     return pd.DataFrame(rows)
@@ -81,9 +80,7 @@ def theme_prevalence(
                     "interviews": r["n"],
                     "localities": r["clusters"],
                     "with_theme": r["successes"],
-                    "share_pct": 100 * r["estimate"],
-                    "ci_low_pct": 100 * r["ci_low"],
-                    "ci_high_pct": 100 * r["ci_high"],
+                    **percent_interval(r),
                 }
             )
     return pd.DataFrame(rows)
