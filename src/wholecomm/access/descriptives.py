@@ -7,9 +7,10 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import policy
+from ..labels import DOMAIN_LABELS, ROLE_LABELS, THEME_LABELS
 from ..policy import clustered_proportion, wilson_interval
 from ..stats import percent_interval
-from .interviews import DOMAIN_LABELS, DOMAINS, ROLE_LABELS, THEME_LABELS, THEMES, AccessInputError, _prepared
+from .interviews import DOMAINS, THEMES, AccessInputError, _prepared
 
 
 def access_distribution(df: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pandas as pd
 
 from ..book import interval_long
+from ..labels import ROLE_LABELS
 from .descriptives import hard_by_trend, theme_prevalence
-from .interviews import ROLE_LABELS, AccessInputError
+from .interviews import AccessInputError
 
 #: Groupings of :func:`themes_figure`: column -> (legend title, labels of its levels).
 THEME_GROUPINGS = {"role": "Role", "locality_type": "Locality type"}

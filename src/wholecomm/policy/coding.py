@@ -55,12 +55,6 @@ LEAD_LABELS = {
 }
 TREND_LABELS = {"declining": "Declining", "stable": "Stable", "improving": "Improving"}
 ORIENTATION_LABELS = {"progressive": "Progressive", "centrist": "Centrist", "conservative": "Conservative"}
-FACTOR_LABELS = {
-    "size_class": "Size class",
-    "economic_trend": "Economic trend",
-    "political_orientation": "Political orientation",
-    "country": "Country",
-}
 
 #: Reference levels of the logistic regression of proactive policy.
 MODEL_REFERENCE = {

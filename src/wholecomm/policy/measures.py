@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from ..labels import FACTOR_LABELS
 from ..numerics import sort_by
 from ..stats import (
     clustered_difference,
@@ -25,7 +26,6 @@ from ..stats import (
 from .coding import (
     APPROACH_CODES,
     AREA_LABELS,
-    FACTOR_LABELS,
     FUNDING,
     FUNDING_LABELS,
     LEAD_LABELS,
