@@ -410,6 +410,18 @@ def firth_logit(y, X: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def odds_ratio_row(fit, ci: pd.DataFrame, term: str) -> dict[str, float]:
+    """The odds ratio of ``term`` in a fitted statsmodels logistic model (binomial GLM,
+    logit or ordered logit): ``odds_ratio``, ``ci_low``, ``ci_high`` (the exponentiated
+    coefficient and bounds of ``ci``, the model's ``conf_int`` table) and ``p_value``."""
+    return {
+        "odds_ratio": float(np.exp(fit.params[term])),
+        "ci_low": float(np.exp(ci.loc[term, 0])),
+        "ci_high": float(np.exp(ci.loc[term, 1])),
+        "p_value": float(fit.pvalues[term]),
+    }
+
+
 # ------------------------------------------------------------------ reliability
 def cronbach_alpha(items: pd.DataFrame, missing: str = "complete") -> float:
     """Cronbach's alpha of the columns of ``items`` (rows = units, columns = items of one scale).
@@ -663,6 +675,16 @@ def clustered_mean(y, clusters, level: float = 0.95) -> dict:
         "n": len(y),
         "clusters": n_g,
     }
+
+
+def percent_interval(
+    r: dict, names: Sequence[str] = ("share_pct", "ci_low_pct", "ci_high_pct"), estimate: str = "estimate"
+) -> dict[str, float]:
+    """The estimate and interval of an estimator's result ``r`` (fractions: the key
+    ``estimate``, ``ci_low`` and ``ci_high``) times 100, i.e. in percent, or in percentage
+    points for a difference, under the keys ``names`` (estimate, low, high)."""
+    est, low, high = names
+    return {est: 100 * r[estimate], low: 100 * r["ci_low"], high: 100 * r["ci_high"]}
 
 
 def cochran_armitage(

@@ -30,6 +30,7 @@ that needs the assessment (and only from that one) and counted by
 The theme columns are required (True/False) and may not be empty.
 """
 
+from ..labels import DOMAIN_LABELS, ROLE_LABELS, THEME_LABELS
 from .capacity import h3_capacity, h4_progressive_housing
 from .descriptives import (
     access_distribution,
@@ -44,14 +45,11 @@ from .figures import hard_by_trend_figure, themes_figure
 from .glue import glue_hypothesis, glue_registration
 from .hypotheses import evaluate, summary_table
 from .interviews import (
-    DOMAIN_LABELS,
     DOMAINS,
     INTERVIEW_COLUMNS,
     LEVELS,
     LOCALITY_COLUMNS,
-    ROLE_LABELS,
     ROLES,
-    THEME_LABELS,
     THEMES,
     AccessInputError,
     discussion_counts,

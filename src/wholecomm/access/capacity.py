@@ -13,7 +13,7 @@ from ..policy import cochran_armitage, newcombe_difference
 from .descriptives import housing_by_orientation
 from .estimators import _logit_cluster
 from .interviews import AccessInputError
-from .result import HypothesisResult, _cluster_logit_hypothesis
+from .result import HypothesisResult, _cluster_logit_hypothesis, _pp_hypothesis
 
 
 def h3_capacity(policy_df: pd.DataFrame | None = None, level: float = 0.95) -> list[HypothesisResult]:
@@ -133,22 +133,17 @@ def h4_progressive_housing(policy_df: pd.DataFrame | None = None, level: float =
             {
                 "given_measure_progressive_pct": 100 * c["share_1"],
                 "given_measure_other_pct": 100 * c["share_2"],
-                "given_measure_difference_pp": 100 * c["estimate"],
-                "given_measure_ci_low_pp": 100 * c["ci_low"],
-                "given_measure_ci_high_pp": 100 * c["ci_high"],
+                **st.percent_interval(
+                    c, ("given_measure_difference_pp", "given_measure_ci_low_pp", "given_measure_ci_high_pp")
+                ),
                 "given_measure_n": m1 + m2,
             }
         )
-    return HypothesisResult(
-        id="H4",
-        claim="Progressive local governments are more active on housing",
-        estimand="Share of localities with a proactive housing measure: progressive minus other governments",
-        estimate=100 * r["estimate"],
-        ci_low=100 * r["ci_low"],
-        ci_high=100 * r["ci_high"],
-        null=0.0,
-        direction="greater",
-        unit="percentage points",
+    return _pp_hypothesis(
+        "H4",
+        "Progressive local governments are more active on housing",
+        "Share of localities with a proactive housing measure: progressive minus other governments",
+        r,
         test="Newcombe hybrid score (test by inversion)",
         p_value=p_newcombe,
         n=f"{n1 + n2} localities",

@@ -7,8 +7,10 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import policy
+from ..labels import DOMAIN_LABELS, ROLE_LABELS, THEME_LABELS
 from ..policy import clustered_proportion, wilson_interval
-from .interviews import DOMAIN_LABELS, DOMAINS, ROLE_LABELS, THEME_LABELS, THEMES, AccessInputError, _prepared
+from ..stats import percent_interval
+from .interviews import DOMAINS, THEMES, AccessInputError, _prepared
 
 
 def access_distribution(df: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -52,9 +54,7 @@ def hard_by_trend(df: pd.DataFrame | None = None, level: float = 0.95) -> pd.Dat
                     "interviews": r["n"],
                     "localities": r["clusters"],
                     "hard": r["successes"],
-                    "share_pct": 100 * r["estimate"],
-                    "ci_low_pct": 100 * r["ci_low"],
-                    "ci_high_pct": 100 * r["ci_high"],
+                    **percent_interval(r),
                 }
             )
     return pd.DataFrame(rows)
@@ -81,9 +81,7 @@ def theme_prevalence(
                     "interviews": r["n"],
                     "localities": r["clusters"],
                     "with_theme": r["successes"],
-                    "share_pct": 100 * r["estimate"],
-                    "ci_low_pct": 100 * r["ci_low"],
-                    "ci_high_pct": 100 * r["ci_high"],
+                    **percent_interval(r),
                 }
             )
     return pd.DataFrame(rows)

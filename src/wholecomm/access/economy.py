@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .. import policy
+from ..stats import odds_ratio_row
 from .descriptives import hard_by_trend
 from .interviews import DOMAINS, LEVELS, AccessInputError, _prepared
 from .result import HypothesisResult
@@ -47,18 +48,7 @@ def ordinal_trend_model(
     if not fit.mle_retvals.get("converged", False):
         raise RuntimeError(f"The ordered logit model for {domain} did not converge in 100 Newton steps.")
     ci = fit.conf_int(alpha=1 - level)
-    rows = [
-        {
-            "domain": domain,
-            "term": t,
-            "odds_ratio": float(np.exp(fit.params[t])),
-            "ci_low": float(np.exp(ci.loc[t, 0])),
-            "ci_high": float(np.exp(ci.loc[t, 1])),
-            "p_value": float(fit.pvalues[t]),
-        }
-        for t in X.columns
-    ]
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame([{"domain": domain, "term": t, **odds_ratio_row(fit, ci, t)} for t in X.columns])
     out.attrs.update({"interviews": int(len(sub)), "localities": int(g.max() + 1)})
     return out
 

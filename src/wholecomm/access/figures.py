@@ -7,8 +7,9 @@ from __future__ import annotations
 import pandas as pd
 
 from ..book import interval_long
+from ..labels import ROLE_LABELS
 from .descriptives import hard_by_trend, theme_prevalence
-from .interviews import ROLE_LABELS, AccessInputError
+from .interviews import AccessInputError
 
 #: Groupings of :func:`themes_figure`: column -> (legend title, labels of its levels).
 THEME_GROUPINGS = {"role": "Role", "locality_type": "Locality type"}
@@ -20,6 +21,21 @@ def _group_labels(by: str) -> dict[str, str]:
     from ..overview import TYPE_LABELS
 
     return TYPE_LABELS
+
+
+def _point_range(tidy: pd.DataFrame, ax, **kws) -> None:
+    """Draw each row's ``share_pct`` and its interval (``ci_low_pct`` to ``ci_high_pct``)
+    on ``ax`` as a seaborn point range (through :func:`wholecomm.book.interval_long`);
+    ``kws`` (x, y, hue, dodge, ...) go to ``sns.pointplot``."""
+    import seaborn as sns
+
+    sns.pointplot(
+        data=interval_long(tidy, "share_pct", "ci_low_pct", "ci_high_pct"),
+        estimator="median",
+        errorbar=("pi", 100),
+        ax=ax,
+        **kws,
+    )
 
 
 def themes_figure(df: pd.DataFrame | None = None, by: str = "role", level: float = 0.95):
@@ -34,18 +50,16 @@ def themes_figure(df: pd.DataFrame | None = None, by: str = "role", level: float
     tidy = theme_prevalence(df, by, level)
     tidy = tidy.assign(group_label=tidy["group"].map(_group_labels(by)))
     fig, ax = plt.subplots(figsize=(7.5, 6))
-    sns.pointplot(
-        data=interval_long(tidy, "share_pct", "ci_low_pct", "ci_high_pct"),
+    _point_range(
+        tidy,
+        ax,
         x="value",
         y="theme_label",
         hue="group_label",
-        estimator="median",
-        errorbar=("pi", 100),
         dodge=0.6 if by == "role" else 0.5,
         linestyle="none",
         markersize=4,
         err_kws={"linewidth": 1.2},
-        ax=ax,
     )
     ax.set_xlim(0, 100)
     ax.set_xlabel("Interviews raising the theme (%)")
@@ -65,17 +79,7 @@ def hard_by_trend_figure(df: pd.DataFrame | None = None, level: float = 0.95):
 
     hard = hard_by_trend(df, level)
     fig, ax = plt.subplots()
-    sns.pointplot(
-        data=interval_long(hard, "share_pct", "ci_low_pct", "ci_high_pct"),
-        x="trend_label",
-        y="value",
-        hue="domain_label",
-        estimator="median",
-        errorbar=("pi", 100),
-        dodge=0.3,
-        capsize=0.1,
-        ax=ax,
-    )
+    _point_range(hard, ax, x="trend_label", y="value", hue="domain_label", dodge=0.3, capsize=0.1)
     ax.set_ylim(0, 100)
     ax.set_xlabel("Economic trend of the locality")
     ax.set_ylabel("Interviews assessing access as hard (%)")

@@ -21,25 +21,7 @@ THEMES = [
     "theme_transport",
     "theme_onward_migration",
 ]
-THEME_LABELS = {
-    "theme_housing_shortage": "Housing shortage",
-    "theme_housing_discrimination": "Discrimination in housing",
-    "theme_registration_barriers": "Registration barriers",
-    "theme_labour_shortage": "Labour shortage",
-    "theme_employment_discrimination": "Discrimination in employment",
-    "theme_language_barriers": "Language barriers",
-    "theme_transport": "Lack of public transport",
-    "theme_onward_migration": "Onward migration to larger cities",
-}
-ROLE_LABELS = {
-    "official": "Official",
-    "ngo": "NGO",
-    "employer": "Employer",
-    "migrant": "Migrant",
-    "resident": "Resident",
-}
 DOMAINS = {"housing": "housing_access", "employment": "employment_access"}
-DOMAIN_LABELS = {"housing": "Housing", "employment": "Employment"}
 
 INTERVIEW_COLUMNS = {
     "interview_id": None,

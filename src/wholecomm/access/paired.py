@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..stats import percent_interval
 from .estimators import paired_difference
 from .interviews import AccessInputError, _prepared
 from .result import HypothesisResult, _paired_hypothesis
@@ -31,9 +32,9 @@ def h1_housing_vs_employment(df: pd.DataFrame | None = None, level: float = 0.95
             "employment_hard_pct": 100 * r["share_y"],
             "employment_easy_pct": 100 * easy["share_x"],
             "housing_easy_pct": 100 * easy["share_y"],
-            "easy_difference_pp": 100 * easy["difference"],
-            "easy_ci_low_pp": 100 * easy["ci_low"],
-            "easy_ci_high_pp": 100 * easy["ci_high"],
+            **percent_interval(
+                easy, ("easy_difference_pp", "easy_ci_low_pp", "easy_ci_high_pp"), "difference"
+            ),
             "statistic": r["statistic"],
             "interviews": r["n"],
             "localities": r["clusters"],

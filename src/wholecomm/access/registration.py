@@ -9,7 +9,7 @@ from .. import stats as st
 from ..policy import clustered_difference, clustered_proportion
 from .estimators import _logit_cluster, odds_ratio_2x2
 from .interviews import AccessInputError, _prepared
-from .result import HypothesisResult, _cluster_logit_hypothesis
+from .result import HypothesisResult, _cluster_logit_hypothesis, _pp_hypothesis
 
 #: Bootstrap draws of the wild cluster bootstrap of H6 (country).
 WILD_BOOT = 9999
@@ -93,13 +93,8 @@ def h6_registration(
             df["locality_id"],
             level,
         )
-        details.update(
-            {
-                "adjusted_odds_ratio": float(np.exp(fit_adj.params["registration"])),
-                "adjusted_ci_low": float(np.exp(ci_adj.loc["registration", 0])),
-                "adjusted_ci_high": float(np.exp(ci_adj.loc["registration", 1])),
-            }
-        )
+        adjusted = st.odds_ratio_row(fit_adj, ci_adj, "registration")
+        details.update({f"adjusted_{k}": adjusted[k] for k in ("odds_ratio", "ci_low", "ci_high")})
     except Exception as exc:  # separation within a country: report why the adjusted model is absent
         details["adjusted_error"] = f"country-adjusted model not estimable: {exc}"
     onward_res = _cluster_logit_hypothesis(
@@ -127,26 +122,17 @@ def h6_registration(
     )
     p_c = clustered_proportion(reg[in_c], df.loc[in_c, "locality_id"], level)
     p_o = clustered_proportion(reg[~in_c], df.loc[~in_c, "locality_id"], level)
-    spain = HypothesisResult(
-        id=f"H6 ({country})",
-        claim=f"Registration barriers are reported more often in {country} than elsewhere",
-        estimand=f"Share of interviews raising registration barriers: {country} minus other countries",
-        estimate=100 * wild["estimate"],
-        ci_low=100 * wild["ci_low"],
-        ci_high=100 * wild["ci_high"],
-        null=0.0,
-        direction="greater",
-        unit="percentage points",
+    spain = _pp_hypothesis(
+        f"H6 ({country})",
+        f"Registration barriers are reported more often in {country} than elsewhere",
+        f"Share of interviews raising registration barriers: {country} minus other countries",
+        wild,
         test=f"Wild cluster restricted bootstrap ({wild['n_boot']} draws, Webb weights)",
         p_value=wild["p"],
         n=f"{len(df)} interviews in {diff['clusters']} localities",
         details={
-            "country_pct": 100 * p_c["estimate"],
-            "country_ci_low": 100 * p_c["ci_low"],
-            "country_ci_high": 100 * p_c["ci_high"],
-            "other_pct": 100 * p_o["estimate"],
-            "other_ci_low": 100 * p_o["ci_low"],
-            "other_ci_high": 100 * p_o["ci_high"],
+            **st.percent_interval(p_c, ("country_pct", "country_ci_low", "country_ci_high")),
+            **st.percent_interval(p_o, ("other_pct", "other_ci_low", "other_ci_high")),
             "country_interviews": p_c["n"],
             "country_localities": p_c["clusters"],
             "cr1_ci_low": 100 * diff["ci_low"],

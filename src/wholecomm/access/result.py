@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..policy import verdict
+from ..stats import odds_ratio_row
 
 #: Significance level of the verdicts, applied to Holm-adjusted p-values over the page's
 #: family of hypotheses (:func:`~wholecomm.access.hypotheses.evaluate`).
@@ -68,23 +69,49 @@ class HypothesisResult:
         }
 
 
-def _paired_hypothesis(hid: str, claim: str, estimand: str, r: dict, details: dict) -> HypothesisResult:
-    """A hypothesis on a paired difference of shares within the same interviews
-    (:func:`paired_difference`), in percentage points, expected above 0."""
+def _pp_hypothesis(
+    hid: str,
+    claim: str,
+    estimand: str,
+    r: dict,
+    test: str,
+    p_value: float,
+    n: str,
+    details: dict,
+    estimate: str = "estimate",
+) -> HypothesisResult:
+    """A hypothesis on a difference of shares, expected above 0: the key ``estimate`` of
+    ``r`` and its interval (``ci_low``, ``ci_high``; fractions) in percentage points."""
     return HypothesisResult(
         id=hid,
         claim=claim,
         estimand=estimand,
-        estimate=100 * r["difference"],
+        estimate=100 * r[estimate],
         ci_low=100 * r["ci_low"],
         ci_high=100 * r["ci_high"],
         null=0.0,
         direction="greater",
         unit="percentage points",
+        test=test,
+        p_value=p_value,
+        n=n,
+        details=details,
+    )
+
+
+def _paired_hypothesis(hid: str, claim: str, estimand: str, r: dict, details: dict) -> HypothesisResult:
+    """A hypothesis on a paired difference of shares within the same interviews
+    (:func:`paired_difference`), in percentage points, expected above 0."""
+    return _pp_hypothesis(
+        hid,
+        claim,
+        estimand,
+        r,
         test="Cluster-robust t of the paired difference (G - 1 df)",
         p_value=r["t_p_value"],
         n=f"{r['n']} interviews in {r['clusters']} localities",
         details=details | {"mcnemar_p": r["p_value"]},
+        estimate="difference",
     )
 
 
@@ -93,18 +120,19 @@ def _cluster_logit_hypothesis(
 ) -> HypothesisResult:
     """A hypothesis on the odds ratio of ``term`` in a cluster-robust logistic regression
     (:func:`_logit_cluster`), expected above 1."""
+    odds = odds_ratio_row(fit, ci, term)
     return HypothesisResult(
         id=hid,
         claim=claim,
         estimand=estimand,
-        estimate=float(np.exp(fit.params[term])),
-        ci_low=float(np.exp(ci.loc[term, 0])),
-        ci_high=float(np.exp(ci.loc[term, 1])),
+        estimate=odds["odds_ratio"],
+        ci_low=odds["ci_low"],
+        ci_high=odds["ci_high"],
         null=1.0,
         direction="greater",
         unit="odds ratio",
         test="Logistic regression, cluster-robust Wald t",
-        p_value=float(fit.pvalues[term]),
+        p_value=odds["p_value"],
         n=n,
         details=details,
     )

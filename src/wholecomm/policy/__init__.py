@@ -24,6 +24,7 @@ importable from here.
 
 from __future__ import annotations
 
+from ..labels import FACTOR_LABELS
 from ..stats import (
     _z,
     cluster_robust_variance_of_mean,
@@ -41,7 +42,6 @@ from .coding import (
     APPROACH_CODES,
     APPROACHES,
     AREA_LABELS,
-    FACTOR_LABELS,
     FUNDING,
     FUNDING_LABELS,
     LEAD_ACTORS,

@@ -35,12 +35,6 @@ RELATION_LABELS = {r: r.capitalize() for r in RELATIONS}
 LEAD_LABELS = {a: a.capitalize() for a in LEAD_ACTORS} | {"ngo": "NGO"}
 TREND_LABELS = {t: t.capitalize() for t in TRENDS}
 ORIENTATION_LABELS = {o: o.capitalize() for o in ORIENTATIONS}
-FACTOR_LABELS = {
-    "size_class": "Size class",
-    "economic_trend": "Economic trend",
-    "political_orientation": "Political orientation",
-    "country": "Country",
-}
 
 #: Reference levels of the logistic regression of proactive policy.
 MODEL_REFERENCE = {

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ..labels import FACTOR_LABELS
 from ..overview import SIZE_LABELS
 from .coding import (
     APPROACHES,
     AREA_LABELS,
-    FACTOR_LABELS,
     LEAD_LABELS,
     ORIENTATION_LABELS,
     RELATION_LABELS,

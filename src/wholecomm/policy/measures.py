@@ -12,15 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
+from ..labels import FACTOR_LABELS
 from ..numerics import sort_by
-from ..stats import clustered_difference, clustered_proportion, wilson_interval
+from ..stats import (
+    clustered_difference,
+    clustered_proportion,
+    odds_ratio_row,
+    percent_interval,
+    wilson_interval,
+)
 from .coding import (
     APPROACH_CODES,
     AREA_LABELS,
-    FACTOR_LABELS,
     FUNDING,
     FUNDING_LABELS,
     LEAD_LABELS,
@@ -32,15 +37,6 @@ from .coding import (
     _measures,
     _prepared,
 )
-
-
-def _percent(r: dict) -> dict:
-    """The share and interval of an estimator's result (fractions) in percent."""
-    return {
-        "share_pct": 100 * r["estimate"],
-        "ci_low_pct": 100 * r["ci_low"],
-        "ci_high_pct": 100 * r["ci_high"],
-    }
 
 
 def approach_colours() -> dict[str, tuple]:
@@ -109,7 +105,7 @@ def proactive_share(df: pd.DataFrame | None = None, level: float = 0.95) -> dict
         "measures": r["n"],
         "localities": r["clusters"],
         "proactive": r["successes"],
-        **_percent(r),
+        **percent_interval(r),
     }
 
 
@@ -139,7 +135,7 @@ def proactive_by(
                     "measures": r["n"],
                     "localities": r["clusters"],
                     "proactive": r["successes"],
-                    **_percent(r),
+                    **percent_interval(r),
                 }
             )
     return pd.DataFrame(rows)
@@ -213,7 +209,7 @@ def funding_shares(df: pd.DataFrame | None = None, level: float = 0.95) -> pd.Da
                 "source": FUNDING_LABELS[src],
                 "measures": r["successes"],
                 "of_measures": r["n"],
-                **_percent(r),
+                **percent_interval(r),
             }
         )
     return pd.DataFrame(rows)
@@ -239,9 +235,7 @@ def proactive_by_staff(df: pd.DataFrame | None = None, level: float = 0.95) -> d
     return {
         "staff_pct": 100 * r["share_1"],
         "no_staff_pct": 100 * r["share_0"],
-        "difference_pp": 100 * r["estimate"],
-        "ci_low_pp": 100 * r["ci_low"],
-        "ci_high_pp": 100 * r["ci_high"],
+        **percent_interval(r, ("difference_pp", "ci_low_pp", "ci_high_pp")),
         "p_value": r["p_value"],
         "measures_staff": r["n_1"],
         "measures_no_staff": r["n_0"],
@@ -306,16 +300,7 @@ def proactive_model(
             if term == "dedicated_staff"
             else (f"{FACTOR_LABELS[var]}: {lvl.replace('_', ' ')} vs {ref[var].replace('_', ' ')}")
         )
-        rows.append(
-            {
-                "term": term,
-                "label": label,
-                "odds_ratio": float(np.exp(fit.params[term])),
-                "ci_low": float(np.exp(ci.loc[term, 0])),
-                "ci_high": float(np.exp(ci.loc[term, 1])),
-                "p_value": float(fit.pvalues[term]),
-            }
-        )
+        rows.append({"term": term, "label": label, **odds_ratio_row(fit, ci, term)})
     out = pd.DataFrame(rows)
     out.attrs.update({"measures": int(len(m)), "localities": int(groups.max() + 1), "reference": ref})
     return out
