@@ -182,6 +182,8 @@ COLUMN_LABELS: dict[str, str] = {
     "anova_p": "p-value (ANOVA)",
     "adjusted_p": "p-value (Holm-adjusted)",
     "p_holm": "p-value (Holm-adjusted)",
+    # verdicts as columns (counts of each verdict); "supported" and "inconclusive" read as they are
+    "not supported": "Not supported",
     "consistency": "Consistency",
     "coverage": "Coverage",
     "raw_coverage": "Raw coverage",

@@ -58,12 +58,8 @@ class Questionnaire:
 
     @property
     def locality(self) -> dict:
-        return {
-            "name": self.name,
-            "country": self.country,
-            "size_class": self.size_class,
-            "locality_type": self.locality_type,
-        }
+        """The locality's fields (:data:`~wholecomm.toolbox.catalogue.LOCALITY_FIELDS`) by name."""
+        return {f: getattr(self, f) for f in LOCALITY_FIELDS}
 
     def warning_lines(self) -> list[str]:
         return [_format(self.source, line, msg, "warning: ") for line, msg in self.warnings]
