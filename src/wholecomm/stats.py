@@ -1,7 +1,8 @@
 """Shared estimators of the book's inference policy (see the *Methods* page).
 
 One vocabulary for every chapter: p-values in tables and prose (:func:`format_p`), cluster-robust
-t inference on G - 1 degrees of freedom (:func:`ols_cluster`), the wild cluster
+t inference on G - 1 degrees of freedom (:func:`ols_cluster`; any estimate's t interval and
+p-value: :func:`t_interval`, :func:`t_p_value`), the wild cluster
 restricted bootstrap for few (treated) clusters (:func:`wild_cluster_bootstrap`) and its
 inverted interval (:func:`wild_cluster_interval`), Holm's step-down adjustment for a
 page's family of hypotheses (:func:`holm`), the Korn-Graubard interval for survey
@@ -80,17 +81,20 @@ def ols_cluster(y: np.ndarray, x: np.ndarray, clusters: np.ndarray, column: int,
     fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": g, "df_correction": True}, use_t=True)
     n_g = int(g.max()) + 1
     est, se = float(fit.params[column]), float(fit.bse[column])
-    q = stats.t.ppf(0.5 + level / 2, n_g - 1)
     t = est / se
-    return {
-        "estimate": est,
-        "se": se,
-        "ci_low": est - q * se,
-        "ci_high": est + q * se,
-        "t": t,
-        "p": float(2 * stats.t.sf(abs(t), n_g - 1)),
-        "df": n_g - 1,
-    }
+    return {**t_interval(est, se, n_g - 1, level), "t": t, "p": t_p_value(t, n_g - 1), "df": n_g - 1}
+
+
+def t_interval(estimate: float, se: float, df: float, level: float = 0.95) -> dict:
+    """An estimate with its standard error and its t interval on ``df`` degrees of freedom:
+    estimate, se, ci_low, ci_high."""
+    q = stats.t.ppf(0.5 + level / 2, df)
+    return {"estimate": estimate, "se": se, "ci_low": estimate - q * se, "ci_high": estimate + q * se}
+
+
+def t_p_value(t: float, df: float) -> float:
+    """Two-sided p-value of the t statistic ``t`` on ``df`` degrees of freedom."""
+    return float(2 * stats.t.sf(abs(t), df))
 
 
 WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
@@ -662,19 +666,10 @@ def clustered_mean(y, clusters, level: float = 0.95) -> dict:
         raise InputError("clustered_mean: missing values are not allowed.")
     g = cluster_index(clusters, len(y))
     n_g = int(g.max() + 1)
-    se = np.sqrt(cluster_robust_variance_of_mean(y, g))
-    t = stats.t.ppf(0.5 + level / 2, n_g - 1)
+    se = float(np.sqrt(cluster_robust_variance_of_mean(y, g)))
     m = float(y.mean())
-    p = float(2 * stats.t.sf(abs(m / se), n_g - 1)) if se > 0 else float("nan")
-    return {
-        "estimate": m,
-        "se": float(se),
-        "ci_low": m - t * se,
-        "ci_high": m + t * se,
-        "p_value": p,
-        "n": len(y),
-        "clusters": n_g,
-    }
+    p = t_p_value(m / se, n_g - 1) if se > 0 else float("nan")
+    return {**t_interval(m, se, n_g - 1, level), "p_value": p, "n": len(y), "clusters": n_g}
 
 
 def percent_interval(

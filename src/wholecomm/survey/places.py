@@ -163,6 +163,8 @@ def _place_contrast(y, w, c, h, in_a: np.ndarray, in_b: np.ndarray, level: float
     """Difference of the domain means A - B with its place-design variance (the
     covariance of domains sharing strata is kept: one linearised variable A - B), t on
     min(df_A, df_B) degrees of freedom (the side with fewer localities governs)."""
+    from .. import stats as st
+
     ra, za, va = _linearised(y, w, in_a)
     rb, zb, vb = _linearised(y, w, in_b)
     est = ra - rb
@@ -170,15 +172,7 @@ def _place_contrast(y, w, c, h, in_a: np.ndarray, in_b: np.ndarray, level: float
     df = min(_domain_df(va, c, h), _domain_df(vb, c, h))
     if df < 1 or not np.isfinite(se) or se == 0:
         return {"estimate": est, "se": se, "ci_low": np.nan, "ci_high": np.nan, "df": df, "p_value": np.nan}
-    q = stats.t.ppf(0.5 + level / 2, df)
-    return {
-        "estimate": est,
-        "se": se,
-        "ci_low": est - q * se,
-        "ci_high": est + q * se,
-        "df": df,
-        "p_value": float(2 * stats.t.sf(abs(est / se), df)),
-    }
+    return {**st.t_interval(est, se, df, level), "df": df, "p_value": st.t_p_value(est / se, df)}
 
 
 def place_contrast(

@@ -184,6 +184,14 @@ def composition_figure(frame: pd.DataFrame, margins: pd.DataFrame) -> matplotlib
     return fig
 
 
+def _item_bars(ax, table: pd.DataFrame, x: str, hue: str, palette, **kw) -> None:
+    """Horizontal bars of the attitude items (one row per ``label``), of one width in both
+    panels of :func:`likert_figure` so that their rows line up."""
+    import seaborn as sns
+
+    sns.barplot(data=table, x=x, y="label", hue=hue, palette=palette, ax=ax, width=0.7, **kw)
+
+
 def likert_figure(sv: pd.DataFrame, weights) -> matplotlib.figure.Figure:
     """Diverging stacked bars of the substantive answers to each attitude item
     (:func:`wholecomm.survey.scales.likert_segments`) and, beside them, the shares of don't
@@ -203,16 +211,14 @@ def likert_figure(sv: pd.DataFrame, weights) -> matplotlib.figure.Figure:
     fig, (left, right) = plt.subplots(
         1, 2, figsize=(9, 4.6), sharey=True, gridspec_kw={"width_ratios": [4, 1]}
     )
-    sns.barplot(
-        data=segments,
-        x="end",
-        y="label",
-        hue="segment",
-        palette=segment_colours,
+    _item_bars(
+        left,
+        segments,
+        "end",
+        "segment",
+        segment_colours,
         dodge=False,
         legend=False,
-        ax=left,
-        width=0.7,
         edgecolor="0.55",
         linewidth=0.5,
     )
@@ -225,15 +231,7 @@ def likert_figure(sv: pd.DataFrame, weights) -> matplotlib.figure.Figure:
         for k in ["Strongly disagree", "Disagree", "Neither", "Agree", "Strongly agree"]
     ]
     left.legend(handles=handles, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.26), frameon=False)
-    sns.barplot(
-        data=nonsub,
-        x="percent",
-        y="label",
-        hue="response",
-        ax=right,
-        width=0.7,
-        palette=sns.color_palette("colorblind")[7:9],
-    )
+    _item_bars(right, nonsub, "percent", "response", sns.color_palette("colorblind")[7:9])
     right.set_xlabel("Respondents (%)")
     right.legend(title="", loc="upper center", bbox_to_anchor=(0.5, -0.26), frameon=False)
     return fig
