@@ -8,6 +8,21 @@ the file or table, the column or field, the rows and the rule that was broken.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 
 class InputError(ValueError):
     """Bad input: the message names the file or table, the column, the rows and the rule."""
+
+
+def require_columns(frame: Any, columns: Iterable[str], what: str) -> None:
+    """Raise :class:`InputError` naming ``what`` (the table) and the columns of ``columns``
+    that ``frame`` lacks, with the columns it has; ``TypeError`` when it is not a DataFrame."""
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}.")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(f"{what} lacks the required column(s) {missing}; it has {list(frame.columns)}.")

@@ -91,6 +91,43 @@ CONTACT_SETTINGS = ["work", "neighbourhood", "hobby", "sports", "leisure", "scho
 DONT_KNOW_CODE, REFUSED_CODE = 8, 9
 NON_SUBSTANTIVE_LABELS = {DONT_KNOW_CODE: "Don't know", REFUSED_CODE: "Refused"}
 
+#: Themes coded for every interview (``interviews.theme_*`` columns).
+THEME_LABELS = {
+    "theme_housing_shortage": "Housing shortage",
+    "theme_housing_discrimination": "Discrimination in housing",
+    "theme_registration_barriers": "Registration barriers",
+    "theme_labour_shortage": "Labour shortage",
+    "theme_employment_discrimination": "Discrimination in employment",
+    "theme_language_barriers": "Language barriers",
+    "theme_transport": "Lack of public transport",
+    "theme_onward_migration": "Onward migration to larger cities",
+}
+#: Roles of the interviewees (``interviews.role``).
+ROLE_LABELS = {
+    "official": "Official",
+    "ngo": "NGO",
+    "employer": "Employer",
+    "migrant": "Migrant",
+    "resident": "Resident",
+}
+#: Domains of access assessed in the interviews (``housing_access``, ``employment_access``).
+DOMAIN_LABELS = {"housing": "Housing", "employment": "Employment"}
+#: Locality characteristics the local-policy results are broken down by.
+FACTOR_LABELS = {
+    "size_class": "Size class",
+    "economic_trend": "Economic trend",
+    "political_orientation": "Political orientation",
+    "country": "Country",
+}
+#: Factors of the MIPEX-L sensitivity analysis (:mod:`wholecomm.index.perturbation`).
+SENSITIVITY_LABELS = {
+    "weights": "Area weights",
+    "aggregation": "Aggregation rule",
+    "imputation": "Imputation",
+    "threshold": "Answered-share threshold",
+    "middle": "Score of the middle answer",
+}
+
 # ---------------------------------------------------------------------------- columns
 #: Columns that identify a row -> label (kept first in a table, in the order it has them).
 ID_LABELS: dict[str, str] = {
@@ -324,38 +361,3 @@ def labelled(columns: Iterable[str]) -> list[str]:
     for col, name in zip(cols, names, strict=False):
         out.append(f"{name} ({col})" if names.count(name) > 1 else name)
     return out
-
-
-# ------------------------------------------------------ interviews and local policies
-# Labels of the interviews (housing-employment page) and of the local policies' factors,
-# kept with the other categories' labels; the access and policy packages import them
-# from here (and still re-export them).
-
-#: Themes coded for every interview (``interviews.theme_*`` columns).
-THEME_LABELS = {
-    "theme_housing_shortage": "Housing shortage",
-    "theme_housing_discrimination": "Discrimination in housing",
-    "theme_registration_barriers": "Registration barriers",
-    "theme_labour_shortage": "Labour shortage",
-    "theme_employment_discrimination": "Discrimination in employment",
-    "theme_language_barriers": "Language barriers",
-    "theme_transport": "Lack of public transport",
-    "theme_onward_migration": "Onward migration to larger cities",
-}
-#: Roles of the interviewees (``interviews.role``).
-ROLE_LABELS = {
-    "official": "Official",
-    "ngo": "NGO",
-    "employer": "Employer",
-    "migrant": "Migrant",
-    "resident": "Resident",
-}
-#: Domains of access assessed in the interviews (``housing_access``, ``employment_access``).
-DOMAIN_LABELS = {"housing": "Housing", "employment": "Employment"}
-#: Locality characteristics the local-policy results are broken down by.
-FACTOR_LABELS = {
-    "size_class": "Size class",
-    "economic_trend": "Economic trend",
-    "political_orientation": "Political orientation",
-    "country": "Country",
-}

@@ -81,12 +81,12 @@ from .national import (
 )
 from .perturbation import (
     AGGREGATIONS,
-    FACTOR_LABELS,
     FACTORS,
     GEOMETRIC_SHIFT,
     MIDDLE_RANGE,
     N_DONORS,
     N_REALISATIONS,
+    SENSITIVITY_LABELS,
     THRESHOLDS,
     WEIGHT_SPREAD,
     factor_table,
@@ -166,7 +166,7 @@ __all__ = [
     "aggregation_agreement",
     "hot_deck_donors",
     "FACTORS",
-    "FACTOR_LABELS",
+    "SENSITIVITY_LABELS",
     "WEIGHT_SPREAD",
     "AGGREGATIONS",
     "GEOMETRIC_SHIFT",

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, require_columns
 from ..stats import ols_cluster as _ols_cluster
 from ..stats import wild_cluster_bootstrap
-from .common import DEFAULT_SEED, _require_columns, _rows_text, stats
+from .common import DEFAULT_SEED, _rows_text, stats
 from .intervals import country_icc
 
 
@@ -214,7 +214,7 @@ def multilevel_attitudes(
     from .. import survey
 
     need = ["locality_id", "attitude_index", *MULTILEVEL_CONTROLS]
-    _require_columns(individual_frame, need, "individual_frame")
+    require_columns(individual_frame, need, "individual_frame")
     if not isinstance(index_scores, pd.Series):
         raise TypeError("index_scores must be a Series indexed by locality_id.")
     for col in MULTILEVEL_CONTROLS:

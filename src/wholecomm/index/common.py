@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from .. import labels
-from ..errors import InputError
 
 
 class _LazyStats:
@@ -42,14 +41,6 @@ _EPS = 1e-9
 
 
 # ------------------------------------------------------------------ validation
-def _require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}.")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise InputError(f"{what} lacks the required column(s) {missing}; it has {list(frame.columns)}.")
-
-
 def _rows_text(frame: pd.DataFrame, mask: np.ndarray, columns: Sequence[str], limit: int = 10) -> str:
     bad = frame.loc[np.asarray(mask, dtype=bool), list(columns)]
     shown = "; ".join(

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, require_columns
 from ..numerics import TIE_DECIMALS
-from .common import AREA_LABELS, LAG_AREAS, LEAD_AREAS, STAGE_LABELS, _require_columns, stats
+from .common import AREA_LABELS, LAG_AREAS, LEAD_AREAS, STAGE_LABELS, stats
 from .gaps import _countries_for
 from .intervals import _t_ci, bounded_mean_ci
 from .scoring import IndexResult, rank
@@ -33,7 +33,7 @@ def town_table(
     from .. import data
 
     loc = data.load("localities") if localities is None else localities
-    _require_columns(loc, ["locality_id", "country", "size_class", "locality_type"], "localities")
+    require_columns(loc, ["locality_id", "country", "size_class", "locality_type"], "localities")
     info = loc.set_index(loc["locality_id"].astype(str))[["country", "size_class", "locality_type"]]
     unknown = [i for i in result.localities if i not in info.index]
     if unknown:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import paths
-from ..errors import InputError
+from ..errors import InputError, require_columns
 from .associations import _pearson_ci
-from .common import _require_columns
 from .scoring import overall_scores
 
 
@@ -28,8 +27,8 @@ def local_vs_national(
     loc = data.load("localities") if localities is None else localities
     nat = data.load("national_mipex") if national is None else national
     ovr = overall_scores() if overall is None else overall
-    _require_columns(loc, ["locality_id", "country"], "localities")
-    _require_columns(nat, ["iso2", "mipex2020_overall", "source_url"], "national")
+    require_columns(loc, ["locality_id", "country"], "localities")
+    require_columns(nat, ["iso2", "mipex2020_overall", "source_url"], "national")
     if nat["iso2"].astype(str).duplicated().any():
         raise InputError("national: iso2 must be unique.")
     sel = loc[loc["mipex_l_assessed"].astype(bool)] if "mipex_l_assessed" in loc.columns else loc

@@ -10,6 +10,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from .. import labels
 from ..errors import InputError
 from ..numerics import TIE_DECIMALS
 from .common import _EPS, MIN_ANSWERED_SHARE, stats
@@ -19,13 +20,8 @@ from .scoring import IndexResult, _membership, score
 #: The uncertain assumptions of the index (OECD/JRC handbook, COINr practice), in the
 #: order of the columns of the unit-cube design (weights take one column per area).
 FACTORS = ("weights", "aggregation", "imputation", "threshold", "middle")
-FACTOR_LABELS = {
-    "weights": "Area weights",
-    "aggregation": "Aggregation rule",
-    "imputation": "Imputation",
-    "threshold": "Answered-share threshold",
-    "middle": "Score of the middle answer",
-}
+#: Their labels (defined in labels).
+SENSITIVITY_LABELS = labels.SENSITIVITY_LABELS
 #: Each area weight varies uniformly within +-25% of its nominal value (then all are rescaled to sum to 1).
 WEIGHT_SPREAD = 0.25
 #: Aggregation alternatives, equally likely.
@@ -286,7 +282,7 @@ def factor_table(keys: bool = True) -> pd.DataFrame:
         [
             {
                 "factor": "weights",
-                "label": FACTOR_LABELS["weights"],
+                "label": SENSITIVITY_LABELS["weights"],
                 "nominal": "equal weights",
                 "alternatives": f"each weight uniform from {lo_w:.2f} to {hi_w:.2f} times nominal, rescaled to sum to 1",
                 "why": "no area is known to matter more; the perturbation around the nominal weights of the OECD/JRC "
@@ -294,7 +290,7 @@ def factor_table(keys: bool = True) -> pd.DataFrame:
             },
             {
                 "factor": "aggregation",
-                "label": FACTOR_LABELS["aggregation"],
+                "label": SENSITIVITY_LABELS["aggregation"],
                 "nominal": "arithmetic mean of areas",
                 "alternatives": f"geometric mean of area scores shifted by {GEOMETRIC_SHIFT[0]:g}-{GEOMETRIC_SHIFT[1]:g} "
                 "points (log-uniform); arithmetic mean leaving one area out; each equally likely",
@@ -303,7 +299,7 @@ def factor_table(keys: bool = True) -> pd.DataFrame:
             },
             {
                 "factor": "imputation",
-                "label": FACTOR_LABELS["imputation"],
+                "label": SENSITIVITY_LABELS["imputation"],
                 "nominal": "point rule: an area is the mean of the town's own answers",
                 "alternatives": f"hot-deck: each unanswered item takes the answer given to it by one of the {N_DONORS} "
                 f"most similar towns that answered it ({N_REALISATIONS} realisations); equally likely",
@@ -312,14 +308,14 @@ def factor_table(keys: bool = True) -> pd.DataFrame:
             },
             {
                 "factor": "threshold",
-                "label": FACTOR_LABELS["threshold"],
+                "label": SENSITIVITY_LABELS["threshold"],
                 "nominal": str(Fraction(MIN_ANSWERED_SHARE).limit_denominator(12)),
                 "alternatives": f"{frac}, equally likely; areas answered below the threshold are completed by the hot-deck",
                 "why": "how many answers an area needs is a convention",
             },
             {
                 "factor": "middle",
-                "label": FACTOR_LABELS["middle"],
+                "label": SENSITIVITY_LABELS["middle"],
                 "nominal": "50 points",
                 "alternatives": f"uniform from {MIDDLE_RANGE[0]:g} to {MIDDLE_RANGE[1]:g} points (0 and 100 fixed)",
                 "why": "the answers are ordered categories; their spacing is a convention",

@@ -30,7 +30,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, require_columns
 from ..numerics import first_max, first_min, tie_round
 from .common import (
     _EPS,
@@ -41,7 +41,6 @@ from .common import (
     _categories,
     _factor,
     _ordered,
-    _require_columns,
     _rows_text,
 )
 from .intervals import bounded_mean_ci
@@ -301,9 +300,9 @@ def score(
     """
     if not (0 < float(min_answered_share) <= 1):
         raise InputError(f"min_answered_share must be in (0, 1], got {min_answered_share!r}.")
-    _require_columns(answers, ["locality_id", "indicator_id", "answer_code"], "answers")
-    _require_columns(indicators, ["indicator_id", "area", "stage"], "indicators")
-    _require_columns(options, ["indicator_id", "answer_code", "score"], "options")
+    require_columns(answers, ["locality_id", "indicator_id", "answer_code"], "answers")
+    require_columns(indicators, ["indicator_id", "area", "stage"], "indicators")
+    require_columns(options, ["indicator_id", "answer_code", "score"], "options")
 
     meta, areas, stages = _catalogue(indicators)
     ind_ids = list(meta.index)
@@ -424,7 +423,7 @@ def town_countries(result: IndexResult, localities: pd.DataFrame | None = None) 
     from .. import data
 
     loc = data.load("localities") if localities is None else localities
-    _require_columns(loc, ["locality_id", "country"], "localities")
+    require_columns(loc, ["locality_id", "country"], "localities")
     c = loc.set_index(loc["locality_id"].astype(str))["country"].astype(str)
     missing = [i for i in result.localities if i not in c.index]
     if missing:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .common import DEFAULT_SEED
-from .perturbation import FACTOR_LABELS, FACTORS, _as_result, _check_factors, _evaluate, _prepare, _ranks
+from .perturbation import FACTORS, SENSITIVITY_LABELS, _as_result, _check_factors, _evaluate, _prepare, _ranks
 from .scoring import rank
 from .uncertainty import MonteCarloResult, _mc_result
 
@@ -168,7 +168,7 @@ def sensitivity(
     )
     outputs = list(prep.ids) + [MEAN_SHIFT]
     idx["output"] = np.asarray(outputs, dtype=object)[idx["output"].to_numpy()]
-    idx.insert(2, "label", idx["factor"].map(FACTOR_LABELS))
+    idx.insert(2, "label", idx["factor"].map(SENSITIVITY_LABELS))
     mc = _mc_result(
         prep,
         store["u"],

@@ -3,13 +3,13 @@ survey frame, the recoded attitude items and the attitude index."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from .. import data
-from ..errors import InputError
+from ..errors import InputError, require_columns
 
 # ------------------------------------------------------------------- constants
 ATTITUDE_ITEMS = ["att_economy", "att_culture", "att_welcome", "att_services", "att_neighbour", "att_belong"]
@@ -60,12 +60,6 @@ VARIABLE_LABELS = {"age_group": "Age", "gender": "Gender", "education": "Educati
 
 
 # ----------------------------------------------------------------- validation
-def _require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise InputError(f"{what} lacks column(s) {missing}; it has {list(frame.columns)}.")
-
-
 def _first_ids(frame: pd.DataFrame, mask, k: int = 5) -> str:
     mask = np.asarray(mask, dtype=bool)
     if "respondent_id" in frame.columns:
@@ -146,7 +140,7 @@ def recode_items(sv: pd.DataFrame) -> pd.DataFrame:
     Higher is more positive towards newcomers for every item. Codes other than 1-5, 8, 9
     raise.
     """
-    _require_columns(sv, ATTITUDE_ITEMS, "The survey frame")
+    require_columns(sv, ATTITUDE_ITEMS, "The survey frame")
     out = {}
     for item in ATTITUDE_ITEMS:
         values = _substantive(_coded(sv, item, [*LIKERT_POINTS, *NON_SUBSTANTIVE], "Attitude items"))

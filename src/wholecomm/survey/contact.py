@@ -10,14 +10,13 @@ import numpy as np
 import pandas as pd
 
 from .. import data
-from ..errors import InputError
+from ..errors import InputError, require_columns
 from .coding import (
     ASSOCIATIONAL_SETTINGS,
     CONTACT_SETTINGS,
     POOLING,
     RAKING_VARIABLES,
     SETTING_LABELS,
-    _require_columns,
 )
 from .estimates import RESIDENT_DESIGN, weighted_mean, weighted_proportion
 from .places import place_contrast
@@ -47,7 +46,7 @@ def contact_matrix(
     """Wide matrices (setting label x ``by``) of :func:`contact_by_setting` estimates times
     ``scale`` and of annotation text "estimate (ci_low-ci_high)", for a heatmap with the CI in each
     cell."""
-    _require_columns(contact, ["label", by, "estimate", "ci_low", "ci_high"], "The contact table")
+    require_columns(contact, ["label", by, "estimate", "ci_low", "ci_high"], "The contact table")
     order = [SETTING_LABELS[s] for s in CONTACT_SETTINGS]
     values = (
         contact.pivot_table(index="label", columns=by, values="estimate", observed=True).reindex(order)
@@ -140,7 +139,7 @@ def associational_contact_claim(
         raise InputError(
             f"settings must be a non-empty subset of {data.CONTACT_SETTINGS}; unknown {unknown}."
         )
-    _require_columns(frame, ["country", "weight", "locality_id"], "The analysis frame")
+    require_columns(frame, ["country", "weight", "locality_id"], "The analysis frame")
     if country not in set(frame["country"].astype(str)):
         raise InputError(f"No respondents in country {country!r}.")
     others_settings = [s for s in data.CONTACT_SETTINGS if s not in settings]
@@ -229,7 +228,7 @@ def meaningful_contact_claim(
     """
     if not 0 < threshold < 1:
         raise InputError(f"threshold must be between 0 and 1, got {threshold}.")
-    _require_columns(
+    require_columns(
         frame,
         ["meaningful_contact", "contact_any", "contact_none", "weight", "locality_id"],
         "The analysis frame",

@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit, logit
 
-from ..errors import InputError
+from ..errors import InputError, require_columns
 from .coding import (
     DONT_KNOW,
     GROUPINGS,
@@ -21,7 +21,6 @@ from .coding import (
     RAKING_VARIABLES,
     REFUSED,
     _first_ids,
-    _require_columns,
 )
 from .weights import _weights
 
@@ -29,7 +28,7 @@ from .weights import _weights
 
 
 def _values(df: pd.DataFrame, value: str, proportion: bool) -> np.ndarray:
-    _require_columns(df, [value], "The frame")
+    require_columns(df, [value], "The frame")
     col = df[value]
     if col.dtype == bool or str(col.dtype) == "boolean":
         y = col.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
@@ -56,7 +55,7 @@ def _codes(df: pd.DataFrame, column: str | None, what: str) -> np.ndarray:
     """Integer codes (sorted) of a design column; one code for all rows when ``column`` is None."""
     if column is None:
         return np.zeros(len(df), dtype=np.int64)
-    _require_columns(df, [column], "The frame")
+    require_columns(df, [column], "The frame")
     if df[column].isna().any():
         raise InputError(f"{what} column {column!r} is empty for {int(df[column].isna().sum())} rows.")
     return pd.factorize(df[column], sort=True)[0].astype(np.int64)
@@ -65,7 +64,7 @@ def _codes(df: pd.DataFrame, column: str | None, what: str) -> np.ndarray:
 def _domains(df: pd.DataFrame, by) -> tuple[np.ndarray, pd.DataFrame]:
     """Domain code of each row and the table of domains (the ``by`` columns)."""
     by_cols = [] if by is None else ([by] if isinstance(by, str) else list(by))
-    _require_columns(df, by_cols, "The frame")
+    require_columns(df, by_cols, "The frame")
     if not by_cols:
         return np.zeros(len(df), dtype=np.int64), pd.DataFrame(index=[0])
     for c in by_cols:
@@ -87,7 +86,7 @@ def _calibration_cells(
     """Cell of each row (stratum x categories of every calibration variable) and, per cell,
     its stratum and its dummy vector over the variables' categories (columns: the
     categories of each variable in turn)."""
-    _require_columns(df, list(calibration), "The frame")
+    require_columns(df, list(calibration), "The frame")
     codes = [pd.factorize(df[v].astype(str), sort=True)[0].astype(np.int64) for v in calibration]
     sizes = [int(c.max()) + 1 for c in codes]
     key = h.copy()
@@ -342,7 +341,7 @@ def perceived_impact(
     """Perceived impact of local measures among respondents aware of them (the question's
     routing), 8/9 missing: the mean on 1 (very negative) ... 5 (very positive) and the share
     answering positive (4 or 5). Tidy: measure, grouping, group, estimate, se, ci_low, ci_high, n."""
-    _require_columns(frame, ["impact_measures"], "The analysis frame")
+    require_columns(frame, ["impact_measures"], "The analysis frame")
     tmp = frame.copy()
     tmp["impact_positive"] = np.where(tmp["impact_measures"].notna(), tmp["impact_measures"] >= 4, np.nan)
     mean = by_groups(tmp, "impact_measures", "mean", groupings, pooling=pooling, level=level).assign(
@@ -363,8 +362,8 @@ def awareness_dont_know(
     refusals (9) stay missing throughout. ``sv``: the survey resource (raw codes);
     ``frame``: its :func:`~wholecomm.survey.frame.analysis_frame` (weights). Tidy: treatment, estimate, se, ci_low,
     ci_high, n, and ``dont_know_share`` (unweighted share of don't-know answers)."""
-    _require_columns(sv, ["respondent_id", "aware_measures"], "The survey")
-    _require_columns(frame, ["respondent_id", "weight", "locality_id"], "The analysis frame")
+    require_columns(sv, ["respondent_id", "aware_measures"], "The survey")
+    require_columns(frame, ["respondent_id", "weight", "locality_id"], "The analysis frame")
     codes = sv.set_index(sv["respondent_id"].astype(str))["aware_measures"]
     ids = frame["respondent_id"].astype(str)
     missing = sorted(set(ids) - set(codes.index))

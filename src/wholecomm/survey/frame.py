@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data
-from ..errors import InputError
+from ..errors import InputError, require_columns
 from .coding import (
     ATTITUDE_ITEMS,
     CONTACT_SETTINGS,
@@ -18,7 +18,6 @@ from .coding import (
     _coded,
     _enum,
     _first_ids,
-    _require_columns,
     _substantive,
     attitude_index,
 )
@@ -44,7 +43,7 @@ def analysis_frame(
     margins = data.load("population_margins") if margins is None else margins
     localities = data.load("localities") if localities is None else localities
     contact_cols = [f"contact_{s}" for s in CONTACT_SETTINGS]
-    _require_columns(
+    require_columns(
         sv,
         [
             "respondent_id",
@@ -61,7 +60,7 @@ def analysis_frame(
         ],
         "The survey frame",
     )
-    _require_columns(
+    require_columns(
         localities, ["locality_id", "country", "size_class", "locality_type"], "The localities frame"
     )
     what = "The survey frame"
@@ -129,7 +128,7 @@ def locality_outcomes(frame: pd.DataFrame | None = None, min_n: int = data.MIN_C
     """
     frame = analysis_frame() if frame is None else frame
     values = ["attitude_index", "contact_any", "meaningful_contact", "trust_newcomers"]
-    _require_columns(frame, ["locality_id", "weight", *values], "The analysis frame")
+    require_columns(frame, ["locality_id", "weight", *values], "The analysis frame")
     lid = "locality_id"
     att = weighted_mean(frame, "attitude_index", "weight", by=lid, strata=lid, **RESIDENT_DESIGN).set_index(
         lid

@@ -7,8 +7,8 @@ import pandas as pd
 from scipy import stats
 
 from .. import numerics
-from ..errors import InputError
-from .coding import MODEL_COVARIATES, _enum, _require_columns
+from ..errors import InputError, require_columns
+from .coding import MODEL_COVARIATES, _enum
 
 # ---------------------------------------------------------------------- model
 TERM_LABELS = {
@@ -47,7 +47,7 @@ def attitude_model(frame: pd.DataFrame, index_scores: pd.Series, level: float = 
     """
     import statsmodels.api as sm
 
-    _require_columns(
+    require_columns(
         frame,
         ["locality_id", "attitude_index", "contact_any", "born_abroad", *MODEL_COVARIATES],
         "The analysis frame",

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import InputError
-from .coding import OVERALL_LABEL, POOLING, _first_ids, _require_columns
+from ..errors import InputError, require_columns
+from .coding import OVERALL_LABEL, POOLING, _first_ids
 from .estimates import _values, weighted_mean, weighted_proportion
 from .weights import _weights
 
@@ -29,7 +29,7 @@ def _place_parts(
     """Values, weights (pooled as in ``_estimate``), cluster and stratum codes."""
     if pooling not in ("weights", "equal"):
         raise InputError(f"pooling must be 'weights' or 'equal', got {pooling!r}.")
-    _require_columns(df, [strata, clusters], "The frame")
+    require_columns(df, [strata, clusters], "The frame")
     for col in (strata, clusters):
         if df[col].isna().any():
             raise InputError(
@@ -127,7 +127,7 @@ def place_estimates(
     if by is None:
         labels = pd.Series([OVERALL_LABEL] * len(frame), index=frame.index)
     else:
-        _require_columns(frame, [by], "The frame")
+        require_columns(frame, [by], "The frame")
         if frame[by].isna().any():
             raise InputError(f"Grouping column {by!r} is empty for {int(frame[by].isna().sum())} rows.")
         labels = frame[by].astype(str)
@@ -221,7 +221,7 @@ def place_contrasts(
     if kind not in ("mean", "proportion"):
         raise InputError(f"kind must be 'mean' or 'proportion', got {kind!r}.")
     y, w, c, h = _place_parts(frame, value, weights, pooling, kind == "proportion", strata, clusters)
-    _require_columns(frame, [by], "The frame")
+    require_columns(frame, [by], "The frame")
     labels = frame[by].astype(str).to_numpy()
     groups = sorted(pd.unique(labels))
     if len(groups) < 2:

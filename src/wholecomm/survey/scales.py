@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..errors import require_columns
 from ..stats import cronbach_alpha
 from .coding import (
     ATTITUDE_ITEMS,
@@ -18,7 +19,6 @@ from .coding import (
     RESPONSE_LABELS,
     REVERSED_ITEMS,
     _coded,
-    _require_columns,
     recode_items,
 )
 from .estimates import weighted_proportion
@@ -98,7 +98,7 @@ def item_distribution(sv: pd.DataFrame, weights, pooling: str = POOLING, level: 
     reversed), tidy: item, label, code, response, base ("substantive" for 1-5 as a share
     of substantive answers, "all" for don't know and refused as a share of all
     respondents), estimate, ci_low, ci_high, n."""
-    _require_columns(sv, ["locality_id"], "The survey frame")
+    require_columns(sv, ["locality_id"], "The survey frame")
     w = _weights(sv, weights)
     parts = []
     for item in ATTITUDE_ITEMS:

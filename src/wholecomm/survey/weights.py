@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data
-from ..errors import InputError
+from ..errors import InputError, require_columns
 from .coding import (
     POOLING,
     RAKING_VARIABLES,
@@ -17,7 +17,6 @@ from .coding import (
     _as_categorical,
     _enum,
     _first_ids,
-    _require_columns,
 )
 
 
@@ -67,8 +66,8 @@ def _check_rake_input(
     sv: pd.DataFrame, margins: pd.DataFrame, max_iter: int, tol: float, trim: tuple[float, float] | None
 ) -> None:
     """The checks of :func:`rake`'s arguments: columns, respondents, settings, weights, populations."""
-    _require_columns(sv, ["locality_id", "design_weight", *RAKING_VARIABLES], "The survey frame")
-    _require_columns(margins, ["locality_id", *RAKING_VARIABLES, "population"], "The population margins")
+    require_columns(sv, ["locality_id", "design_weight", *RAKING_VARIABLES], "The survey frame")
+    require_columns(margins, ["locality_id", *RAKING_VARIABLES, "population"], "The population margins")
     if len(sv) == 0:
         raise InputError("The survey frame has no respondents to weight.")
     if max_iter < 1 or not tol > 0:
@@ -179,7 +178,7 @@ def weight_diagnostics(sv: pd.DataFrame, weights, min_n: int = data.MIN_CELL_DEF
 
     Indexed by locality_id; passed through disclosure control (count column ``n``).
     """
-    _require_columns(sv, ["locality_id", "design_weight"], "The survey frame")
+    require_columns(sv, ["locality_id", "design_weight"], "The survey frame")
     w = _weights(sv, weights)
     d = sv["design_weight"].astype("float64").to_numpy()
     _check_weights(d, sv, "design_weight")
@@ -201,7 +200,7 @@ def weight_diagnostics(sv: pd.DataFrame, weights, min_n: int = data.MIN_CELL_DEF
 
 def _weights(df: pd.DataFrame, weights) -> np.ndarray:
     if isinstance(weights, str):
-        _require_columns(df, [weights], "The frame")
+        require_columns(df, [weights], "The frame")
         w = df[weights].astype("float64").to_numpy()
         name = weights
     else:
@@ -347,8 +346,8 @@ def composition(frame: pd.DataFrame, margins: pd.DataFrame, pooling: str = POOLI
     localities (``pooling="equal"``: the average of the localities' shares). Tidy:
     variable, category, label, source ("Population", "Sample, unweighted", "Sample, raked"),
     share."""
-    _require_columns(frame, ["locality_id", "weight", *RAKING_VARIABLES], "The analysis frame")
-    _require_columns(margins, ["locality_id", *RAKING_VARIABLES, "population"], "The population margins")
+    require_columns(frame, ["locality_id", "weight", *RAKING_VARIABLES], "The analysis frame")
+    require_columns(margins, ["locality_id", *RAKING_VARIABLES, "population"], "The population margins")
     if pooling not in ("weights", "equal"):
         raise InputError(f"pooling must be 'weights' or 'equal', got {pooling!r}.")
     lid = frame["locality_id"].astype(str)
