@@ -106,3 +106,37 @@ def test_bad_data_stop_the_build_before_any_notebook_with_one_readable_block(tmp
         assert "data supplied by the user" in block and "make data" not in block
     else:
         assert "synthetic twin" in block and "`make data`" in block
+
+
+def test_a_page_taken_from_the_notebook_cache_keeps_its_outputs_in_the_executed_copy(tmp_path):
+    """myst-nb writes the executed copy of a page it takes from jupyter-cache without outputs;
+    the book's extension merges them back from the cache (and leaves a copy with outputs,
+    or one the cache does not hold, as it is)."""
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    from html_fixes import merge_cached_outputs
+
+    run = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# A page"), nbformat.v4.new_code_cell("print(6 * 7)")]
+    )
+    run.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    run.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="42\n")]
+    cache = get_cache(tmp_path / "cache")
+    cache.cache_notebook_bundle(CacheBundleIn(run, "page.ipynb"), check_validity=False)
+
+    written = nbformat.from_dict(json.loads(nbformat.writes(run)))
+    written.cells[1].outputs = []
+    executed = tmp_path / "page.ipynb"
+    nbformat.write(written, executed)
+    assert merge_cached_outputs(executed, tmp_path / "cache")
+    assert nbformat.read(executed, as_version=4).cells[1].outputs[0]["text"] == "42\n"
+    assert not merge_cached_outputs(executed, tmp_path / "cache")  # it has outputs now
+
+    other = nbformat.from_dict(json.loads(nbformat.writes(written)))
+    other.cells[1].source = "print(6 * 9)"
+    nbformat.write(other, executed)
+    assert not merge_cached_outputs(executed, tmp_path / "cache")  # not in the cache
+    assert nbformat.read(executed, as_version=4).cells[1].outputs == []

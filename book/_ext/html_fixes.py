@@ -30,6 +30,11 @@
    ``<summary>`` "Toggle hidden content" while it shows "Show code cell source", so a
    spoken name differs from the visible one (axe-core: label-content-name-mismatch,
    serious). The label is dropped: the visible text is the button's name.
+9. Outputs of a page taken from the notebook cache. When myst-nb takes a page's outputs from
+   jupyter-cache (its code unchanged, its text changed), it renders them but writes the
+   executed copy (``_build/jupyter_execute/<page>.ipynb``, the one offered for download and
+   checked by the tests) from the notebook it read, without outputs. The outputs are
+   merged back from the cache into that copy as soon as the page is read.
 """
 
 from __future__ import annotations
@@ -79,6 +84,34 @@ def _link_pdf(app, pagename, templatename, context, doctree):
         f'<p class="wholecomm-pdf-link"><a href="{href}" download>'
         "Download the whole book (PDF)</a></p>\n" + body
     )
+
+
+def _restore_cached_outputs(app, doctree):
+    docname = app.env.docname
+    if "kernelspec" not in app.env.metadata.get(docname, {}):
+        return
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
+    cache = app.env.mystnb_config.execution_cache_path
+    if cache and executed.is_file() and Path(cache).is_dir():
+        merge_cached_outputs(executed, Path(cache))
+
+
+def merge_cached_outputs(executed: Path, cache_dir: Path) -> bool:
+    """Merge the outputs jupyter-cache in ``cache_dir`` holds for the notebook ``executed``
+    into it when none of its code cells has any; True when the file was rewritten."""
+    import nbformat
+    from jupyter_cache import get_cache
+
+    nb = nbformat.read(executed, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if not code or any(c.get("outputs") for c in code):
+        return False
+    try:
+        _, merged = get_cache(cache_dir).merge_match_into_notebook(nb)
+    except KeyError:  # not in the cache: the page was executed, or has nothing to show
+        return False
+    nbformat.write(merged, executed)
+    return True
 
 
 def _offer_notebook(app, pagename, templatename, context, doctree):
@@ -156,6 +189,7 @@ def _refresh_static(app, exception):
 
 def setup(app):
     app.connect("build-finished", _refresh_static)
+    app.connect("doctree-read", _restore_cached_outputs)
     app.connect("html-page-context", _offer_notebook, priority=500)  # before the theme's buttons (501)
     app.connect("html-page-context", _fix_page, priority=900)
     app.connect("build-finished", _stamp_downloads)
