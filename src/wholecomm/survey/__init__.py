@@ -150,7 +150,6 @@ from .places import (
     ranking_text,
 )
 from .report import (
-    BOUNDS,
     GROUP_NAMES,
     associational_figure,
     associational_table,
@@ -188,7 +187,6 @@ from .weights import (
 __all__ = [
     "ASSOCIATIONAL_SETTINGS",
     "ATTITUDE_ITEMS",
-    "BOUNDS",
     "CLAIM_COUNTRIES",
     "CONTACT_SETTINGS",
     "ClaimTest",

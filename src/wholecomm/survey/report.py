@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 
 #: Reader-facing names of the groups of every grouping (countries, locality types, size classes).
 GROUP_NAMES = {**overview.COUNTRY_NAMES, **overview.TYPE_LABELS, **overview.SIZE_LABELS}
-#: The two bounds of an interval in every table of this package.
-BOUNDS = {"ci_low": "ci_low", "ci_high": "ci_high"}
 
 
 def _named_groups(table: pd.DataFrame, column: str = "group") -> pd.DataFrame:
@@ -146,7 +144,7 @@ def _pointrange(table: pd.DataFrame, ax, y: str = "group", scale: float = 1.0, *
     import seaborn as sns
 
     sns.pointplot(
-        data=interval_long(table, scale=scale, **BOUNDS),
+        data=interval_long(table, scale=scale),
         x="value",
         y=y,
         estimator="median",
@@ -313,7 +311,7 @@ def associational_figure(frame: pd.DataFrame) -> matplotlib.figure.Figure:
             ),
         )
         sns.pointplot(
-            data=interval_long(shares, scale=100, **BOUNDS),
+            data=interval_long(shares, scale=100),
             x="value",
             y="setting",
             hue="where",
