@@ -21,8 +21,8 @@ from .catalogue import (
     NOT_SCORED,
     PEER_GROUPS,
     RESOURCES,
-    SIZE_LABELS,
-    TYPE_LABELS,
+    SIZE_WORDS,
+    TYPE_WORDS,
     Catalogue,
     Problem,
     QuestionnaireError,
@@ -222,7 +222,7 @@ def describe_localities(localities: pd.DataFrame) -> dict:
     for r in localities.itertuples(index=False):
         size = SIZE_SINGULAR.get(str(r.size_class), str(r.size_class).replace("_", " "))
         country = COUNTRY_NAMES.get(str(r.country), str(r.country))
-        kind = TYPE_LABELS.get(str(r.locality_type), str(r.locality_type).replace("_", " "))
+        kind = TYPE_WORDS.get(str(r.locality_type), str(r.locality_type).replace("_", " "))
         out[str(r.locality_id)] = f"{size} in {country}; {kind}"
     return out
 
@@ -238,10 +238,10 @@ def _count_phrase(descriptions: list[str]) -> list[str]:
 def group_value_label(group: str, value: str) -> str:
     """Reader-facing text of a locality's value in a peer group: 'small towns', 'Austria'."""
     if group == "size_class":
-        return SIZE_LABELS.get(value, value)
+        return SIZE_WORDS.get(value, value)
     if group == "country":
         return COUNTRY_NAMES.get(value, value)
-    return TYPE_LABELS.get(value, value)
+    return TYPE_WORDS.get(value, value)
 
 
 def peer_groups(

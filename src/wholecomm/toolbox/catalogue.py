@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .. import data, index, overview
+from .. import data, index, labels
 from ..errors import InputError
 
 #: Peer groups, in report order: the locality attribute shared with the municipality.
@@ -32,15 +32,17 @@ EXAMPLE = "fictional-town.yml"
 #: File name of the downloadable blank questionnaire.
 QUESTIONNAIRE_FILENAME = "whole-comm-questionnaire.yml"
 
-SIZE_LABELS = {"rural_area": "rural areas", "small_town": "small towns", "medium_town": "medium-sized towns"}
 SIZE_HELP = {
     "rural_area": "under 5,000 inhabitants",
     "small_town": "5,000-49,999",
     "medium_town": "50,000-250,000",
 }
-# Labels shared with the rest of the book (wholecomm.overview), in the case used in sentences.
-TYPE_LABELS = {key: label[0].lower() + label[1:] for key, label in overview.TYPE_LABELS.items()}
-COUNTRY_NAMES = dict(overview.COUNTRY_NAMES)
+#: Size classes and locality types as a sentence names them ("rural areas", "thriving, new to
+#: diversity"), and countries by ISO code (from :mod:`wholecomm.labels`).
+SIZE_WORDS = dict(labels.SIZE_PLURALS)
+TYPE_WORDS = {key: label[0].lower() + label[1:] for key, label in labels.TYPE_LABELS.items()}
+COUNTRY_NAMES = dict(labels.COUNTRY_NAMES)
+#: The fields that describe the locality in a questionnaire, in order.
 LOCALITY_FIELDS = ("name", "country", "size_class", "locality_type")
 FIELD_WORDS = {"country": "country", "size_class": "size class", "locality_type": "locality type"}
 

@@ -9,15 +9,17 @@ import warnings
 from pathlib import Path
 
 from .. import index
-from ..labels import COUNTRY_NAMES, SIZE_LABELS, TYPE_LABELS
 from .blank import example_questionnaire
 from .catalogue import (
+    COUNTRY_NAMES,
     FIELD_WORDS,
     LOCALITY_FIELDS,
     MAX_FILE_BYTES,
     MAX_TEXT_CHARS,
     MAX_YEARS,
     SIZE_HELP,
+    SIZE_WORDS,
+    TYPE_WORDS,
     YEAR_RANGE,
     Catalogue,
     Cell,
@@ -44,9 +46,9 @@ FIRST_QUESTION_ROW = 3
 
 def choice_label(field_name: str, value: str) -> str:
     """The text shown in a workbook drop-down for a locality value: 'AT (Austria)'."""
-    label = {"country": COUNTRY_NAMES, "size_class": SIZE_LABELS, "locality_type": TYPE_LABELS}[
-        field_name
-    ].get(value)
+    label = {"country": COUNTRY_NAMES, "size_class": SIZE_WORDS, "locality_type": TYPE_WORDS}[field_name].get(
+        value
+    )
     if field_name == "size_class" and value in SIZE_HELP:
         label = f"{label}, {SIZE_HELP[value]}"
     return f"{value} ({label})" if label else value
