@@ -217,8 +217,7 @@ def test_command_writes_and_reads_the_workbook(cat, tmp_path, capsys):
 def test_locality_choices_read_as_in_a_sentence():
     """The drop-down of a locality field shows the code and the words a sentence uses, the
     same words as the toolbox report ("small_town (small towns, 5,000-49,999)")."""
-    from wholecomm.toolbox.workbook import choice_label
-
+    choice_label = toolbox.choice_label
     assert choice_label("size_class", "small_town") == "small_town (small towns, 5,000-49,999)"
     assert choice_label("locality_type", "thriving_new") == "thriving_new (thriving, new to diversity)"
     assert choice_label("country", "AT") == "AT (Austria)"

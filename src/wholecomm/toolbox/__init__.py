@@ -97,6 +97,7 @@ from .catalogue import (
     QuestionnaireError,
     area_label,
     catalogue,
+    choice_label,
     rule_text,
 )
 from .figures import (
@@ -134,7 +135,6 @@ from .workbook import (
     FIRST_ANSWER_COL,
     FIRST_QUESTION_ROW,
     SHEETS,
-    choice_label,
     questionnaire_workbook,
     read_workbook,
 )

@@ -81,6 +81,16 @@ class Cell:
 Problem = tuple  # (line number, Cell or None, message)
 
 
+def choice_label(field_name: str, value: str) -> str:
+    """The text shown in a workbook drop-down for a locality value: 'AT (Austria)'."""
+    label = {"country": COUNTRY_NAMES, "size_class": SIZE_WORDS, "locality_type": TYPE_WORDS}[field_name].get(
+        value
+    )
+    if field_name == "size_class" and value in SIZE_HELP:
+        label = f"{label}, {SIZE_HELP[value]}"
+    return f"{value} ({label})" if label else value
+
+
 def _loc_key(where) -> tuple:
     if isinstance(where, Cell):
         return where.key()

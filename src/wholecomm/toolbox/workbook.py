@@ -11,15 +11,11 @@ from pathlib import Path
 from .. import index
 from .blank import example_questionnaire
 from .catalogue import (
-    COUNTRY_NAMES,
     FIELD_WORDS,
     LOCALITY_FIELDS,
     MAX_FILE_BYTES,
     MAX_TEXT_CHARS,
     MAX_YEARS,
-    SIZE_HELP,
-    SIZE_WORDS,
-    TYPE_WORDS,
     YEAR_RANGE,
     Catalogue,
     Cell,
@@ -27,6 +23,7 @@ from .catalogue import (
     _short,
     area_label,
     catalogue,
+    choice_label,
     rule_text,
 )
 from .questionnaire import Questionnaire, _build_questionnaire, read_questionnaire, unknown_value
@@ -42,16 +39,6 @@ BLANK_YEAR_COLUMNS = 3
 FIRST_ANSWER_COL = 5
 #: Row of the first question on the Answers sheet.
 FIRST_QUESTION_ROW = 3
-
-
-def choice_label(field_name: str, value: str) -> str:
-    """The text shown in a workbook drop-down for a locality value: 'AT (Austria)'."""
-    label = {"country": COUNTRY_NAMES, "size_class": SIZE_WORDS, "locality_type": TYPE_WORDS}[field_name].get(
-        value
-    )
-    if field_name == "size_class" and value in SIZE_HELP:
-        label = f"{label}, {SIZE_HELP[value]}"
-    return f"{value} ({label})" if label else value
 
 
 def questionnaire_workbook(
